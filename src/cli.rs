@@ -1,0 +1,198 @@
+//! The command line: `lockscope [run SCENARIO|FILE] [--headless] [--json]
+//! [--timeout DURATION]` and `lockscope list`.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use crate::model;
+use crate::scenario::{self, Outcome, RunOptions, RunReport, Scenario};
+
+/// The scenario `lockscope` runs with no arguments.
+pub const DEFAULT_SCENARIO: &str = "philosophers";
+
+/// Exit status for bad usage or bad input.
+pub const EXIT_USAGE: u8 = 2;
+
+/// Exit status when a scenario finished but one of its `[expect]` checks failed
+/// (the race condition of `lost-update` showed).
+pub const EXIT_EXPECTATION: u8 = 5;
+
+/// lockscope: watch threads and locks, and catch deadlocks the moment they close.
+#[derive(Debug, Parser)]
+#[command(name = "lockscope", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the built-in scenarios.
+    List,
+    /// Run a built-in scenario or a scenario file.
+    Run(RunArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// A built-in scenario name (see `lockscope list`) or a path to a .toml file.
+    scenario: String,
+    /// Print a report instead of opening the viewer (the only mode for now).
+    #[arg(long)]
+    headless: bool,
+    /// Print the report as JSON (implies --headless).
+    #[arg(long)]
+    json: bool,
+    /// Give up after this long (exit status 4), e.g. 500ms, 10s.
+    #[arg(long, value_parser = parse_duration, default_value = "60s")]
+    timeout: Duration,
+}
+
+/// Parses the command line and runs it. Returns the process exit status.
+///
+/// # Errors
+///
+/// Bad input (an unreadable or invalid scenario) is an error; the caller
+/// prints it and exits with status 2.
+pub fn main(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<ExitCode> {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            return Ok(ExitCode::from(if err.use_stderr() {
+                EXIT_USAGE
+            } else {
+                0
+            }));
+        }
+    };
+    match cli.command {
+        None => run(RunArgs {
+            scenario: DEFAULT_SCENARIO.into(),
+            headless: true,
+            json: false,
+            timeout: Duration::from_secs(60),
+        }),
+        Some(Command::List) => {
+            list();
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Run(args)) => run(args),
+    }
+}
+
+fn list() {
+    let mut out = std::io::stdout().lock();
+    for builtin in scenario::builtins() {
+        let description = builtin
+            .scenario()
+            .map(|s| s.description)
+            .unwrap_or_else(|err| format!("(does not load: {err})"));
+        let _ = writeln!(out, "{:<22} {}", builtin.name, description);
+    }
+}
+
+fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let scenario = Scenario::load(&args.scenario)?;
+    let options = RunOptions {
+        timeout: Some(args.timeout),
+    };
+    let report = scenario::run(&scenario, &options)?;
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        write_text(&mut out, &report)?;
+    }
+    out.flush()?;
+    let code = match report.outcome {
+        Outcome::Finished if report.failed_expectations().next().is_some() => EXIT_EXPECTATION,
+        outcome => outcome.exit_code() as u8,
+    };
+    Ok(ExitCode::from(code))
+}
+
+fn write_text(out: &mut impl Write, report: &RunReport) -> std::io::Result<()> {
+    let name = model::sanitize(&report.scenario);
+    let elapsed = model::format_duration(report.elapsed_ns);
+    match report.outcome {
+        Outcome::Finished => writeln!(out, "scenario {name}: finished in {elapsed}")?,
+        Outcome::Deadlock => writeln!(out, "scenario {name}: DEADLOCK after {elapsed}")?,
+        Outcome::Timeout => writeln!(out, "scenario {name}: timed out after {elapsed}")?,
+    }
+    for e in &report.expectations {
+        let var = model::sanitize(&e.var);
+        if e.expected == e.actual {
+            writeln!(out, "\nexpect {var} = {}: ok", e.expected)?;
+        } else {
+            let lost = e.expected - e.actual;
+            writeln!(
+                out,
+                "\nexpect {var} = {}: FAILED, got {} ({lost} updates lost to a race)",
+                e.expected, e.actual
+            )?;
+        }
+    }
+    writeln!(out, "\n{}", model::format_summary(&report.summary))
+}
+
+/// Parses `10ms`, `1.5s`, `250us`, `42ns`.
+///
+/// # Errors
+///
+/// Says what was expected when `text` is not a number with a unit.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let scale = match unit.trim() {
+        "ns" => 1e-9,
+        "us" | "µs" => 1e-6,
+        "ms" => 1e-3,
+        "s" => 1.0,
+        "m" | "min" => 60.0,
+        _ => {
+            return Err(format!(
+                "bad duration {text:?} (expected a number with ns, us, ms, s or m)"
+            ));
+        }
+    };
+    let value: f64 = number.parse().map_err(|_| {
+        format!("bad duration {text:?} (expected a number with ns, us, ms, s or m)")
+    })?;
+    Duration::try_from_secs_f64(value * scale)
+        .map_err(|_| format!("duration {text:?} is out of range"))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(parse_duration("10ms").unwrap(), Duration::from_millis(10));
+        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse_duration("250us").unwrap(), Duration::from_micros(250));
+        assert!(
+            parse_duration("10")
+                .unwrap_err()
+                .contains("expected a number")
+        );
+        assert!(parse_duration("ms").is_err());
+        assert!(parse_duration("1e999s").is_err());
+    }
+
+    #[test]
+    fn bad_usage_is_status_2() {
+        let code = main(["lockscope", "frobnicate"].map(OsString::from)).unwrap();
+        assert_eq!(code, ExitCode::from(EXIT_USAGE));
+    }
+}

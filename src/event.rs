@@ -1,0 +1,333 @@
+//! The shared vocabulary: every lock operation becomes an [`Event`].
+//!
+//! Probes produce events, the model consumes them, traces store them. Nothing in
+//! here knows about threads, channels, clocks or terminals.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::OnceLock;
+
+use parking_lot::Mutex;
+use serde::{Deserialize, Serialize};
+
+/// Nanoseconds since the session's start, from one monotonic clock.
+pub type Nanos = u64;
+
+/// A thread as lockscope numbers it: dense, starting at 0, in order of first sight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct ThreadId(pub u32);
+
+/// A lock or condvar as lockscope numbers it: dense, starting at 0, in order of first sight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct LockId(pub u32);
+
+impl ThreadId {
+    /// The id as an index into dense per-thread tables.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl LockId {
+    /// The id as an index into dense per-lock tables.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// What kind of synchronisation object a [`LockId`] names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LockKind {
+    /// An exclusive lock.
+    Mutex,
+    /// A reader-writer lock.
+    RwLock,
+    /// A condition variable (never held; threads wait on it).
+    Condvar,
+}
+
+impl fmt::Display for LockKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LockKind::Mutex => "mutex",
+            LockKind::RwLock => "rwlock",
+            LockKind::Condvar => "condvar",
+        })
+    }
+}
+
+/// How a lock is requested or held.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// `Mutex::lock` or `RwLock::write`.
+    Exclusive,
+    /// `RwLock::read`.
+    Shared,
+}
+
+impl Mode {
+    /// Whether a holder in mode `self` and a request in mode `other` exclude each other.
+    pub fn conflicts_with(self, other: Mode) -> bool {
+        !(self == Mode::Shared && other == Mode::Shared)
+    }
+}
+
+/// A source location: where a lock was created, taken or waited for.
+///
+/// `Copy` and pointer-sized parts so that every event can carry one for free.
+/// Files that are not Rust sources (scenario files, trace files) are interned
+/// once with [`Site::intern`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Site {
+    /// The file, as the compiler or the scenario loader names it.
+    pub file: &'static str,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+}
+
+impl Site {
+    /// A site with no known location.
+    pub const UNKNOWN: Site = Site {
+        file: "?",
+        line: 0,
+        column: 0,
+    };
+
+    /// The location of the caller of a `#[track_caller]` function.
+    #[track_caller]
+    pub fn caller() -> Site {
+        let loc = std::panic::Location::caller();
+        Site {
+            file: loc.file(),
+            line: loc.line(),
+            column: loc.column(),
+        }
+    }
+
+    /// A site in a file that is not a Rust source. The file name is interned, so
+    /// each distinct name is stored once for the life of the process.
+    pub fn intern(file: &str, line: u32, column: u32) -> Site {
+        Site {
+            file: intern(file),
+            line,
+            column,
+        }
+    }
+}
+
+impl fmt::Display for Site {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.file, self.line)
+    }
+}
+
+impl Serialize for Site {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Interns a string for the life of the process. Each distinct string leaks once:
+/// the set of file names a process sees is small and bounded by its inputs.
+pub fn intern(s: &str) -> &'static str {
+    static TABLE: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let mut table = TABLE.get_or_init(Default::default).lock();
+    if let Some(found) = table.get(s) {
+        return found;
+    }
+    let leaked: &'static str = Box::leak(s.to_owned().into_boxed_str());
+    table.insert(leaked);
+    leaked
+}
+
+/// One thing that happened on one thread.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Event {
+    /// When, in nanoseconds since the session started.
+    pub time: Nanos,
+    /// Which thread did it.
+    pub thread: ThreadId,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// What an [`Event`] records.
+///
+/// Events that change who holds a lock carry `seq`, the lock's own sequence
+/// number taken inside its critical section: it orders the events of one lock
+/// causally even when the threads' batches reach the collector out of order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    /// A thread became known. `name` is its `std::thread` name or a fallback.
+    ThreadStart {
+        /// Display name (untrusted text).
+        name: String,
+    },
+    /// A thread returned normally.
+    ThreadExit,
+    /// A thread panicked; its locks are released by unwinding.
+    ThreadPanic {
+        /// The panic payload, when it was a string.
+        message: String,
+    },
+    /// A lock or condvar became known.
+    LockCreated {
+        /// Its id.
+        lock: LockId,
+        /// Display name (untrusted text).
+        name: String,
+        /// Mutex, RwLock or Condvar.
+        kind: LockKind,
+        /// Where it was constructed (or first used).
+        site: Site,
+        /// The sequence number its next holder-changing event will carry.
+        first_seq: u64,
+    },
+    /// The thread asked for a lock that was not free and is about to block.
+    Request {
+        /// The lock.
+        lock: LockId,
+        /// Shared or exclusive.
+        mode: Mode,
+        /// Where the request was made.
+        site: Site,
+        /// Whether the wait is bounded (`try_lock_for`): it cannot hang forever.
+        timed: bool,
+    },
+    /// The thread now holds the lock.
+    Acquired {
+        /// The lock.
+        lock: LockId,
+        /// Shared or exclusive.
+        mode: Mode,
+        /// Where it was taken.
+        site: Site,
+        /// Per-lock sequence number.
+        seq: u64,
+    },
+    /// The thread lets go of the lock (recorded just before it does).
+    Released {
+        /// The lock.
+        lock: LockId,
+        /// Shared or exclusive.
+        mode: Mode,
+        /// Per-lock sequence number.
+        seq: u64,
+    },
+    /// A `try_*` call found the lock taken and returned without it.
+    TryFailed {
+        /// The lock.
+        lock: LockId,
+        /// Shared or exclusive.
+        mode: Mode,
+        /// Where the attempt was made.
+        site: Site,
+    },
+    /// A bounded request (`try_lock_for`) gave up.
+    TimedOut {
+        /// The lock.
+        lock: LockId,
+        /// Shared or exclusive.
+        mode: Mode,
+    },
+    /// The thread waits on a condvar, releasing `mutex` (recorded before it does).
+    CondWait {
+        /// The condvar.
+        condvar: LockId,
+        /// The mutex released for the wait.
+        mutex: LockId,
+        /// Where the wait was called.
+        site: Site,
+        /// Sequence number of the mutex's release.
+        seq: u64,
+        /// Whether the wait is bounded (`wait_for`).
+        timed: bool,
+    },
+    /// The thread returned from a condvar wait holding `mutex` again.
+    CondWake {
+        /// The condvar.
+        condvar: LockId,
+        /// The mutex re-acquired.
+        mutex: LockId,
+        /// Sequence number of the mutex's re-acquisition.
+        seq: u64,
+        /// Whether the wait ended by its timeout rather than a notification.
+        timed_out: bool,
+    },
+    /// The thread notified a condvar.
+    Notify {
+        /// The condvar.
+        condvar: LockId,
+        /// `notify_all` rather than `notify_one`.
+        all: bool,
+        /// How many waiting threads were woken.
+        woken: u32,
+        /// Where the notification was sent.
+        site: Site,
+    },
+}
+
+impl EventKind {
+    /// The lock whose holders this event changes, with its sequence number.
+    pub fn sequenced(&self) -> Option<(LockId, u64)> {
+        match *self {
+            EventKind::Acquired { lock, seq, .. } | EventKind::Released { lock, seq, .. } => {
+                Some((lock, seq))
+            }
+            EventKind::CondWait { mutex, seq, .. } | EventKind::CondWake { mutex, seq, .. } => {
+                Some((mutex, seq))
+            }
+            _ => None,
+        }
+    }
+
+    /// A short lower-case name for the kind, as used in logs and exports.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::ThreadStart { .. } => "thread_start",
+            EventKind::ThreadExit => "thread_exit",
+            EventKind::ThreadPanic { .. } => "thread_panic",
+            EventKind::LockCreated { .. } => "lock_created",
+            EventKind::Request { .. } => "request",
+            EventKind::Acquired { .. } => "acquired",
+            EventKind::Released { .. } => "released",
+            EventKind::TryFailed { .. } => "try_failed",
+            EventKind::TimedOut { .. } => "timed_out",
+            EventKind::CondWait { .. } => "cond_wait",
+            EventKind::CondWake { .. } => "cond_wake",
+            EventKind::Notify { .. } => "notify",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shared_requests_only_conflict_with_exclusive_holders() {
+        assert!(!Mode::Shared.conflicts_with(Mode::Shared));
+        assert!(Mode::Shared.conflicts_with(Mode::Exclusive));
+        assert!(Mode::Exclusive.conflicts_with(Mode::Shared));
+        assert!(Mode::Exclusive.conflicts_with(Mode::Exclusive));
+    }
+
+    #[test]
+    fn interned_files_are_stored_once() {
+        let a = Site::intern("x.toml", 1, 1);
+        let b = Site::intern(&String::from("x.toml"), 2, 1);
+        assert!(std::ptr::eq(a.file, b.file));
+        assert_eq!(b.to_string(), "x.toml:2");
+    }
+
+    #[test]
+    fn caller_sites_name_this_file() {
+        let site = Site::caller();
+        assert!(site.file.ends_with("event.rs"), "{site}");
+        assert!(site.line > 0);
+    }
+}

@@ -1,0 +1,324 @@
+//! [`Model::apply`]: one event in, state and findings updated.
+//!
+//! Invariants kept here and in `ops`: a thread is in a lock's `waiters`
+//! exactly when its status is `Waiting` on that lock, and in a condvar's
+//! `cond_waiters` exactly when its status is `CondWait` on it; every status
+//! change that ends a wait goes through `leave_wait`; a lock's holders and the
+//! threads' held lists describe the same holds. Durations use saturating
+//! arithmetic, so out-of-order or absurd timestamps cannot panic.
+
+use std::mem;
+
+use crate::event::{Event, EventKind, LockId, LockKind, Mode, Nanos, Site, ThreadId};
+
+use super::state::{ThreadStatus, Waiter};
+use super::{Change, Model};
+
+impl Model {
+    /// Applies one event and reports whether it revealed a new deadlock or a
+    /// new potential deadlock.
+    ///
+    /// Never panics: ids never seen get placeholder entries (`thread#N`,
+    /// `lock#N`) that later `ThreadStart`/`LockCreated` events fill in, and
+    /// events inconsistent with the state are tolerated and counted in
+    /// [`anomalies`](Self::anomalies).
+    pub fn apply(&mut self, ev: &Event) -> Change {
+        self.events += 1;
+        self.last_time = self.last_time.max(ev.time);
+        let change = self
+            .thread_slot(ev.thread, ev.time)
+            .and_then(|t| self.dispatch(t, ev.time, &ev.kind));
+        change.unwrap_or_else(|| {
+            self.anomalies += 1;
+            Change::default()
+        })
+    }
+
+    /// Handles one event; `None` means it was ignored as inconsistent.
+    fn dispatch(&mut self, t: usize, time: Nanos, kind: &EventKind) -> Option<Change> {
+        let mut change = Change::default();
+        match *kind {
+            EventKind::ThreadStart { ref name } => self.on_start(t, name, time),
+            EventKind::ThreadExit => self.on_exit(t, time)?,
+            EventKind::ThreadPanic { ref message } => self.on_panic(t, message, time)?,
+            EventKind::LockCreated {
+                lock,
+                ref name,
+                kind,
+                site,
+                ..
+            } => self.on_created(lock, name, kind, site)?,
+            EventKind::Request {
+                lock,
+                mode,
+                site,
+                timed,
+            } => {
+                change.deadlock = self.on_request(t, lock, mode, site, timed, time)?;
+                if !timed {
+                    change.potential = self.record_order(t, lock, mode, site, time);
+                }
+            }
+            EventKind::Acquired {
+                lock, mode, site, ..
+            } => {
+                let l = self.lock_slot(lock, Some(mode))?;
+                // Acquiring another lock than the one waited for: a late event
+                // (sequenced events can be held back behind unsequenced ones),
+                // the acquisition happened before the wait, which goes on.
+                let waited = match self.threads[t].status {
+                    ThreadStatus::Waiting { lock: w, since, .. } if w == lock => {
+                        self.leave_wait(t, time);
+                        Some(since)
+                    }
+                    _ => None,
+                };
+                change = self.acquire(t, l, mode, site, time, waited);
+            }
+            EventKind::Released { lock, mode, .. } => {
+                let l = self.lock_slot(lock, Some(mode))?;
+                if !self.release(t, l, mode, time) {
+                    return None;
+                }
+            }
+            EventKind::TryFailed { lock, mode, .. } => {
+                let l = self.lock_slot(lock, Some(mode))?;
+                self.locks[l].stats.try_failures += 1;
+            }
+            EventKind::TimedOut { lock, mode } => {
+                let l = self.lock_slot(lock, Some(mode))?;
+                self.locks[l].stats.timeouts += 1;
+                match self.threads[t].status {
+                    ThreadStatus::Waiting { lock: w, .. } if w == lock => {
+                        self.leave_wait(t, time);
+                    }
+                    _ => return None,
+                }
+            }
+            EventKind::CondWait {
+                condvar,
+                mutex,
+                site,
+                ..
+            } => self.on_cond_wait(t, condvar, mutex, site, time)?,
+            EventKind::Notify { condvar, woken, .. } => {
+                change.deadlock = self.on_notify(condvar, woken, time)?;
+            }
+            EventKind::CondWake { condvar, mutex, .. } => {
+                change = self.on_cond_wake(t, condvar, mutex, time)?;
+            }
+        }
+        Some(change)
+    }
+
+    fn on_start(&mut self, t: usize, name: &str, time: Nanos) {
+        let th = &mut self.threads[t];
+        if th.known || th.status.is_done() {
+            self.anomalies += 1;
+        }
+        th.known = true;
+        th.name.clear();
+        th.name.push_str(name);
+        th.started_at = th.started_at.min(time);
+    }
+
+    /// A thread that returns still holding a lock leaked its guard: the lock
+    /// stays held, so it is kept.
+    fn on_exit(&mut self, t: usize, time: Nanos) -> Option<()> {
+        if self.threads[t].status.is_done() {
+            return None;
+        }
+        if self.leave_wait(t, time).is_some() {
+            self.anomalies += 1;
+        }
+        self.end_thread(t, ThreadStatus::Finished, time);
+        Some(())
+    }
+
+    /// Unwinding released the thread's locks (their `Released` events came
+    /// first); whatever is left is released here.
+    fn on_panic(&mut self, t: usize, message: &str, time: Nanos) -> Option<()> {
+        if self.threads[t].status.is_done() {
+            return None;
+        }
+        self.leave_wait(t, time);
+        let mut held = mem::take(&mut self.threads[t].held);
+        for h in held.drain(..) {
+            let lock = &mut self.locks[h.lock.index()];
+            let id = ThreadId(t as u32);
+            if let Some(i) = lock.holders.iter().rposition(|x| x.thread == id) {
+                let holder = lock.holders.remove(i);
+                lock.stats.record_hold(time.saturating_sub(holder.since));
+            }
+        }
+        self.threads[t].held = held;
+        let message = message.to_owned();
+        self.end_thread(t, ThreadStatus::Panicked { message }, time);
+        Some(())
+    }
+
+    fn end_thread(&mut self, t: usize, status: ThreadStatus, time: Nanos) {
+        let th = &mut self.threads[t];
+        if let Some(since) = th.holding_since.take() {
+            th.stats.holding = th.stats.holding.saturating_add(time.saturating_sub(since));
+        }
+        th.status = status;
+        th.ended_at = Some(time);
+    }
+
+    fn on_created(&mut self, lock: LockId, name: &str, kind: LockKind, site: Site) -> Option<()> {
+        let l = self.lock_slot(lock, None)?;
+        let state = &mut self.locks[l];
+        if state.known {
+            self.anomalies += 1;
+        }
+        state.known = true;
+        state.name.clear();
+        state.name.push_str(name);
+        state.kind = kind;
+        state.site = site;
+        Some(())
+    }
+
+    fn on_request(
+        &mut self,
+        t: usize,
+        lock: LockId,
+        mode: Mode,
+        site: Site,
+        timed: bool,
+        time: Nanos,
+    ) -> Option<bool> {
+        let l = self.lock_slot(lock, Some(mode))?;
+        if self.threads[t].status.is_done() {
+            return None;
+        }
+        // Already waiting: the event that ended that wait is held back (it is
+        // sequenced, a request is not). The newer wait is the one that counts.
+        self.leave_wait(t, time);
+        let th = &mut self.threads[t];
+        th.status = ThreadStatus::Waiting {
+            lock,
+            mode,
+            since: time,
+            site,
+            timed,
+        };
+        self.locks[l].waiters.push_back(Waiter {
+            thread: th.id,
+            mode,
+            since: time,
+            site,
+            timed,
+        });
+        Some(!timed && self.check_from(t, time))
+    }
+
+    fn on_cond_wait(
+        &mut self,
+        t: usize,
+        condvar: LockId,
+        mutex: LockId,
+        site: Site,
+        time: Nanos,
+    ) -> Option<()> {
+        let c = self.condvar_slot(condvar)?;
+        let m = self.lock_slot(mutex, None)?;
+        if self.threads[t].status.is_done() {
+            return None;
+        }
+        self.locks[c].stats.waits += 1;
+        if !self.release(t, m, Mode::Exclusive, time) {
+            self.anomalies += 1;
+        }
+        if self.threads[t].status != ThreadStatus::Running {
+            // A late event: the thread already waits for something newer, so
+            // this wait (and its wake-up, held back with it) is over.
+            return Some(());
+        }
+        self.threads[t].status = ThreadStatus::CondWait {
+            condvar,
+            mutex,
+            since: time,
+            site,
+        };
+        self.locks[c].cond_waiters.push(ThreadId(t as u32));
+        Some(())
+    }
+
+    /// Wakes the first `woken` waiters of the condvar, which then wait for their
+    /// mutex. A notify is not sequenced with the waiters' events, so fewer
+    /// known waiters than `woken` is not an anomaly.
+    fn on_notify(&mut self, condvar: LockId, woken: u32, time: Nanos) -> Option<bool> {
+        let c = self.condvar_slot(condvar)?;
+        self.locks[c].stats.notifies += 1;
+        let n = (woken as usize).min(self.locks[c].cond_waiters.len());
+        let mut deadlock = false;
+        for _ in 0..n {
+            let w = self.locks[c].cond_waiters[0].index();
+            let (mutex, site) = match self.threads[w].status {
+                ThreadStatus::CondWait {
+                    condvar: cv,
+                    mutex,
+                    site,
+                    ..
+                } if cv == condvar => (mutex, site),
+                _ => {
+                    // Out of sync with the status: drop the stray entry.
+                    self.locks[c].cond_waiters.remove(0);
+                    self.anomalies += 1;
+                    continue;
+                }
+            };
+            self.leave_wait(w, time);
+            let id = self.threads[w].id;
+            self.threads[w].status = ThreadStatus::Waiting {
+                lock: mutex,
+                mode: Mode::Exclusive,
+                since: time,
+                site,
+                timed: false,
+            };
+            self.locks[mutex.index()].waiters.push_back(Waiter {
+                thread: id,
+                mode: Mode::Exclusive,
+                since: time,
+                site,
+                timed: false,
+            });
+            deadlock |= self.check_from(w, time);
+        }
+        Some(deadlock)
+    }
+
+    fn on_cond_wake(
+        &mut self,
+        t: usize,
+        condvar: LockId,
+        mutex: LockId,
+        time: Nanos,
+    ) -> Option<Change> {
+        self.condvar_slot(condvar)?;
+        let m = self.lock_slot(mutex, None)?;
+        let (waited, site) = match self.threads[t].status {
+            // Notified, then waited for the mutex.
+            ThreadStatus::Waiting {
+                lock, since, site, ..
+            } if lock == mutex => (Some(since), site),
+            // Timed out, woke spuriously, or the notify is not applied yet.
+            ThreadStatus::CondWait {
+                condvar: c, site, ..
+            } if c == condvar => (None, site),
+            // A late event: the thread already waits for something else.
+            ThreadStatus::Waiting { .. } | ThreadStatus::CondWait { .. } => {
+                return Some(self.acquire(t, m, Mode::Exclusive, Site::UNKNOWN, time, None));
+            }
+            _ => {
+                self.anomalies += 1;
+                (None, Site::UNKNOWN)
+            }
+        };
+        self.leave_wait(t, time);
+        Some(self.acquire(t, m, Mode::Exclusive, site, time, waited))
+    }
+}

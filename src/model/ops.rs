@@ -1,0 +1,242 @@
+//! The state changes the event handlers are made of: acquire, release, end
+//! a wait, search for cycles, find or create table slots.
+
+use std::mem;
+
+use crate::event::{LockId, LockKind, Mode, Nanos, Site, ThreadId};
+
+use super::graph::rotate_to_min;
+use super::lockorder::OrderEdge;
+use super::state::{Held, Holder, LockState, ThreadState, ThreadStatus};
+use super::waitfor::{Deadlock, WaitFor};
+use super::{Change, Model};
+
+/// Ids are dense in order of first sight, so a valid stream only skips a few
+/// (events of different threads may arrive a little out of order). A larger
+/// jump is nonsense and is ignored rather than allocated.
+const MAX_ID_GAP: usize = 4096;
+/// An absolute bound on table sizes.
+const MAX_IDS: usize = 1 << 24;
+/// Distinct cycles reported from one search at most (usually there is one).
+const MAX_CYCLES_PER_CHECK: usize = 8;
+
+impl Model {
+    /// Records that thread `t` now holds lock `l`; `waited` is when its wait began.
+    pub(super) fn acquire(
+        &mut self,
+        t: usize,
+        l: usize,
+        mode: Mode,
+        site: Site,
+        time: Nanos,
+        waited: Option<Nanos>,
+    ) -> Change {
+        let mut change = Change::default();
+        let th = &mut self.threads[t];
+        let state = &mut self.locks[l];
+        if th.status.is_done() || state.holders.iter().any(|h| h.mode.conflicts_with(mode)) {
+            self.anomalies += 1;
+        }
+        state.stats.acquisitions += 1;
+        th.stats.acquisitions += 1;
+        if let Some(since) = waited {
+            state.stats.record_wait(time.saturating_sub(since));
+            th.stats.contended += 1;
+        }
+        state.holders.push(Holder {
+            thread: th.id,
+            mode,
+            since: time,
+            site,
+        });
+        let lock = state.id;
+        change.potential |= self.record_order(t, lock, mode, site, time);
+        let th = &mut self.threads[t];
+        th.held.push(Held {
+            lock,
+            mode,
+            since: time,
+            site,
+        });
+        th.holding_since.get_or_insert(time);
+        // A new holder adds edges from the waiters it blocks (events can apply
+        // a request before the acquisition that made it wait). Such an edge can
+        // only close a cycle if the holder itself waits: a late acquisition.
+        if !matches!(th.status, ThreadStatus::Waiting { timed: false, .. }) {
+            return change;
+        }
+        for i in 0..self.locks[l].waiters.len() {
+            let w = self.locks[l].waiters[i];
+            if !w.timed && mode.conflicts_with(w.mode) {
+                change.deadlock |= self.check_from(w.thread.index(), time);
+            }
+        }
+        change
+    }
+
+    /// Removes thread `t`'s hold on lock `l`; returns whether it held it.
+    pub(super) fn release(&mut self, t: usize, l: usize, mode: Mode, time: Nanos) -> bool {
+        let th = &mut self.threads[t];
+        let state = &mut self.locks[l];
+        let in_lock = find_last(&state.holders, |h| h.thread == th.id, |h| h.mode == mode);
+        let in_thread = find_last(&th.held, |h| h.lock == state.id, |h| h.mode == mode);
+        if let Some(i) = in_lock {
+            let holder = state.holders.remove(i);
+            state.stats.record_hold(time.saturating_sub(holder.since));
+        }
+        if let Some(i) = in_thread {
+            th.held.remove(i);
+        }
+        if th.held.is_empty()
+            && let Some(since) = th.holding_since.take()
+        {
+            th.stats.holding = th.stats.holding.saturating_add(time.saturating_sub(since));
+        }
+        in_lock.is_some() && in_thread.is_some()
+    }
+
+    /// Ends thread `t`'s wait, if it waits: takes it off the queue, adds the
+    /// time waited, sets it running. Returns the status it left.
+    pub(super) fn leave_wait(&mut self, t: usize, time: Nanos) -> Option<ThreadStatus> {
+        let th = &mut self.threads[t];
+        if !matches!(
+            th.status,
+            ThreadStatus::Waiting { .. } | ThreadStatus::CondWait { .. }
+        ) {
+            return None;
+        }
+        let old = mem::replace(&mut th.status, ThreadStatus::Running);
+        match old {
+            ThreadStatus::Waiting { lock, since, .. } => {
+                th.stats.waiting = th.stats.waiting.saturating_add(time.saturating_sub(since));
+                let waiters = &mut self.locks[lock.index()].waiters;
+                if let Some(i) = waiters.iter().position(|w| w.thread == th.id) {
+                    waiters.remove(i);
+                }
+            }
+            ThreadStatus::CondWait { condvar, since, .. } => {
+                let spent = time.saturating_sub(since);
+                th.stats.cond_waiting = th.stats.cond_waiting.saturating_add(spent);
+                let waiters = &mut self.locks[condvar.index()].cond_waiters;
+                if let Some(i) = waiters.iter().position(|&w| w == th.id) {
+                    waiters.remove(i);
+                }
+            }
+            _ => {}
+        }
+        Some(old)
+    }
+
+    /// Searches for wait-for cycles through thread `t` and records new ones.
+    pub(super) fn check_from(&mut self, t: usize, time: Nanos) -> bool {
+        let graph = WaitFor {
+            threads: &self.threads,
+            locks: &self.locks,
+        };
+        let found = &mut self.found;
+        self.wait_dfs.paths(&graph, t, t, |path| {
+            found.push(path.to_vec());
+            found.len() < MAX_CYCLES_PER_CHECK
+        });
+        let mut new = false;
+        for mut edges in self.found.drain(..) {
+            rotate_to_min(&mut edges, |e| e.thread);
+            let deadlock = Deadlock {
+                detected_at: time,
+                edges,
+            };
+            if self.reported.insert(deadlock.key()) {
+                self.deadlocks.push(deadlock);
+                new = true;
+            }
+        }
+        new
+    }
+
+    /// The index of thread `id`, creating placeholders up to it; `None` if absurd.
+    pub(super) fn thread_slot(&mut self, id: ThreadId, time: Nanos) -> Option<usize> {
+        let i = id.index();
+        let len = self.threads.len();
+        if i >= len {
+            if i >= MAX_IDS || i - len > MAX_ID_GAP {
+                return None;
+            }
+            self.threads
+                .extend((len..=i).map(|n| ThreadState::placeholder(ThreadId(n as u32), time)));
+        }
+        Some(i)
+    }
+
+    /// The index of lock `id`, creating placeholders up to it; `None` if absurd.
+    /// A placeholder used in shared mode must be an RwLock.
+    pub(super) fn lock_slot(&mut self, id: LockId, mode: Option<Mode>) -> Option<usize> {
+        let i = id.index();
+        let len = self.locks.len();
+        if i >= len {
+            if i >= MAX_IDS || i - len > MAX_ID_GAP {
+                return None;
+            }
+            self.locks
+                .extend((len..=i).map(|n| LockState::placeholder(LockId(n as u32))));
+        }
+        let state = &mut self.locks[i];
+        if !state.known && mode == Some(Mode::Shared) {
+            state.kind = LockKind::RwLock;
+        }
+        Some(i)
+    }
+
+    pub(super) fn condvar_slot(&mut self, id: LockId) -> Option<usize> {
+        let c = self.lock_slot(id, None)?;
+        let state = &mut self.locks[c];
+        if !state.known {
+            state.kind = LockKind::Condvar;
+        }
+        Some(c)
+    }
+}
+
+/// The last index matching `base`, preferring one that also matches `better`.
+fn find_last<T>(
+    items: &[T],
+    base: impl Fn(&T) -> bool,
+    better: impl Fn(&T) -> bool,
+) -> Option<usize> {
+    items
+        .iter()
+        .rposition(|x| base(x) && better(x))
+        .or_else(|| items.iter().rposition(base))
+}
+
+impl Model {
+    /// Records that thread `t` takes (or asks for) `lock` while holding its
+    /// other locks, as lockdep does: the order counts from the attempt, so an
+    /// inversion that deadlocks before either acquisition is still seen.
+    /// Returns whether a new lock-order cycle closed.
+    pub(super) fn record_order(
+        &mut self,
+        t: usize,
+        lock: LockId,
+        mode: Mode,
+        site: Site,
+        time: Nanos,
+    ) -> bool {
+        let mut potential = false;
+        let th = &self.threads[t];
+        for h in &th.held {
+            if h.lock != lock {
+                let edge = OrderEdge {
+                    from: h.lock,
+                    to: lock,
+                    thread: th.id,
+                    from_site: h.site,
+                    to_site: site,
+                    from_mode: h.mode,
+                    to_mode: mode,
+                };
+                potential |= self.order.add(edge, time);
+            }
+        }
+        potential
+    }
+}

@@ -1,0 +1,159 @@
+//! Potential deadlocks: lock-order cycles, with their first witnesses.
+
+use super::*;
+use crate::model::OrderEdge;
+
+#[test]
+fn ab_ba_is_reported_once_with_witnesses() {
+    let mut s = Script::new();
+    s.mutex(0, "A");
+    s.mutex(1, "B");
+    s.acq(0, 0);
+    assert!(!s.acq(0, 1).potential);
+    s.rel(0, 1);
+    s.rel(0, 0);
+    s.acq(1, 1);
+    assert!(s.acq(1, 0).potential);
+    s.rel(1, 0);
+    s.rel(1, 1);
+    // The same orders again: nothing new.
+    for _ in 0..2 {
+        s.acq(1, 1);
+        assert!(!s.acq(1, 0).potential);
+        s.rel(1, 0);
+        s.rel(1, 1);
+        s.acq(0, 0);
+        assert!(!s.acq(0, 1).potential);
+        s.rel(0, 1);
+        s.rel(0, 0);
+    }
+    assert_eq!(s.m.potential_deadlocks().len(), 1);
+    let p = &s.m.potential_deadlocks()[0];
+    assert_eq!(
+        p.edges,
+        [
+            OrderEdge {
+                from: LockId(0),
+                to: LockId(1),
+                thread: ThreadId(0),
+                from_site: acq_site(0, 0),
+                to_site: acq_site(0, 1),
+                from_mode: Mode::Exclusive,
+                to_mode: Mode::Exclusive,
+            },
+            OrderEdge {
+                from: LockId(1),
+                to: LockId(0),
+                thread: ThreadId(1),
+                from_site: acq_site(1, 1),
+                to_site: acq_site(1, 0),
+                from_mode: Mode::Exclusive,
+                to_mode: Mode::Exclusive,
+            },
+        ]
+    );
+    assert_eq!(s.m.order_edges().len(), 2);
+    assert!(s.m.deadlocks().is_empty());
+}
+
+#[test]
+fn three_lock_cycle_starts_at_the_smallest_lock() {
+    let mut s = Script::new();
+    let take = |s: &mut Script, t, a, b| {
+        s.acq(t, a);
+        let c = s.acq(t, b);
+        s.rel(t, b);
+        s.rel(t, a);
+        c.potential
+    };
+    assert!(!take(&mut s, 0, 1, 2));
+    assert!(!take(&mut s, 1, 2, 0));
+    assert!(take(&mut s, 2, 0, 1));
+    assert!(!take(&mut s, 2, 0, 1));
+    let p = &s.m.potential_deadlocks()[0];
+    let locks: Vec<u32> = p.locks().map(|l| l.0).collect();
+    assert_eq!(locks, [0, 1, 2]);
+    let witnesses: Vec<u32> = p.edges.iter().map(|e| e.thread.0).collect();
+    assert_eq!(witnesses, [2, 0, 1]);
+    assert_eq!(s.m.potential_deadlocks().len(), 1);
+}
+
+#[test]
+fn nested_consistent_order_is_fine() {
+    let mut s = Script::new();
+    for t in 0..4 {
+        for l in 0..4 {
+            assert!(!s.acq(t, l).potential);
+        }
+        for l in (0..4).rev() {
+            s.rel(t, l);
+        }
+    }
+    assert_eq!(s.m.order_edges().len(), 6);
+    assert!(s.m.potential_deadlocks().is_empty());
+}
+
+#[test]
+fn recursive_reads_make_no_self_edge() {
+    let mut s = Script::new();
+    s.rwlock(0, "rw");
+    s.read(0, 0);
+    s.read(0, 0);
+    assert!(s.m.order_edges().is_empty());
+    assert_eq!(s.m.anomalies(), 0);
+}
+
+#[test]
+fn waking_from_a_condvar_takes_the_mutex_in_order() {
+    let mut s = Script::new();
+    s.mutex(0, "X");
+    s.mutex(1, "M");
+    s.condvar(2, "CV");
+    s.acq(0, 0);
+    s.acq(0, 1);
+    s.wait(0, 2, 1);
+    s.wake(0, 2, 1);
+    s.rel(0, 1);
+    s.rel(0, 0);
+    // Another thread takes M then X: the wake-up's X -> M edge is already known.
+    s.acq(1, 1);
+    assert!(s.acq(1, 0).potential);
+    let e = s.m.order_edges()[0];
+    assert_eq!((e.from, e.to), (LockId(0), LockId(1)));
+}
+
+#[test]
+fn shared_modes_are_recorded_on_witnesses() {
+    let mut s = Script::new();
+    s.rwlock(0, "rw");
+    s.read(0, 0);
+    s.acq(0, 1);
+    let e = s.m.order_edges()[0];
+    assert_eq!((e.from_mode, e.to_mode), (Mode::Shared, Mode::Exclusive));
+}
+
+#[test]
+fn the_order_counts_from_the_request_so_a_real_deadlock_is_also_potential() {
+    let mut s = Script::new();
+    s.mutex(0, "A");
+    s.mutex(1, "B");
+    s.acq(0, 0);
+    s.acq(1, 1);
+    // Neither second lock is ever acquired: the orders come from the requests.
+    assert!(!s.req(0, 1).potential);
+    let change = s.req(1, 0);
+    assert!(change.potential && change.deadlock);
+    let p = &s.m.potential_deadlocks()[0];
+    assert_eq!(p.edges[0].to_site, req_site(0, 1));
+    assert_eq!(p.edges[1].to_site, req_site(1, 0));
+}
+
+#[test]
+fn a_timed_request_records_no_order() {
+    let mut s = Script::new();
+    s.mutex(0, "A");
+    s.mutex(1, "B");
+    s.acq(0, 0);
+    s.req_timed(0, 1);
+    assert!(s.m.order_edges().is_empty());
+}

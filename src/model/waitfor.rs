@@ -1,0 +1,165 @@
+//! The wait-for graph: which thread waits for which, and the cycles that are deadlocks.
+//!
+//! Edges are not stored: they follow from the threads' statuses and the locks'
+//! holders and queues, so they can never disagree with the state.
+
+use serde::Serialize;
+
+use crate::event::{LockId, LockKind, Mode, Nanos, Site, ThreadId};
+
+use super::graph::Digraph;
+use super::state::{LockState, ThreadState, ThreadStatus};
+
+/// Why a waiting thread waits for another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EdgeReason {
+    /// The other thread holds the lock in a conflicting mode.
+    Holds,
+    /// The lock is an RwLock, this is a read request, and the other thread is a
+    /// writer queued ahead of it: parking_lot's RwLock is task-fair, so readers
+    /// do not overtake a waiting writer.
+    QueuedWriter,
+}
+
+/// One edge of the wait-for graph: `thread` waits for `lock`, which `holder` blocks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WaitEdge {
+    /// The waiting thread.
+    pub thread: ThreadId,
+    /// The lock it waits for.
+    pub lock: LockId,
+    /// The mode it asked for.
+    pub mode: Mode,
+    /// Where it asked.
+    pub requested_at: Site,
+    /// Since when it waits.
+    pub since: Nanos,
+    /// The thread it waits for.
+    pub holder: ThreadId,
+    /// The mode the holder holds (or, for a queued writer, requested).
+    pub holder_mode: Mode,
+    /// Where the holder acquired the lock (for a queued writer: where it requested it).
+    pub held_at: Site,
+    /// Whether the holder holds the lock or is queued ahead.
+    pub reason: EdgeReason,
+}
+
+/// A cycle of threads each waiting for the next: none of them can ever proceed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deadlock {
+    /// The time of the event that closed the cycle.
+    pub detected_at: Nanos,
+    /// `edges[i].holder == edges[i + 1].thread`, wrapping around; starts at the
+    /// smallest thread id.
+    pub edges: Vec<WaitEdge>,
+}
+
+impl Deadlock {
+    /// The threads in the cycle, in cycle order.
+    pub fn threads(&self) -> impl Iterator<Item = ThreadId> + '_ {
+        self.edges.iter().map(|e| e.thread)
+    }
+
+    /// The locks in the cycle, in cycle order.
+    pub fn locks(&self) -> impl Iterator<Item = LockId> + '_ {
+        self.edges.iter().map(|e| e.lock)
+    }
+
+    /// The dedup key: the (thread, lock) sequence of the normalised cycle.
+    pub(super) fn key(&self) -> Vec<(u32, u32)> {
+        self.edges.iter().map(|e| (e.thread.0, e.lock.0)).collect()
+    }
+}
+
+/// A read-only view of the state as a wait-for graph over thread indices.
+pub(super) struct WaitFor<'a> {
+    pub(super) threads: &'a [ThreadState],
+    pub(super) locks: &'a [LockState],
+}
+
+impl Digraph for WaitFor<'_> {
+    type Edge = WaitEdge;
+
+    fn len(&self) -> usize {
+        self.threads.len()
+    }
+
+    fn next_edge(&self, node: usize, cursor: &mut usize) -> Option<(usize, WaitEdge)> {
+        let thread = self.threads.get(node)?;
+        let ThreadStatus::Waiting {
+            lock,
+            mode,
+            since,
+            site,
+            timed: false,
+        } = thread.status
+        else {
+            return None;
+        };
+        let state = self.locks.get(lock.index())?;
+        let edge = |holder: ThreadId, holder_mode, held_at, reason| {
+            let e = WaitEdge {
+                thread: thread.id,
+                lock,
+                mode,
+                requested_at: site,
+                since,
+                holder,
+                holder_mode,
+                held_at,
+                reason,
+            };
+            Some((holder.index(), e))
+        };
+        while let Some(h) = state.holders.get(*cursor) {
+            *cursor += 1;
+            if h.mode.conflicts_with(mode) {
+                return edge(h.thread, h.mode, h.site, EdgeReason::Holds);
+            }
+        }
+        if mode != Mode::Shared || state.kind != LockKind::RwLock {
+            return None;
+        }
+        while let Some(w) = state
+            .waiters
+            .get(cursor.saturating_sub(state.holders.len()))
+        {
+            *cursor += 1;
+            if w.thread == thread.id {
+                // Only writers queued ahead block a reader.
+                *cursor = usize::MAX / 2;
+                return None;
+            }
+            if w.mode == Mode::Exclusive && !w.timed {
+                return edge(w.thread, w.mode, w.site, EdgeReason::QueuedWriter);
+            }
+        }
+        None
+    }
+}
+
+impl WaitFor<'_> {
+    /// Every current edge, waiting thread by waiting thread.
+    pub(super) fn all_edges(&self) -> Vec<WaitEdge> {
+        let mut out = Vec::new();
+        for node in 0..self.threads.len() {
+            let mut cursor = 0;
+            while let Some((_, e)) = self.next_edge(node, &mut cursor) {
+                out.push(e);
+            }
+        }
+        out
+    }
+
+    /// Whether `edge` still exists: the same wait, blocked by the same thread.
+    pub(super) fn has_edge(&self, edge: &WaitEdge) -> bool {
+        let mut cursor = 0;
+        while let Some((_, e)) = self.next_edge(edge.thread.index(), &mut cursor) {
+            if e.since == edge.since && e.holder == edge.holder && e.reason == edge.reason {
+                return true;
+            }
+        }
+        false
+    }
+}

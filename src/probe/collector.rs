@@ -1,0 +1,178 @@
+//! The collector thread: receives batches, takes the batches of quiet threads on
+//! a tick, restores order, applies events to the model and reports deadlocks
+//! the moment the model sees a cycle close.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender, select};
+use parking_lot::Mutex;
+
+use super::clock;
+use super::sequencer::Sequencer;
+use super::session::DeadlockReport;
+use super::sink::{Hub, Msg};
+use crate::event::{Event, ThreadId};
+use crate::model::Model;
+
+/// How often the collector takes the pending batches of threads that have not
+/// shipped their own: well inside the 50 ms liveness bound.
+const TICK: Duration = Duration::from_millis(10);
+
+/// Ticks without progress before held-back events stop waiting for a sequence
+/// number that will not come.
+const STALL_TICKS: u32 = 3;
+
+/// What the session wants done when a deadlock is found.
+pub(crate) type DeadlockHandler = Box<dyn FnMut(&DeadlockReport) + Send>;
+
+/// Something that wants every event, in model order, as it is applied.
+pub(crate) type Listener = Sender<Event>;
+
+/// Counters shared with the session.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) received: AtomicU64,
+    pub(crate) pending: AtomicU64,
+    pub(crate) late: AtomicU64,
+    pub(crate) skipped: AtomicU64,
+}
+
+pub(crate) struct Collector {
+    pub(crate) rx: Receiver<Msg>,
+    pub(crate) hub: Arc<Hub>,
+    pub(crate) model: Arc<Mutex<Model>>,
+    pub(crate) counters: Arc<Counters>,
+    pub(crate) on_deadlock: DeadlockHandler,
+    pub(crate) listeners: Vec<Listener>,
+    pub(crate) sequencer: Sequencer,
+    pub(crate) ready: Vec<Event>,
+}
+
+impl Collector {
+    /// Runs until the session stops or every sender is gone.
+    pub(crate) fn run(mut self) {
+        let ticker = crossbeam_channel::tick(TICK);
+        let mut stalled = 0;
+        let mut last_received = 0;
+        loop {
+            select! {
+                recv(self.rx) -> msg => match msg {
+                    Ok(Msg::Batch { thread, number, events }) => {
+                        self.accept(thread, number, events);
+                        self.apply_ready();
+                    }
+                    Ok(Msg::Sync(reply)) => {
+                        self.take_all();
+                        let _ = reply.send(());
+                    }
+                    Ok(Msg::Stop) | Err(_) => {
+                        self.take_all();
+                        return;
+                    }
+                },
+                recv(ticker) -> _ => {
+                    if self.take_all() {
+                        return;
+                    }
+                    let received = self.counters.received.load(Ordering::Relaxed);
+                    if self.sequencer.pending() > 0 && received == last_received {
+                        stalled += 1;
+                        if stalled >= STALL_TICKS {
+                            self.sequencer.skip_gaps(&mut |ev| self.ready.push(ev));
+                            self.apply_ready();
+                            stalled = 0;
+                        }
+                    } else {
+                        stalled = 0;
+                    }
+                    last_received = received;
+                }
+            }
+        }
+    }
+
+    /// Takes everything: first the channel, then every thread's pending batch.
+    /// Returns true if a stop request was seen on the way (answered after).
+    fn take_all(&mut self) -> bool {
+        let mut replies = Vec::new();
+        let mut stop = false;
+        while let Ok(msg) = self.rx.try_recv() {
+            match msg {
+                Msg::Batch {
+                    thread,
+                    number,
+                    events,
+                } => self.accept(thread, number, events),
+                Msg::Sync(reply) => replies.push(reply),
+                Msg::Stop => stop = true,
+            }
+        }
+        let threads: Vec<_> = self.hub.threads.lock().clone();
+        for buf in threads {
+            let batch = buf.inner.lock().take();
+            if let Some((number, events)) = batch {
+                self.hub
+                    .shipped
+                    .fetch_add(events.len() as u64, Ordering::Relaxed);
+                self.accept(buf.thread, number, events);
+            }
+        }
+        self.apply_ready();
+        for reply in replies {
+            let _ = reply.send(());
+        }
+        stop
+    }
+
+    fn accept(&mut self, thread: ThreadId, number: u64, mut events: Vec<Event>) {
+        self.counters
+            .received
+            .fetch_add(events.len() as u64, Ordering::Relaxed);
+        let origin = self.hub.origin;
+        for ev in &mut events {
+            ev.time = clock::to_nanos(origin, ev.time);
+        }
+        let ready = &mut self.ready;
+        self.sequencer
+            .push(thread, number, events, &mut |ev| ready.push(ev));
+    }
+
+    /// Applies the events the sequencer let through, reporting new deadlocks
+    /// after the model is unlocked (a handler may want to look at it).
+    fn apply_ready(&mut self) {
+        self.counters
+            .pending
+            .store(self.sequencer.pending() as u64, Ordering::Relaxed);
+        self.counters
+            .late
+            .store(self.sequencer.late(), Ordering::Relaxed);
+        self.counters
+            .skipped
+            .store(self.sequencer.skipped(), Ordering::Relaxed);
+        if self.ready.is_empty() {
+            return;
+        }
+        let mut reports = Vec::new();
+        {
+            let mut model = self.model.lock();
+            for ev in &self.ready {
+                let change = model.apply(ev);
+                if change.deadlock
+                    && let Some(deadlock) = model.deadlocks().last()
+                {
+                    reports.push(DeadlockReport::new(&model, deadlock.clone()));
+                }
+            }
+        }
+        let ready = std::mem::take(&mut self.ready);
+        self.listeners
+            .retain(|listener| ready.iter().all(|ev| listener.send(ev.clone()).is_ok()));
+        self.ready = ready;
+        self.ready.clear();
+        for report in &reports {
+            (self.on_deadlock)(report);
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! What every instrumented lock carries besides the parking_lot lock: its name,
+//! creation site, its id in the current session, and its sequence counter.
+
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::sink::{self, hub_for};
+use super::state::State;
+use crate::event::{EventKind, LockId, LockKind, Site};
+
+/// Identity and ordering of one lock across sessions.
+pub(crate) struct LockMeta {
+    /// `(epoch << 32) | id` of the session the lock is registered with; 0 when
+    /// it never was. Epochs start at 1.
+    id: AtomicU64,
+    /// The next sequence number of an event that changes the lock's holders.
+    /// Written only inside the critical section (exclusive) or with an atomic
+    /// add (shared), so its order is the order in which holders changed.
+    seq: AtomicU64,
+    name: Option<Cow<'static, str>>,
+    kind: LockKind,
+    site: Site,
+}
+
+impl LockMeta {
+    /// A new lock made at `site`; registers at once if a session is on.
+    pub(crate) fn new(kind: LockKind, name: Option<Cow<'static, str>>, site: Site) -> Self {
+        let meta = LockMeta {
+            id: AtomicU64::new(0),
+            seq: AtomicU64::new(0),
+            name,
+            kind,
+            site,
+        };
+        let st = super::state::load();
+        if st.active() {
+            meta.id(st);
+        }
+        meta
+    }
+
+    /// The lock's id in the session of `st`, registering it on first use.
+    #[inline]
+    pub(crate) fn id(&self, st: State) -> Option<LockId> {
+        let packed = self.id.load(Ordering::Acquire);
+        if packed >> 32 == u64::from(st.epoch()) && packed != 0 {
+            return Some(LockId(packed as u32));
+        }
+        self.register(st)
+    }
+
+    #[cold]
+    fn register(&self, st: State) -> Option<LockId> {
+        let hub = hub_for(st)?;
+        let _registering = hub.registry.lock();
+        let packed = self.id.load(Ordering::Acquire);
+        if packed >> 32 == u64::from(st.epoch()) && packed != 0 {
+            return Some(LockId(packed as u32));
+        }
+        let id = LockId(hub.next_lock.fetch_add(1, Ordering::Relaxed));
+        // Read before publishing the id: every sequenced event of this session
+        // comes after this registration, so its number is at least `first_seq`.
+        let first_seq = self.seq.load(Ordering::Relaxed);
+        self.id.store(
+            (u64::from(st.epoch()) << 32) | u64::from(id.0),
+            Ordering::Release,
+        );
+        sink::emit(
+            st,
+            EventKind::LockCreated {
+                lock: id,
+                name: self.name(),
+                kind: self.kind,
+                site: self.site,
+                first_seq,
+            },
+        );
+        Some(id)
+    }
+
+    /// The display name: given, or the creation site.
+    pub(crate) fn name(&self) -> String {
+        match &self.name {
+            Some(name) => name.to_string(),
+            None => self.site.to_string(),
+        }
+    }
+
+    /// Takes the next sequence number while holding the lock exclusively.
+    #[inline]
+    pub(crate) fn next_seq_exclusive(&self) -> u64 {
+        let seq = self.seq.load(Ordering::Relaxed);
+        self.seq.store(seq + 1, Ordering::Relaxed);
+        seq
+    }
+
+    /// Takes the next sequence number while holding the lock shared: other
+    /// readers may be doing the same.
+    #[inline]
+    pub(crate) fn next_seq_shared(&self) -> u64 {
+        self.seq.fetch_add(1, Ordering::Relaxed)
+    }
+}
+
+impl std::fmt::Debug for LockMeta {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LockMeta")
+            .field("name", &self.name())
+            .field("kind", &self.kind)
+            .finish_non_exhaustive()
+    }
+}

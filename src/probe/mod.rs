@@ -1,0 +1,24 @@
+//! Instrumentation: the locks, thread spawning, the per-thread event buffers, the
+//! collector and the session that owns them.
+//!
+//! The hot path of every lock operation is one relaxed load of [`state::STATE`];
+//! everything else happens only while a session is on.
+
+mod clock;
+mod collector;
+mod condvar;
+pub mod gate;
+mod meta;
+mod mutex;
+mod rwlock;
+mod sequencer;
+mod session;
+mod sink;
+mod state;
+pub mod thread;
+
+pub use condvar::Condvar;
+pub use mutex::{Mutex, MutexGuard};
+pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+pub use sequencer::Sequencer;
+pub use session::{DeadlockReport, Session, SessionBuilder, SessionMode, TransportStats, init};

@@ -1,0 +1,340 @@
+//! `lockscope::Mutex`: parking_lot's mutex, with every request, acquisition and
+//! release recorded while a session is on.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::time::Duration;
+
+use super::gate::{self, Op};
+use super::meta::LockMeta;
+use super::sink;
+use super::state::{self, State};
+use crate::event::{EventKind, LockId, LockKind, Mode, Site};
+
+/// A mutual exclusion lock that lockscope can see: a drop-in for
+/// `parking_lot::Mutex` (no poisoning).
+///
+/// # Examples
+///
+/// ```
+/// let counter = lockscope::Mutex::new(0);
+/// *counter.lock() += 1;
+/// assert_eq!(counter.into_inner(), 1);
+/// ```
+pub struct Mutex<T: ?Sized> {
+    pub(crate) meta: LockMeta,
+    pub(crate) inner: parking_lot::Mutex<T>,
+}
+
+/// Holds a [`Mutex`] locked; derefs to the data and unlocks on drop.
+#[must_use = "if unused the Mutex will immediately unlock"]
+pub struct MutexGuard<'a, T: ?Sized> {
+    pub(crate) lock: &'a Mutex<T>,
+    pub(crate) inner: parking_lot::MutexGuard<'a, T>,
+    /// The lock's id in the session that saw it taken, with that session's epoch.
+    pub(crate) tracked: Option<(LockId, u32)>,
+}
+
+impl<T> Mutex<T> {
+    /// A new unlocked mutex, named after the place it is created (`src/main.rs:12`).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = lockscope::Mutex::new(vec![1, 2]);
+    /// assert_eq!(m.lock().len(), 2);
+    /// ```
+    #[track_caller]
+    pub fn new(value: T) -> Self {
+        Mutex {
+            meta: LockMeta::new(LockKind::Mutex, None, Site::caller()),
+            inner: parking_lot::Mutex::new(value),
+        }
+    }
+
+    /// A new unlocked mutex with a name for reports and the viewer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let fork = lockscope::Mutex::named(format!("fork {}", 3), ());
+    /// drop(fork.lock());
+    /// ```
+    #[track_caller]
+    pub fn named(name: impl Into<Cow<'static, str>>, value: T) -> Self {
+        Mutex {
+            meta: LockMeta::new(LockKind::Mutex, Some(name.into()), Site::caller()),
+            inner: parking_lot::Mutex::new(value),
+        }
+    }
+
+    /// A named mutex whose creation is recorded at `site` (scenario files).
+    pub(crate) fn named_at(name: String, value: T, site: Site) -> Self {
+        Mutex {
+            meta: LockMeta::new(LockKind::Mutex, Some(name.into()), site),
+            inner: parking_lot::Mutex::new(value),
+        }
+    }
+
+    /// Consumes the mutex and returns the data.
+    pub fn into_inner(self) -> T {
+        self.inner.into_inner()
+    }
+}
+
+impl<T: ?Sized> Mutex<T> {
+    /// Locks the mutex, blocking until it is free.
+    ///
+    /// Re-locking a mutex the thread already holds deadlocks (as with
+    /// parking_lot); a session reports it as a self-deadlock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = lockscope::Mutex::new(1);
+    /// *m.lock() += 1;
+    /// assert_eq!(*m.lock(), 2);
+    /// ```
+    #[track_caller]
+    #[inline]
+    pub fn lock(&self) -> MutexGuard<'_, T> {
+        let st = state::load();
+        if !st.active() {
+            return self.untracked(self.inner.lock());
+        }
+        self.lock_tracked(st, Site::caller())
+    }
+
+    /// Locks the mutex, recording the operation at `site`.
+    pub(crate) fn lock_at(&self, site: Site) -> MutexGuard<'_, T> {
+        let st = state::load();
+        if !st.active() {
+            return self.untracked(self.inner.lock());
+        }
+        self.lock_tracked(st, site)
+    }
+
+    fn lock_tracked(&self, st: State, site: Site) -> MutexGuard<'_, T> {
+        let id = self.meta.id(st);
+        gate::before(st, || id.map(|lock| lock_op(lock, false)), site);
+        let Some(id) = id else {
+            return self.untracked(self.inner.lock());
+        };
+        let inner = match self.inner.try_lock() {
+            Some(inner) => inner,
+            None => {
+                sink::emit_and_ship(st, request(id, site, false));
+                self.inner.lock()
+            }
+        };
+        self.acquired(st, id, inner, site)
+    }
+
+    /// Takes the lock if it is free, without blocking.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = lockscope::Mutex::new(());
+    /// let held = m.lock();
+    /// assert!(m.try_lock().is_none());
+    /// drop(held);
+    /// assert!(m.try_lock().is_some());
+    /// ```
+    #[track_caller]
+    pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+        let st = state::load();
+        if !st.active() {
+            return self.inner.try_lock().map(|g| self.untracked(g));
+        }
+        let site = Site::caller();
+        let id = self.meta.id(st);
+        gate::before(st, || id.map(|lock| lock_op(lock, true)), site);
+        let Some(id) = id else {
+            return self.inner.try_lock().map(|g| self.untracked(g));
+        };
+        match self.inner.try_lock() {
+            Some(inner) => Some(self.acquired(st, id, inner, site)),
+            None => {
+                let kind = EventKind::TryFailed {
+                    lock: id,
+                    mode: Mode::Exclusive,
+                    site,
+                };
+                sink::emit(st, kind);
+                None
+            }
+        }
+    }
+
+    /// Takes the lock, waiting at most `timeout` for it.
+    ///
+    /// A bounded wait cannot hang, so it is shown as a wait but never counted
+    /// in a deadlock cycle.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let m = lockscope::Mutex::new(());
+    /// let held = m.lock();
+    /// assert!(m.try_lock_for(Duration::from_millis(1)).is_none());
+    /// drop(held);
+    /// assert!(m.try_lock_for(Duration::from_millis(1)).is_some());
+    /// ```
+    #[track_caller]
+    pub fn try_lock_for(&self, timeout: Duration) -> Option<MutexGuard<'_, T>> {
+        let st = state::load();
+        if !st.active() {
+            return self.inner.try_lock_for(timeout).map(|g| self.untracked(g));
+        }
+        let site = Site::caller();
+        let id = self.meta.id(st);
+        gate::before(st, || id.map(|lock| lock_op(lock, true)), site);
+        let Some(id) = id else {
+            return self.inner.try_lock_for(timeout).map(|g| self.untracked(g));
+        };
+        if let Some(inner) = self.inner.try_lock() {
+            return Some(self.acquired(st, id, inner, site));
+        }
+        sink::emit_and_ship(st, request(id, site, true));
+        match self.inner.try_lock_for(timeout) {
+            Some(inner) => Some(self.acquired(st, id, inner, site)),
+            None => {
+                let kind = EventKind::TimedOut {
+                    lock: id,
+                    mode: Mode::Exclusive,
+                };
+                sink::emit(st, kind);
+                None
+            }
+        }
+    }
+
+    /// A mutable reference to the data: no locking needed, the borrow proves
+    /// no one else can reach it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let mut m = lockscope::Mutex::new(1);
+    /// *m.get_mut() = 5;
+    /// assert_eq!(*m.lock(), 5);
+    /// ```
+    pub fn get_mut(&mut self) -> &mut T {
+        self.inner.get_mut()
+    }
+
+    fn untracked<'a>(&'a self, inner: parking_lot::MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+        MutexGuard {
+            lock: self,
+            inner,
+            tracked: None,
+        }
+    }
+
+    fn acquired<'a>(
+        &'a self,
+        st: State,
+        id: LockId,
+        inner: parking_lot::MutexGuard<'a, T>,
+        site: Site,
+    ) -> MutexGuard<'a, T> {
+        let seq = self.meta.next_seq_exclusive();
+        let kind = EventKind::Acquired {
+            lock: id,
+            mode: Mode::Exclusive,
+            site,
+            seq,
+        };
+        sink::emit(st, kind);
+        MutexGuard {
+            lock: self,
+            inner,
+            tracked: Some((id, st.epoch())),
+        }
+    }
+}
+
+fn lock_op(lock: LockId, try_only: bool) -> Op {
+    Op::Lock {
+        lock,
+        mode: Mode::Exclusive,
+        try_only,
+    }
+}
+
+fn request(lock: LockId, site: Site, timed: bool) -> EventKind {
+    EventKind::Request {
+        lock,
+        mode: Mode::Exclusive,
+        site,
+        timed,
+    }
+}
+
+impl<T: ?Sized> Drop for MutexGuard<'_, T> {
+    fn drop(&mut self) {
+        let Some((lock, epoch)) = self.tracked else {
+            return;
+        };
+        let st = state::load();
+        if !st.active() || st.epoch() != epoch {
+            return;
+        }
+        let mode = Mode::Exclusive;
+        gate::before(st, || Some(Op::Unlock { lock, mode }), Site::UNKNOWN);
+        let seq = self.lock.meta.next_seq_exclusive();
+        sink::emit(st, EventKind::Released { lock, mode, seq });
+        // `self.inner` unlocks after this body: the release is recorded first.
+    }
+}
+
+impl<T: ?Sized> Deref for MutexGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.inner
+    }
+}
+
+impl<T: Default> Default for Mutex<T> {
+    #[track_caller]
+    fn default() -> Self {
+        Mutex::new(T::default())
+    }
+}
+
+impl<T> From<T> for Mutex<T> {
+    #[track_caller]
+    fn from(value: T) -> Self {
+        Mutex::new(value)
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Mutex<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mutex")
+            .field("name", &self.meta.name())
+            .field("data", &self.inner)
+            .finish()
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.inner, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Display> fmt::Display for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&*self.inner, f)
+    }
+}

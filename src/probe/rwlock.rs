@@ -1,0 +1,415 @@
+//! `lockscope::RwLock`: parking_lot's reader-writer lock, recorded.
+//!
+//! parking_lot's RwLock is task-fair: a reader blocks while a writer is queued,
+//! so a thread re-reading a lock it already reads can deadlock with a queued
+//! writer. The model knows this.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+
+use super::gate::{self, Op};
+use super::meta::LockMeta;
+use super::sink;
+use super::state::{self, State};
+use crate::event::{EventKind, LockId, LockKind, Mode, Site};
+
+/// A reader-writer lock that lockscope can see: a drop-in for
+/// `parking_lot::RwLock`.
+///
+/// # Examples
+///
+/// ```
+/// let config = lockscope::RwLock::new(String::from("a"));
+/// assert_eq!(config.read().len(), 1);
+/// config.write().push('b');
+/// assert_eq!(*config.read(), "ab");
+/// ```
+pub struct RwLock<T: ?Sized> {
+    meta: LockMeta,
+    inner: parking_lot::RwLock<T>,
+}
+
+/// Shared access to an [`RwLock`]'s data; released on drop.
+#[must_use = "if unused the RwLock will immediately unlock"]
+pub struct RwLockReadGuard<'a, T: ?Sized> {
+    lock: &'a RwLock<T>,
+    inner: parking_lot::RwLockReadGuard<'a, T>,
+    tracked: Option<(LockId, u32)>,
+}
+
+/// Exclusive access to an [`RwLock`]'s data; released on drop.
+#[must_use = "if unused the RwLock will immediately unlock"]
+pub struct RwLockWriteGuard<'a, T: ?Sized> {
+    lock: &'a RwLock<T>,
+    inner: parking_lot::RwLockWriteGuard<'a, T>,
+    tracked: Option<(LockId, u32)>,
+}
+
+impl<T> RwLock<T> {
+    /// A new unlocked lock, named after the place it is created.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let l = lockscope::RwLock::new(5);
+    /// assert_eq!(*l.read(), 5);
+    /// ```
+    #[track_caller]
+    pub fn new(value: T) -> Self {
+        RwLock {
+            meta: LockMeta::new(LockKind::RwLock, None, Site::caller()),
+            inner: parking_lot::RwLock::new(value),
+        }
+    }
+
+    /// A new unlocked lock with a name for reports and the viewer.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let l = lockscope::RwLock::named("config", 5);
+    /// assert_eq!(*l.read(), 5);
+    /// ```
+    #[track_caller]
+    pub fn named(name: impl Into<Cow<'static, str>>, value: T) -> Self {
+        RwLock {
+            meta: LockMeta::new(LockKind::RwLock, Some(name.into()), Site::caller()),
+            inner: parking_lot::RwLock::new(value),
+        }
+    }
+
+    /// A named rwlock whose creation is recorded at `site` (scenario files).
+    pub(crate) fn named_at(name: String, value: T, site: Site) -> Self {
+        RwLock {
+            meta: LockMeta::new(LockKind::RwLock, Some(name.into()), site),
+            inner: parking_lot::RwLock::new(value),
+        }
+    }
+
+    /// Consumes the lock and returns the data.
+    pub fn into_inner(self) -> T {
+        self.inner.into_inner()
+    }
+}
+
+impl<T: ?Sized> RwLock<T> {
+    /// Locks for shared reading, blocking while a writer holds the lock or is
+    /// queued for it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let l = lockscope::RwLock::new(1);
+    /// let (a, b) = (l.read(), l.read());
+    /// assert_eq!(*a + *b, 2);
+    /// ```
+    #[track_caller]
+    #[inline]
+    pub fn read(&self) -> RwLockReadGuard<'_, T> {
+        let st = state::load();
+        if !st.active() {
+            return self.untracked_read(self.inner.read());
+        }
+        self.read_at_tracked(st, Site::caller())
+    }
+
+    /// Locks for writing, blocking until no one else holds the lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let l = lockscope::RwLock::new(1);
+    /// *l.write() += 1;
+    /// assert_eq!(*l.read(), 2);
+    /// ```
+    #[track_caller]
+    #[inline]
+    pub fn write(&self) -> RwLockWriteGuard<'_, T> {
+        let st = state::load();
+        if !st.active() {
+            return self.untracked_write(self.inner.write());
+        }
+        self.write_at_tracked(st, Site::caller())
+    }
+
+    /// Locks for reading, recording the operation at `site`.
+    pub(crate) fn read_at(&self, site: Site) -> RwLockReadGuard<'_, T> {
+        let st = state::load();
+        if !st.active() {
+            return self.untracked_read(self.inner.read());
+        }
+        self.read_at_tracked(st, site)
+    }
+
+    /// Locks for writing, recording the operation at `site`.
+    pub(crate) fn write_at(&self, site: Site) -> RwLockWriteGuard<'_, T> {
+        let st = state::load();
+        if !st.active() {
+            return self.untracked_write(self.inner.write());
+        }
+        self.write_at_tracked(st, site)
+    }
+
+    fn read_at_tracked(&self, st: State, site: Site) -> RwLockReadGuard<'_, T> {
+        let id = self.meta.id(st);
+        gate::before(st, || id.map(|lock| op(lock, Mode::Shared, false)), site);
+        let Some(id) = id else {
+            return self.untracked_read(self.inner.read());
+        };
+        let inner = match self.inner.try_read() {
+            Some(inner) => inner,
+            None => {
+                sink::emit_and_ship(st, request(id, Mode::Shared, site));
+                self.inner.read()
+            }
+        };
+        self.acquired_read(st, id, inner, site)
+    }
+
+    fn write_at_tracked(&self, st: State, site: Site) -> RwLockWriteGuard<'_, T> {
+        let id = self.meta.id(st);
+        gate::before(st, || id.map(|l| op(l, Mode::Exclusive, false)), site);
+        let Some(id) = id else {
+            return self.untracked_write(self.inner.write());
+        };
+        let inner = match self.inner.try_write() {
+            Some(inner) => inner,
+            None => {
+                sink::emit_and_ship(st, request(id, Mode::Exclusive, site));
+                self.inner.write()
+            }
+        };
+        self.acquired_write(st, id, inner, site)
+    }
+
+    /// Locks for reading if that can be done without blocking.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let l = lockscope::RwLock::new(());
+    /// let w = l.write();
+    /// assert!(l.try_read().is_none());
+    /// drop(w);
+    /// assert!(l.try_read().is_some());
+    /// ```
+    #[track_caller]
+    pub fn try_read(&self) -> Option<RwLockReadGuard<'_, T>> {
+        let st = state::load();
+        if !st.active() {
+            return self.inner.try_read().map(|g| self.untracked_read(g));
+        }
+        let site = Site::caller();
+        let id = self.meta.id(st);
+        gate::before(st, || id.map(|lock| op(lock, Mode::Shared, true)), site);
+        let Some(id) = id else {
+            return self.inner.try_read().map(|g| self.untracked_read(g));
+        };
+        match self.inner.try_read() {
+            Some(inner) => Some(self.acquired_read(st, id, inner, site)),
+            None => {
+                sink::emit(st, try_failed(id, Mode::Shared, site));
+                None
+            }
+        }
+    }
+
+    /// Locks for writing if that can be done without blocking.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let l = lockscope::RwLock::new(());
+    /// let r = l.read();
+    /// assert!(l.try_write().is_none());
+    /// drop(r);
+    /// assert!(l.try_write().is_some());
+    /// ```
+    #[track_caller]
+    pub fn try_write(&self) -> Option<RwLockWriteGuard<'_, T>> {
+        let st = state::load();
+        if !st.active() {
+            return self.inner.try_write().map(|g| self.untracked_write(g));
+        }
+        let site = Site::caller();
+        let id = self.meta.id(st);
+        gate::before(st, || id.map(|l| op(l, Mode::Exclusive, true)), site);
+        let Some(id) = id else {
+            return self.inner.try_write().map(|g| self.untracked_write(g));
+        };
+        match self.inner.try_write() {
+            Some(inner) => Some(self.acquired_write(st, id, inner, site)),
+            None => {
+                sink::emit(st, try_failed(id, Mode::Exclusive, site));
+                None
+            }
+        }
+    }
+
+    /// A mutable reference to the data, without locking.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.inner.get_mut()
+    }
+
+    fn untracked_read<'a>(
+        &'a self,
+        inner: parking_lot::RwLockReadGuard<'a, T>,
+    ) -> RwLockReadGuard<'a, T> {
+        RwLockReadGuard {
+            lock: self,
+            inner,
+            tracked: None,
+        }
+    }
+
+    fn untracked_write<'a>(
+        &'a self,
+        inner: parking_lot::RwLockWriteGuard<'a, T>,
+    ) -> RwLockWriteGuard<'a, T> {
+        RwLockWriteGuard {
+            lock: self,
+            inner,
+            tracked: None,
+        }
+    }
+
+    fn acquired_read<'a>(
+        &'a self,
+        st: State,
+        id: LockId,
+        inner: parking_lot::RwLockReadGuard<'a, T>,
+        site: Site,
+    ) -> RwLockReadGuard<'a, T> {
+        let seq = self.meta.next_seq_shared();
+        sink::emit(st, acquired(id, Mode::Shared, site, seq));
+        RwLockReadGuard {
+            lock: self,
+            inner,
+            tracked: Some((id, st.epoch())),
+        }
+    }
+
+    fn acquired_write<'a>(
+        &'a self,
+        st: State,
+        id: LockId,
+        inner: parking_lot::RwLockWriteGuard<'a, T>,
+        site: Site,
+    ) -> RwLockWriteGuard<'a, T> {
+        let seq = self.meta.next_seq_exclusive();
+        sink::emit(st, acquired(id, Mode::Exclusive, site, seq));
+        RwLockWriteGuard {
+            lock: self,
+            inner,
+            tracked: Some((id, st.epoch())),
+        }
+    }
+}
+
+fn op(lock: LockId, mode: Mode, try_only: bool) -> Op {
+    Op::Lock {
+        lock,
+        mode,
+        try_only,
+    }
+}
+
+fn request(lock: LockId, mode: Mode, site: Site) -> EventKind {
+    EventKind::Request {
+        lock,
+        mode,
+        site,
+        timed: false,
+    }
+}
+
+fn acquired(lock: LockId, mode: Mode, site: Site, seq: u64) -> EventKind {
+    EventKind::Acquired {
+        lock,
+        mode,
+        site,
+        seq,
+    }
+}
+
+fn try_failed(lock: LockId, mode: Mode, site: Site) -> EventKind {
+    EventKind::TryFailed { lock, mode, site }
+}
+
+/// Records the release of a tracked guard, before the guard lets go.
+fn release(tracked: Option<(LockId, u32)>, mode: Mode, next_seq: impl FnOnce() -> u64) {
+    let Some((lock, epoch)) = tracked else {
+        return;
+    };
+    let st = state::load();
+    if !st.active() || st.epoch() != epoch {
+        return;
+    }
+    gate::before(st, || Some(Op::Unlock { lock, mode }), Site::UNKNOWN);
+    let seq = next_seq();
+    sink::emit(st, EventKind::Released { lock, mode, seq });
+}
+
+impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
+    fn drop(&mut self) {
+        release(self.tracked, Mode::Shared, || {
+            self.lock.meta.next_seq_shared()
+        });
+    }
+}
+
+impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
+    fn drop(&mut self) {
+        let meta = &self.lock.meta;
+        release(self.tracked, Mode::Exclusive, || meta.next_seq_exclusive());
+    }
+}
+
+impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T: ?Sized> Deref for RwLockWriteGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.inner
+    }
+}
+
+impl<T: Default> Default for RwLock<T> {
+    #[track_caller]
+    fn default() -> Self {
+        RwLock::new(T::default())
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for RwLock<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RwLock")
+            .field("name", &self.meta.name())
+            .field("data", &self.inner)
+            .finish()
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockReadGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.inner, f)
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockWriteGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.inner, f)
+    }
+}

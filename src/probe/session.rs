@@ -1,0 +1,388 @@
+//! A session: while it lives, instrumented locks record into it, a collector
+//! thread keeps the model up to date, and deadlocks are reported.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use crossbeam_channel::{Receiver, unbounded};
+use parking_lot::Mutex;
+
+use super::collector::{Collector, Counters, DeadlockHandler};
+use super::sequencer::Sequencer;
+use super::sink::{HUB, Hub, Msg};
+use super::{clock, state};
+use crate::event::Event;
+use crate::model::{self, Deadlock, Model, Summary};
+
+/// How a session runs, as chosen by `LOCKSCOPE` or the builder.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionMode {
+    /// Record nothing: locks cost one relaxed load over parking_lot.
+    Off,
+    /// Record, report deadlocks on stderr and exit with status 3.
+    Headless,
+}
+
+/// One deadlock, with everything a person needs to fix it.
+#[derive(Clone, Debug)]
+pub struct DeadlockReport {
+    /// Names of the threads in the cycle, in cycle order.
+    pub threads: Vec<String>,
+    /// Names of the locks they wait for, in the same order.
+    pub locks: Vec<String>,
+    /// The cycle as the model found it (ids, sites, times).
+    pub deadlock: Deadlock,
+    text: String,
+}
+
+impl DeadlockReport {
+    pub(crate) fn new(model: &Model, deadlock: Deadlock) -> Self {
+        let threads = deadlock
+            .edges
+            .iter()
+            .map(|e| model::sanitize(model.thread_name(e.thread)))
+            .collect();
+        let locks = deadlock
+            .edges
+            .iter()
+            .map(|e| model::sanitize(model.lock_name(e.lock)))
+            .collect();
+        let text = model::format_deadlock(model, &deadlock);
+        DeadlockReport {
+            threads,
+            locks,
+            deadlock,
+            text,
+        }
+    }
+}
+
+impl fmt::Display for DeadlockReport {
+    /// The full human-readable report: threads, locks, holders and sites.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// Event counts of the transport: `sent == received` once everything is in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TransportStats {
+    /// Events recorded by worker threads.
+    pub sent: u64,
+    /// Events that reached the collector.
+    pub received: u64,
+    /// Events received but held back waiting for an earlier one.
+    pub pending: u64,
+    /// Events that came after a later change of their lock (0 when healthy).
+    pub late: u64,
+    /// Sequence numbers given up on after a stall (0 when healthy).
+    pub skipped: u64,
+}
+
+/// Configures a [`Session`] in code, for what `LOCKSCOPE` does from outside.
+///
+/// # Examples
+///
+/// ```
+/// use lockscope::{Session, SessionMode};
+/// let session = Session::builder()
+///     .mode(SessionMode::Headless)
+///     .on_deadlock(|report| eprintln!("{report}"))
+///     .start()
+///     .unwrap();
+/// let m = lockscope::Mutex::named("m", 0);
+/// *m.lock() += 1;
+/// assert_eq!(session.summary().locks[0].acquisitions, 1);
+/// ```
+pub struct SessionBuilder {
+    mode: SessionMode,
+    on_deadlock: Option<DeadlockHandler>,
+    report_at_end: bool,
+    listeners: Vec<crossbeam_channel::Sender<Event>>,
+}
+
+impl SessionBuilder {
+    /// Headless, with the default deadlock handling (report, exit 3).
+    pub fn new() -> Self {
+        SessionBuilder {
+            mode: SessionMode::Headless,
+            on_deadlock: None,
+            report_at_end: false,
+            listeners: Vec::new(),
+        }
+    }
+
+    /// Chooses how the session runs.
+    pub fn mode(mut self, mode: SessionMode) -> Self {
+        self.mode = mode;
+        self
+    }
+
+    /// Calls `handler` on the collector thread for each deadlock, instead of
+    /// printing the report and exiting with status 3. The handler must not wait
+    /// on the session (no [`Session::summary`] from inside it).
+    pub fn on_deadlock(mut self, handler: impl FnMut(&DeadlockReport) + Send + 'static) -> Self {
+        self.on_deadlock = Some(Box::new(handler));
+        self
+    }
+
+    /// Prints the summary to stderr when the session ends.
+    pub fn report_at_end(mut self, on: bool) -> Self {
+        self.report_at_end = on;
+        self
+    }
+
+    /// Sends every event, in model order, to `listener` as it is applied.
+    pub fn listener(mut self, listener: crossbeam_channel::Sender<Event>) -> Self {
+        self.listeners.push(listener);
+        self
+    }
+
+    /// Starts the session.
+    ///
+    /// # Errors
+    ///
+    /// Fails if another session is running in this process, or the collector
+    /// thread cannot be started.
+    pub fn start(self) -> anyhow::Result<Session> {
+        if self.mode == SessionMode::Off {
+            return Ok(Session { running: None });
+        }
+        if RUNNING.swap(true, Ordering::SeqCst) {
+            bail!("a lockscope session is already running in this process");
+        }
+        match self.start_running() {
+            Ok(running) => Ok(Session {
+                running: Some(running),
+            }),
+            Err(err) => {
+                RUNNING.store(false, Ordering::SeqCst);
+                Err(err)
+            }
+        }
+    }
+
+    fn start_running(self) -> anyhow::Result<Running> {
+        let epoch = NEXT_EPOCH.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = unbounded();
+        let hub = Arc::new(Hub {
+            epoch,
+            tx,
+            threads: Mutex::new(Vec::new()),
+            next_thread: AtomicU32::new(0),
+            next_lock: AtomicU32::new(0),
+            registry: Mutex::new(()),
+            origin: clock::raw(),
+            shipped: AtomicU64::new(0),
+        });
+        let model = Arc::new(Mutex::new(Model::new()));
+        let counters = Arc::new(Counters::default());
+        let collector = Collector {
+            rx,
+            hub: Arc::clone(&hub),
+            model: Arc::clone(&model),
+            counters: Arc::clone(&counters),
+            on_deadlock: self
+                .on_deadlock
+                .unwrap_or_else(|| Box::new(exit_on_deadlock)),
+            listeners: self.listeners,
+            sequencer: Sequencer::new(),
+            ready: Vec::new(),
+        };
+        let handle = std::thread::Builder::new()
+            .name("lockscope-collector".into())
+            .spawn(move || collector.run())
+            .context("cannot start the lockscope collector thread")?;
+        *HUB.write() = Some(Arc::clone(&hub));
+        state::start(epoch);
+        Ok(Running {
+            hub,
+            collector: Some(handle),
+            model,
+            counters,
+            report_at_end: self.report_at_end,
+        })
+    }
+}
+
+impl Default for SessionBuilder {
+    fn default() -> Self {
+        SessionBuilder::new()
+    }
+}
+
+/// The default deadlock handling of a headless session.
+fn exit_on_deadlock(report: &DeadlockReport) {
+    eprintln!("{report}");
+    std::process::exit(3);
+}
+
+static RUNNING: AtomicBool = AtomicBool::new(false);
+static NEXT_EPOCH: AtomicU32 = AtomicU32::new(1);
+
+/// A recording session. Dropping it ends the recording (and prints the summary
+/// if asked to).
+///
+/// # Examples
+///
+/// ```
+/// let session = lockscope::Session::builder().start().unwrap();
+/// let a = lockscope::Mutex::named("a", ());
+/// drop(a.lock());
+/// let summary = session.finish().unwrap();
+/// assert_eq!(summary.locks[0].acquisitions, 1);
+/// ```
+pub struct Session {
+    running: Option<Running>,
+}
+
+struct Running {
+    hub: Arc<Hub>,
+    collector: Option<JoinHandle<()>>,
+    model: Arc<Mutex<Model>>,
+    counters: Arc<Counters>,
+    report_at_end: bool,
+}
+
+/// Starts a session configured by the environment, like `RUST_LOG`:
+/// `LOCKSCOPE=headless` (the default) or `LOCKSCOPE=off`, and
+/// `LOCKSCOPE_REPORT=1` to print the summary when the session ends.
+///
+/// # Errors
+///
+/// Fails on an unknown `LOCKSCOPE` value or if a session is already running.
+///
+/// # Examples
+///
+/// ```
+/// let _session = lockscope::init().unwrap();
+/// ```
+pub fn init() -> anyhow::Result<Session> {
+    let mode = match std::env::var("LOCKSCOPE").ok().as_deref() {
+        None | Some("") | Some("headless") => SessionMode::Headless,
+        Some("off") => SessionMode::Off,
+        Some(other) => bail!(
+            "LOCKSCOPE={other:?} is not a mode lockscope knows (expected \"headless\" or \"off\")"
+        ),
+    };
+    let report = matches!(
+        std::env::var("LOCKSCOPE_REPORT").ok().as_deref(),
+        Some("1" | "true" | "yes")
+    );
+    Session::builder().mode(mode).report_at_end(report).start()
+}
+
+impl Session {
+    /// Configures a session in code.
+    pub fn builder() -> SessionBuilder {
+        SessionBuilder::new()
+    }
+
+    /// Whether this session records (false for `LOCKSCOPE=off`).
+    pub fn is_recording(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// Waits until every event recorded before this call has been applied.
+    pub fn sync(&self) {
+        if let Some(running) = &self.running {
+            running.sync();
+        }
+    }
+
+    /// The summary so far (after a [`sync`](Self::sync)); empty when off.
+    pub fn summary(&self) -> Summary {
+        match &self.running {
+            Some(running) => {
+                running.sync();
+                running.model.lock().summary()
+            }
+            None => Model::new().summary(),
+        }
+    }
+
+    /// Runs `f` on the model as it is now (after a [`sync`](Self::sync)).
+    pub fn with_model<R>(&self, f: impl FnOnce(&Model) -> R) -> Option<R> {
+        let running = self.running.as_ref()?;
+        running.sync();
+        Some(f(&running.model.lock()))
+    }
+
+    /// Event counts of the transport (after a [`sync`](Self::sync)).
+    pub fn transport(&self) -> TransportStats {
+        match &self.running {
+            Some(running) => {
+                running.sync();
+                running.transport()
+            }
+            None => TransportStats::default(),
+        }
+    }
+
+    /// Ends the recording and returns the final summary (`None` when off).
+    pub fn finish(mut self) -> Option<Summary> {
+        self.end()
+    }
+
+    fn end(&mut self) -> Option<Summary> {
+        let mut running = self.running.take()?;
+        state::stop();
+        let _ = running.hub.tx.send(Msg::Stop);
+        if let Some(handle) = running.collector.take() {
+            let _ = handle.join();
+        }
+        *HUB.write() = None;
+        RUNNING.store(false, Ordering::SeqCst);
+        let summary = running.model.lock().summary();
+        if running.report_at_end {
+            eprintln!("{}", model::format_summary(&summary));
+        }
+        Some(summary)
+    }
+}
+
+impl Running {
+    fn sync(&self) {
+        let (tx, rx): (_, Receiver<()>) = crossbeam_channel::bounded(1);
+        if self.hub.tx.send(Msg::Sync(tx)).is_ok() {
+            // The collector answers after one pass over every buffer; it can
+            // only fail to if it is gone, and then there is nothing to wait for.
+            let _ = rx.recv_timeout(Duration::from_secs(10));
+        }
+    }
+
+    fn transport(&self) -> TransportStats {
+        let sent = self
+            .hub
+            .threads
+            .lock()
+            .iter()
+            .map(|buf| buf.inner.lock().pushed)
+            .sum();
+        TransportStats {
+            sent,
+            received: self.counters.received.load(Ordering::Relaxed),
+            pending: self.counters.pending.load(Ordering::Relaxed),
+            late: self.counters.late.load(Ordering::Relaxed),
+            skipped: self.counters.skipped.load(Ordering::Relaxed),
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        self.end();
+    }
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session")
+            .field("recording", &self.is_recording())
+            .finish()
+    }
+}

@@ -1,0 +1,296 @@
+//! Runs a scenario on real threads with lockscope's own locks, inside a session.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use crossbeam_channel::{after, never, select, unbounded};
+use serde::Serialize;
+
+use super::{Op, Scenario, Step};
+use crate::event::LockKind;
+use crate::model::Summary;
+use crate::{
+    Condvar, DeadlockReport, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, Session,
+    TransportStats,
+};
+
+/// How a run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// Every thread ran to its end.
+    Finished,
+    /// A wait-for cycle closed; the deadlocked threads are left blocked.
+    Deadlock,
+    /// Neither happened within the time limit.
+    Timeout,
+}
+
+impl Outcome {
+    /// The process exit status the CLI uses: 0 finished, 3 deadlock, 4 timeout.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Outcome::Finished => 0,
+            Outcome::Deadlock => 3,
+            Outcome::Timeout => 4,
+        }
+    }
+}
+
+/// A scenario's expectation about a shared variable, checked at the end.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ExpectResult {
+    /// The variable.
+    pub var: String,
+    /// What the scenario expects.
+    pub expected: i64,
+    /// What the run produced.
+    pub actual: i64,
+}
+
+/// Everything a run produced.
+#[derive(Debug, Serialize)]
+pub struct RunReport {
+    /// The scenario's name.
+    pub scenario: String,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Wall time of the run in nanoseconds.
+    pub elapsed_ns: u64,
+    /// Expectations on shared variables (only checked when the run finished).
+    pub expectations: Vec<ExpectResult>,
+    /// The model's summary: events, locks, threads, deadlocks.
+    #[serde(flatten)]
+    pub summary: Summary,
+    /// The full text of each deadlock report.
+    #[serde(skip)]
+    pub reports: Vec<String>,
+    /// Transport counts: `sent == received` when nothing was lost.
+    #[serde(skip)]
+    pub transport: TransportStats,
+}
+
+impl RunReport {
+    /// Expectations that did not hold.
+    pub fn failed_expectations(&self) -> impl Iterator<Item = &ExpectResult> {
+        self.expectations.iter().filter(|e| e.expected != e.actual)
+    }
+}
+
+/// Options of a run.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Give up after this long (exit status 4).
+    pub timeout: Option<Duration>,
+}
+
+/// The scenario's synchronisation objects, shared by its threads.
+enum Object {
+    Mutex(Mutex<()>),
+    RwLock(RwLock<()>),
+    Condvar(Condvar),
+}
+
+/// A lock a scenario thread holds; dropping the guard releases it.
+#[allow(dead_code)] // the read and write guards are held only for their drop
+enum Held<'a> {
+    Mutex(MutexGuard<'a, ()>),
+    Read(RwLockReadGuard<'a, ()>),
+    Write(RwLockWriteGuard<'a, ()>),
+}
+
+struct World {
+    objects: Vec<Object>,
+    vars: Vec<AtomicI64>,
+}
+
+/// Runs `scenario` to its end, its first deadlock, or the timeout, inside a
+/// session of its own.
+///
+/// # Errors
+///
+/// Fails if a session is already running or threads cannot be spawned.
+pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunReport> {
+    // Made before the session starts, the locks register on first use: their
+    // creation is then seen on the scenario's threads, not on this one.
+    let world = Arc::new(build_world(scenario));
+    let (deadlock_tx, deadlock_rx) = unbounded::<String>();
+    let session = Session::builder()
+        .on_deadlock(move |report: &DeadlockReport| {
+            let _ = deadlock_tx.send(report.to_string());
+        })
+        .start()?;
+    let started = Instant::now();
+    let (done_tx, done_rx) = unbounded::<()>();
+    let mut handles = Vec::with_capacity(scenario.threads.len());
+    for decl in &scenario.threads {
+        let world = Arc::clone(&world);
+        let steps = decl.steps.clone();
+        let done = done_tx.clone();
+        let handle = crate::thread::Builder::new()
+            .name(decl.name.clone())
+            .spawn(move || {
+                let mut held = Vec::new();
+                let mut register = 0;
+                execute(&world, &steps, &mut held, &mut register);
+                drop(held);
+                let _ = done.send(());
+            })
+            .with_context(|| format!("cannot start thread {:?}", decl.name))?;
+        handles.push(handle);
+    }
+    drop(done_tx);
+    let deadline = options.timeout.map(after).unwrap_or_else(never);
+    let mut finished = 0;
+    let mut reports = Vec::new();
+    let outcome = loop {
+        if finished == scenario.threads.len() {
+            break Outcome::Finished;
+        }
+        select! {
+            recv(done_rx) -> msg => match msg {
+                Ok(()) => finished += 1,
+                // Every thread is gone without saying so: it panicked.
+                Err(_) => break Outcome::Finished,
+            },
+            recv(deadlock_rx) -> report => {
+                reports.extend(report.ok());
+                break Outcome::Deadlock;
+            }
+            recv(deadline) -> _ => break Outcome::Timeout,
+        }
+    };
+    let elapsed_ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    if outcome == Outcome::Finished {
+        // Every thread said it is done; joining lets their exit events in.
+        for handle in handles {
+            let _ = handle.join();
+        }
+    }
+    let transport = session.transport();
+    let summary = session
+        .finish()
+        .unwrap_or_else(|| crate::model::Model::new().summary());
+    reports.extend(deadlock_rx.try_iter());
+    let expectations = if outcome == Outcome::Finished {
+        scenario
+            .expect
+            .iter()
+            .map(|e| ExpectResult {
+                var: scenario.vars[e.var].name.clone(),
+                expected: e.value,
+                actual: world.vars[e.var].load(Ordering::SeqCst),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(RunReport {
+        scenario: scenario.name.clone(),
+        outcome,
+        elapsed_ns,
+        expectations,
+        summary,
+        reports,
+        transport,
+    })
+}
+
+fn build_world(scenario: &Scenario) -> World {
+    let objects = scenario
+        .locks
+        .iter()
+        .map(|decl| match decl.kind {
+            LockKind::Mutex => Object::Mutex(Mutex::named_at(decl.name.clone(), (), decl.site)),
+            LockKind::RwLock => Object::RwLock(RwLock::named_at(decl.name.clone(), (), decl.site)),
+            LockKind::Condvar => Object::Condvar(Condvar::named_at(decl.name.clone(), decl.site)),
+        })
+        .collect();
+    let vars = scenario
+        .vars
+        .iter()
+        .map(|v| AtomicI64::new(v.initial))
+        .collect();
+    World { objects, vars }
+}
+
+/// Executes steps on the calling thread. Validation has made sure every lock
+/// index names an object of the right kind; a mismatch is skipped, never a panic.
+fn execute<'w>(
+    world: &'w World,
+    steps: &[Step],
+    held: &mut Vec<(usize, Held<'w>)>,
+    register: &mut i64,
+) {
+    for step in steps {
+        let site = step.site;
+        match (&step.op, world.objects.get(op_object(&step.op))) {
+            (Op::Lock(i) | Op::Write(i), Some(Object::Mutex(m))) => {
+                held.push((*i, Held::Mutex(m.lock_at(site))));
+            }
+            (Op::Lock(i) | Op::Write(i), Some(Object::RwLock(l))) => {
+                held.push((*i, Held::Write(l.write_at(site))));
+            }
+            (Op::Read(i), Some(Object::RwLock(l))) => held.push((*i, Held::Read(l.read_at(site)))),
+            (Op::Unlock(i), _) => {
+                if let Some(pos) = held.iter().rposition(|(h, _)| h == i) {
+                    drop(held.remove(pos));
+                }
+            }
+            (Op::Wait { mutex, .. }, Some(Object::Condvar(cv))) => {
+                let guard = held.iter_mut().rev().find_map(|(h, g)| match g {
+                    Held::Mutex(g) if h == mutex => Some(g),
+                    _ => None,
+                });
+                if let Some(guard) = guard {
+                    cv.wait_at(guard, site);
+                }
+            }
+            (Op::Notify(_), Some(Object::Condvar(cv))) => {
+                cv.notify(false, site);
+            }
+            (Op::NotifyAll(_), Some(Object::Condvar(cv))) => {
+                cv.notify(true, site);
+            }
+            (Op::Sleep(d), _) => std::thread::sleep(*d),
+            (Op::Work(d), _) => spin(*d),
+            (Op::Repeat { times, body }, _) => {
+                for _ in 0..*times {
+                    execute(world, body, held, register);
+                }
+            }
+            (Op::Load(v), _) => {
+                if let Some(var) = world.vars.get(*v) {
+                    *register = var.load(Ordering::SeqCst);
+                }
+            }
+            (Op::Add(n), _) => *register = register.wrapping_add(*n),
+            (Op::Store(v), _) => {
+                if let Some(var) = world.vars.get(*v) {
+                    var.store(*register, Ordering::SeqCst);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The object a step names, or an index past the end for steps without one.
+fn op_object(op: &Op) -> usize {
+    match *op {
+        Op::Lock(i) | Op::Read(i) | Op::Write(i) | Op::Unlock(i) => i,
+        Op::Wait { condvar, .. } => condvar,
+        Op::Notify(i) | Op::NotifyAll(i) => i,
+        _ => usize::MAX,
+    }
+}
+
+/// Busy work: keeps the CPU for `d` of wall time.
+fn spin(d: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < d {
+        std::hint::spin_loop();
+    }
+}

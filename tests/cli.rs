@@ -1,0 +1,262 @@
+//! The real binary on every built-in scenario, and on bad input.
+#![allow(clippy::unwrap_used)]
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn lockscope(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lockscope"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Runs a scenario headless with `--json`; returns the exit status and report.
+fn run_json(scenario: &str) -> (i32, Value) {
+    let out = lockscope(&["run", scenario, "--headless", "--json", "--timeout", "30s"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "{scenario}: not JSON ({e}): {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap(), report)
+}
+
+fn names(v: &Value) -> Vec<String> {
+    let mut names: Vec<String> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn assert_deadlock(scenario: &str, threads: &[&str], locks: &[&str]) -> Value {
+    let (code, report) = run_json(scenario);
+    assert_eq!(code, 3, "{scenario}: {report:#}");
+    assert_eq!(report["outcome"], "deadlock");
+    let deadlock = &report["deadlocks"][0];
+    assert_eq!(names(&deadlock["threads"]), threads, "{report:#}");
+    assert_eq!(names(&deadlock["locks"]), locks, "{report:#}");
+    assert!(report["events"].as_u64().unwrap() > 0);
+    report
+}
+
+fn assert_finishes_cleanly(scenario: &str) -> Value {
+    let (code, report) = run_json(scenario);
+    assert_eq!(code, 0, "{scenario}: {report:#}");
+    assert_eq!(report["outcome"], "finished");
+    assert_eq!(report["deadlocks"].as_array().unwrap().len(), 0);
+    assert_eq!(report["anomalies"], 0);
+    report
+}
+
+#[test]
+fn abba_deadlocks_with_both_threads_named() {
+    let report = assert_deadlock("abba", &["left", "right"], &["A", "B"]);
+    assert_eq!(
+        report["potential_deadlocks"][0]["locks"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let edge = &report["deadlocks"][0]["edges"][0];
+    assert!(
+        edge["requested_at"]
+            .as_str()
+            .unwrap()
+            .starts_with("abba.toml:"),
+        "{edge}"
+    );
+    assert!(
+        edge["held_at"].as_str().unwrap().starts_with("abba.toml:"),
+        "{edge}"
+    );
+}
+
+#[test]
+fn three_cycle_deadlocks() {
+    let (code, report) = run_json("three-cycle");
+    assert_eq!(code, 3, "{report:#}");
+    assert_eq!(
+        report["deadlocks"][0]["threads"].as_array().unwrap().len(),
+        3
+    );
+}
+
+#[test]
+fn philosophers_deadlock_all_five() {
+    let (code, report) = run_json("philosophers");
+    assert_eq!(code, 3, "{report:#}");
+    assert_eq!(
+        report["deadlocks"][0]["threads"].as_array().unwrap().len(),
+        5
+    );
+}
+
+#[test]
+fn self_deadlock_and_rwlock_upgrade_are_one_thread_cycles() {
+    for scenario in ["self-deadlock", "rwlock-upgrade"] {
+        let (code, report) = run_json(scenario);
+        assert_eq!(code, 3, "{scenario}: {report:#}");
+        assert_eq!(
+            report["deadlocks"][0]["threads"].as_array().unwrap().len(),
+            1
+        );
+    }
+}
+
+#[test]
+fn safe_scenarios_finish_without_reports() {
+    for scenario in [
+        "philosophers-ordered",
+        "readers-writer",
+        "convoy",
+        "condvar-handoff",
+    ] {
+        let report = assert_finishes_cleanly(scenario);
+        if scenario == "philosophers-ordered" {
+            assert_eq!(report["potential_deadlocks"].as_array().unwrap().len(), 0);
+        }
+        if scenario == "convoy" {
+            let lock = &report["locks"][0];
+            assert!(lock["contended"].as_u64().unwrap() > 0, "{lock}");
+        }
+    }
+}
+
+#[test]
+fn heisenbug_shows_its_lock_order_inversion_even_when_it_does_not_hang() {
+    let (code, report) = run_json("heisenbug");
+    assert!(code == 0 || code == 3, "{report:#}");
+    assert!(
+        !report["potential_deadlocks"].as_array().unwrap().is_empty(),
+        "{report:#}"
+    );
+}
+
+#[test]
+fn lost_update_shows_the_total_against_the_expected_one() {
+    let (code, report) = run_json("lost-update");
+    let expect = &report["expectations"][0];
+    let (expected, actual) = (
+        expect["expected"].as_i64().unwrap(),
+        expect["actual"].as_i64().unwrap(),
+    );
+    assert!(actual <= expected);
+    assert_eq!(code, if actual == expected { 0 } else { 5 }, "{report:#}");
+    let text = lockscope(&["run", "lost-update", "--headless"]);
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(stdout.contains("expect counter ="), "{stdout}");
+}
+
+#[test]
+fn the_text_report_names_threads_locks_and_sites() {
+    let out = lockscope(&["run", "abba", "--headless"]);
+    assert_eq!(out.status.code(), Some(3));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for needle in ["DEADLOCK", "left", "right", "abba.toml:", "POTENTIAL"] {
+        assert!(stdout.contains(needle), "missing {needle}: {stdout}");
+    }
+}
+
+#[test]
+fn list_shows_every_builtin_with_its_description() {
+    let out = lockscope(&["list"]);
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    for name in [
+        "philosophers",
+        "philosophers-ordered",
+        "abba",
+        "three-cycle",
+        "self-deadlock",
+        "rwlock-upgrade",
+        "readers-writer",
+        "convoy",
+        "lost-update",
+        "condvar-handoff",
+        "heisenbug",
+    ] {
+        let line = stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name));
+        let line = line.unwrap_or_else(|| panic!("{name} not listed: {stdout}"));
+        assert!(line.len() > name.len() + 10, "{line}");
+    }
+    assert!(!stdout.contains("does not load"), "{stdout}");
+}
+
+#[test]
+fn a_user_file_runs_and_its_errors_name_file_line_and_column() {
+    let dir = std::env::temp_dir().join(format!("lockscope-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = dir.join("mine.toml");
+    std::fs::write(
+        &good,
+        "name = \"mine\"\ndescription = \"one thread\"\n[locks]\nA = \"mutex\"\n[[thread]]\nname = \"solo\"\nsteps = [\"lock A\", \"unlock A\"]\n",
+    )
+    .unwrap();
+    let (code, report) = run_json(good.to_str().unwrap());
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["locks"][0]["acquisitions"], 1);
+
+    let bad = dir.join("bad.toml");
+    std::fs::write(
+        &bad,
+        "name = \"bad\"\ndescription = \"x\"\n[locks]\nA = \"mutex\"\n[[thread]]\nname = \"t\"\nsteps = [\"lock A\", \"lock C\"]\n",
+    )
+    .unwrap();
+    let out = lockscope(&["run", bad.to_str().unwrap(), "--headless"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad.toml:7:"), "{stderr}");
+    assert!(stderr.contains("unknown lock"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    for args in [
+        &["run"][..],
+        &["frobnicate"],
+        &["run", "no-such-scenario"],
+        &["run", "abba", "--timeout", "soon"],
+    ] {
+        let out = lockscope(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(!out.stderr.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn a_scenario_that_hangs_without_a_cycle_times_out_with_status_4() {
+    let dir = std::env::temp_dir().join(format!("lockscope-hang-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("hang.toml");
+    std::fs::write(
+        &file,
+        "name = \"hang\"\ndescription = \"waits for a notify that never comes\"\n[locks]\nM = \"mutex\"\nCV = \"condvar\"\n[[thread]]\nname = \"waiter\"\nsteps = [\"lock M\", \"wait CV M\", \"unlock M\"]\n",
+    )
+    .unwrap();
+    let out = lockscope(&[
+        "run",
+        file.to_str().unwrap(),
+        "--headless",
+        "--timeout",
+        "300ms",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,135 @@
+//! `lockscope::init()` as a user's program sees it: configured by the
+//! environment, exiting with status 3 on a deadlock. Each case re-runs this
+//! test binary as a child process with the case named in `LOCKSCOPE_TEST_CHILD`.
+#![allow(clippy::unwrap_used)]
+
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+const CHILD: &str = "LOCKSCOPE_TEST_CHILD";
+
+/// Runs test `name` of this binary in a child with `env`, killing it if it
+/// outlives the timeout.
+fn child(name: &str, env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env(CHILD, name)
+        .env_remove("LOCKSCOPE")
+        .env_remove("LOCKSCOPE_REPORT")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut proc = cmd.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while proc.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            proc.kill().unwrap();
+            panic!("child {name} hung");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    proc.wait_with_output().unwrap()
+}
+
+fn in_child(name: &str) -> bool {
+    std::env::var(CHILD).as_deref() == Ok(name)
+}
+
+fn abba() {
+    let a = Arc::new(lockscope::Mutex::named("A", ()));
+    let b = Arc::new(lockscope::Mutex::named("B", ()));
+    let barrier = Arc::new(Barrier::new(2));
+    let handles: Vec<_> = [("left", &a, &b), ("right", &b, &a)]
+        .into_iter()
+        .map(|(name, first, second)| {
+            let (first, second, barrier) =
+                (Arc::clone(first), Arc::clone(second), Arc::clone(&barrier));
+            lockscope::thread::Builder::new()
+                .name(name.into())
+                .spawn(move || {
+                    let _f = first.lock();
+                    barrier.wait();
+                    let _s = second.lock();
+                })
+                .unwrap()
+        })
+        .collect();
+    for h in handles {
+        let _ = h.join();
+    }
+}
+
+#[test]
+fn a_headless_session_reports_a_deadlock_and_exits_3() {
+    const NAME: &str = "a_headless_session_reports_a_deadlock_and_exits_3";
+    if in_child(NAME) {
+        let _session = lockscope::init().unwrap();
+        abba();
+        unreachable!("the deadlock should have ended the process");
+    }
+    let out = child(NAME, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("DEADLOCK"), "{stderr}");
+    for name in ["left", "right", "\"A\"", "\"B\"", "tests/session_env.rs:"] {
+        assert!(stderr.contains(name), "report lacks {name}: {stderr}");
+    }
+}
+
+#[test]
+fn lockscope_off_records_nothing() {
+    const NAME: &str = "lockscope_off_records_nothing";
+    if in_child(NAME) {
+        let session = lockscope::init().unwrap();
+        assert!(!session.is_recording());
+        let m = lockscope::Mutex::new(0);
+        *m.lock() += 1;
+        assert_eq!(session.summary().events, 0);
+        return;
+    }
+    let out = child(NAME, &[("LOCKSCOPE", "off")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn lockscope_report_prints_the_summary_at_the_end() {
+    const NAME: &str = "lockscope_report_prints_the_summary_at_the_end";
+    if in_child(NAME) {
+        let session = lockscope::init().unwrap();
+        let m = lockscope::Mutex::named("reported lock", 0);
+        *m.lock() += 1;
+        drop(session);
+        return;
+    }
+    let quiet = child(NAME, &[]);
+    assert!(quiet.status.success());
+    assert!(!String::from_utf8_lossy(&quiet.stderr).contains("reported lock"));
+    let out = child(NAME, &[("LOCKSCOPE_REPORT", "1")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("reported lock"), "{stderr}");
+}
+
+#[test]
+fn an_unknown_lockscope_mode_is_a_clear_error() {
+    const NAME: &str = "an_unknown_lockscope_mode_is_a_clear_error";
+    if in_child(NAME) {
+        let err = lockscope::init().unwrap_err().to_string();
+        assert!(err.contains("LOCKSCOPE=\"loud\""), "{err}");
+        assert!(err.contains("expected"), "{err}");
+        return;
+    }
+    let out = child(NAME, &[("LOCKSCOPE", "loud")]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
