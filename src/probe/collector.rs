@@ -1,5 +1,6 @@
-//! The collector thread: receives batches, takes the batches of quiet threads on
-//! a tick, restores order, applies events to the model and reports deadlocks
+//! The collector thread: reads the threads' rings when woken and on a tick
+//! (so quiet threads are seen too), receives the batches of threads whose ring
+//! was full, restores order, applies events to the model and reports deadlocks
 //! the moment the model sees a cycle close.
 
 use std::sync::Arc;
@@ -10,6 +11,7 @@ use crossbeam_channel::{Receiver, Sender, select};
 use parking_lot::Mutex;
 
 use super::clock;
+use super::ring::Ring;
 use super::sequencer::Sequencer;
 use super::session::DeadlockReport;
 use super::sink::{Hub, Msg};
@@ -48,6 +50,8 @@ pub(crate) struct Collector {
     pub(crate) listeners: Vec<Listener>,
     pub(crate) sequencer: Sequencer,
     pub(crate) ready: Vec<Event>,
+    /// Thread rings by thread id, for wake-ups.
+    pub(crate) rings: Vec<Option<Arc<Ring>>>,
 }
 
 impl Collector {
@@ -61,6 +65,10 @@ impl Collector {
                 recv(self.rx) -> msg => match msg {
                     Ok(Msg::Batch { thread, number, events }) => {
                         self.accept(thread, number, events);
+                        self.apply_ready();
+                    }
+                    Ok(Msg::Wake(thread)) => {
+                        self.read_ring(thread);
                         self.apply_ready();
                     }
                     Ok(Msg::Sync(reply)) => {
@@ -93,7 +101,7 @@ impl Collector {
         }
     }
 
-    /// Takes everything: first the channel, then every thread's pending batch.
+    /// Takes everything: first the channel, then every thread's ring.
     /// Returns true if a stop request was seen on the way (answered after).
     fn take_all(&mut self) -> bool {
         let mut replies = Vec::new();
@@ -105,18 +113,16 @@ impl Collector {
                     number,
                     events,
                 } => self.accept(thread, number, events),
+                // Every ring is read below.
+                Msg::Wake(_) => {}
                 Msg::Sync(reply) => replies.push(reply),
                 Msg::Stop => stop = true,
             }
         }
-        let threads: Vec<_> = self.hub.threads.lock().clone();
-        for buf in threads {
-            let batch = buf.inner.lock().take();
-            if let Some((number, events)) = batch {
-                self.hub
-                    .shipped
-                    .fetch_add(events.len() as u64, Ordering::Relaxed);
-                self.accept(buf.thread, number, events);
+        let rings: Vec<_> = self.hub.threads.lock().clone();
+        for (thread, ring) in rings {
+            if let Some((number, events)) = ring.take(thread) {
+                self.accept(thread, number, events);
             }
         }
         self.apply_ready();
@@ -124,6 +130,27 @@ impl Collector {
             let _ = reply.send(());
         }
         stop
+    }
+
+    /// Reads one thread's ring.
+    fn read_ring(&mut self, thread: ThreadId) {
+        let t = thread.index();
+        if self.rings.get(t).is_none_or(Option::is_none) {
+            for (id, ring) in self.hub.threads.lock().iter() {
+                let i = id.index();
+                if self.rings.len() <= i {
+                    self.rings.resize(i + 1, None);
+                }
+                self.rings[i] = Some(Arc::clone(ring));
+            }
+        }
+        let batch = match self.rings.get(t) {
+            Some(Some(ring)) => ring.take(thread),
+            _ => None,
+        };
+        if let Some((number, events)) = batch {
+            self.accept(thread, number, events);
+        }
     }
 
     fn accept(&mut self, thread: ThreadId, number: u64, mut events: Vec<Event>) {

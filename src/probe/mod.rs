@@ -10,10 +10,12 @@ mod condvar;
 pub mod gate;
 mod meta;
 mod mutex;
+mod ring;
 mod rwlock;
 mod sequencer;
 mod session;
 mod sink;
+mod sites;
 mod state;
 pub mod thread;
 

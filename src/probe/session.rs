@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -177,7 +177,6 @@ impl SessionBuilder {
             next_lock: AtomicU32::new(0),
             registry: Mutex::new(()),
             origin: clock::raw(),
-            shipped: AtomicU64::new(0),
         });
         let model = Arc::new(Mutex::new(Model::new()));
         let counters = Arc::new(Counters::default());
@@ -192,6 +191,7 @@ impl SessionBuilder {
             listeners: self.listeners,
             sequencer: Sequencer::new(),
             ready: Vec::new(),
+            rings: Vec::new(),
         };
         let handle = std::thread::Builder::new()
             .name("lockscope-collector".into())
@@ -361,7 +361,7 @@ impl Running {
             .threads
             .lock()
             .iter()
-            .map(|buf| buf.inner.lock().pushed)
+            .map(|(_, ring)| ring.written())
             .sum();
         TransportStats {
             sent,

@@ -1,39 +1,38 @@
-//! Where a worker's events go: a per-thread buffer that is shipped to the
-//! collector as one channel message per batch.
+//! Where a worker's events go: the thread's own [`Ring`], read by the collector.
 //!
 //! A channel send per event costs 30–55× a parking_lot lock (DESIGN.md), so the
-//! hot path only pushes into the thread's own buffer behind an uncontended
-//! mutex. The buffer is shipped when it fills, before the thread blocks, and when
-//! the thread ends; and because it sits behind a mutex rather than in a
-//! thread-local, the collector can take the pending batch of a thread that went
-//! quiet (holding a lock, say) on its own tick. Batches carry numbers so the
-//! collector can put a thread's batches back in order whichever path they took.
+//! hot path only writes into the thread's ring. The collector reads every ring
+//! on its tick (so a thread that went quiet holding a lock is still seen) and at
+//! once when a thread wakes it: before the thread blocks, when it ends, when its
+//! ring is half full. A thread whose ring is full takes the batch itself and
+//! ships it over the channel rather than wait. Batches carry numbers so the
+//! collector puts a thread's batches back in order whichever path they took.
 
 use std::cell::RefCell;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use crossbeam_channel::Sender;
 use parking_lot::{Mutex, RwLock};
 
+use super::ring::{AfterWrite, Producer, Ring};
 use super::{clock, state::State};
 use crate::event::{Event, EventKind, ThreadId};
 
-/// Events per batch: big enough to make the channel's cost vanish per event,
-/// small enough to ship often under load.
-pub(crate) const BATCH: usize = 256;
-
 /// What workers and the session tell the collector.
 pub(crate) enum Msg {
-    /// A thread's batch of events, numbered per thread from 0.
+    /// A batch a thread took from its own full ring, numbered per thread.
     Batch {
         thread: ThreadId,
         number: u64,
         events: Vec<Event>,
     },
-    /// Take every pending batch, apply everything, then answer.
+    /// A thread's ring wants reading now: it is about to block, it ended, or
+    /// its ring is filling up.
+    Wake(ThreadId),
+    /// Take every pending event, apply everything, then answer.
     Sync(Sender<()>),
-    /// Finish: take every pending batch, apply, and return.
+    /// Finish: take every pending event, apply, and return.
     Stop,
 }
 
@@ -41,16 +40,14 @@ pub(crate) enum Msg {
 pub(crate) struct Hub {
     pub(crate) epoch: u32,
     pub(crate) tx: Sender<Msg>,
-    /// Every thread buffer of this session, for the collector to take from.
-    pub(crate) threads: Mutex<Vec<Arc<ThreadBuf>>>,
+    /// Every thread's ring in this session, for the collector to read.
+    pub(crate) threads: Mutex<Vec<(ThreadId, Arc<Ring>)>>,
     pub(crate) next_thread: AtomicU32,
     pub(crate) next_lock: AtomicU32,
     /// Serialises lock registration (rare: once per lock per session).
     pub(crate) registry: Mutex<()>,
     /// Raw clock reading at the session's start.
     pub(crate) origin: u64,
-    /// Events handed to the collector so far, by batches of any path.
-    pub(crate) shipped: AtomicU64,
 }
 
 /// The current session's hub, read only on slow paths (registration).
@@ -64,75 +61,41 @@ pub(crate) fn hub_for(st: State) -> Option<Arc<Hub>> {
         .cloned()
 }
 
-/// A thread's pending events.
-pub(crate) struct ThreadBuf {
-    pub(crate) thread: ThreadId,
-    pub(crate) inner: Mutex<BufInner>,
-}
-
-pub(crate) struct BufInner {
-    pub(crate) events: Vec<Event>,
-    pub(crate) next_batch: u64,
-    /// Events ever pushed into this buffer.
-    pub(crate) pushed: u64,
-}
-
-impl BufInner {
-    /// Takes the pending events as the next numbered batch, if there are any.
-    pub(crate) fn take(&mut self) -> Option<(u64, Vec<Event>)> {
-        if self.events.is_empty() {
-            return None;
-        }
-        let events = std::mem::replace(&mut self.events, Vec::with_capacity(BATCH));
-        let number = self.next_batch;
-        self.next_batch += 1;
-        Some((number, events))
-    }
-}
-
 /// A thread's link to the session it records into.
 struct Local {
     hub: Arc<Hub>,
-    buf: Arc<ThreadBuf>,
+    thread: ThreadId,
+    ring: Arc<Ring>,
+    producer: Producer,
     ended: bool,
 }
 
 impl Local {
-    fn push(&self, kind: EventKind, ship: bool) {
-        let batch = {
-            let mut inner = self.buf.inner.lock();
-            inner.events.push(Event {
-                time: clock::raw(),
-                thread: self.buf.thread,
-                kind,
-            });
-            inner.pushed += 1;
-            if ship || inner.events.len() >= BATCH {
-                inner.take()
-            } else {
-                None
+    #[inline]
+    fn push(&mut self, kind: EventKind, wake: bool) {
+        let time = clock::raw();
+        match self.ring.write(&mut self.producer, self.thread, time, kind) {
+            AfterWrite::Nothing if !wake => {}
+            AfterWrite::Nothing | AfterWrite::Wake => {
+                // A send only fails once the session is gone.
+                let _ = self.hub.tx.send(Msg::Wake(self.thread));
             }
-        };
-        if let Some((number, events)) = batch {
-            self.send(number, events);
+            AfterWrite::Ship(number, events) => {
+                let _ = self.hub.tx.send(Msg::Batch {
+                    thread: self.thread,
+                    number,
+                    events,
+                });
+                if wake {
+                    let _ = self.hub.tx.send(Msg::Wake(self.thread));
+                }
+            }
         }
-    }
-
-    fn send(&self, number: u64, events: Vec<Event>) {
-        self.hub
-            .shipped
-            .fetch_add(events.len() as u64, Ordering::Relaxed);
-        // A send only fails once the session is gone; its events go with it.
-        let _ = self.hub.tx.send(Msg::Batch {
-            thread: self.buf.thread,
-            number,
-            events,
-        });
     }
 }
 
 impl Drop for Local {
-    /// The thread is exiting (or moving to a newer session): say so and ship.
+    /// The thread is exiting (or moving to a newer session): say so.
     fn drop(&mut self) {
         if !self.ended {
             self.push(EventKind::ThreadExit, true);
@@ -147,23 +110,18 @@ thread_local! {
 /// Registers the calling thread with `hub`, pushing its start event.
 fn register(hub: Arc<Hub>) -> Local {
     let thread = ThreadId(hub.next_thread.fetch_add(1, Ordering::Relaxed));
-    let buf = Arc::new(ThreadBuf {
-        thread,
-        inner: Mutex::new(BufInner {
-            events: Vec::with_capacity(BATCH),
-            next_batch: 0,
-            pushed: 0,
-        }),
-    });
-    hub.threads.lock().push(Arc::clone(&buf));
+    let ring = Arc::new(Ring::new());
+    hub.threads.lock().push((thread, Arc::clone(&ring)));
     let current = std::thread::current();
     let name = match current.name() {
         Some(name) => name.to_owned(),
         None => format!("thread {}", thread.0),
     };
-    let local = Local {
+    let mut local = Local {
         hub,
-        buf,
+        thread,
+        ring,
+        producer: Producer::new(),
         ended: false,
     };
     local.push(EventKind::ThreadStart { name }, false);
