@@ -87,6 +87,7 @@ impl Sim {
                 mode,
                 site,
                 seq,
+                tried: false,
             },
         );
         self.holders[lock].push((t, mode));

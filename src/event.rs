@@ -208,6 +208,9 @@ pub enum EventKind {
         site: Site,
         /// Per-lock sequence number.
         seq: u64,
+        /// Taken by a `try_*` call, which cannot block: like lockdep, the
+        /// lock-order graph gets no edge into this lock.
+        tried: bool,
     },
     /// The thread lets go of the lock (recorded just before it does).
     Released {

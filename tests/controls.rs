@@ -151,6 +151,30 @@ fn try_lock_back_off_is_safe_and_counted() {
 }
 
 #[test]
+fn try_lock_back_off_in_the_other_order_is_not_even_a_potential_deadlock() {
+    let _serial = serial();
+    let (session, reports) = session();
+    let a = Mutex::named("A", ());
+    let b = Mutex::named("B", ());
+    {
+        let _a = a.lock();
+        let _b = b.lock();
+    }
+    {
+        let _b = b.lock();
+        // Back off instead of blocking: this order cannot deadlock.
+        let got = a.try_lock();
+        assert!(got.is_some());
+    }
+    let summary = assert_no_deadlock(session, &reports);
+    assert!(
+        summary.potential_deadlocks.is_empty(),
+        "{:?}",
+        summary.potential_deadlocks
+    );
+}
+
+#[test]
 fn released_then_retaken_in_the_other_order_is_only_a_potential_deadlock() {
     let _serial = serial();
     let (session, reports) = session();

@@ -60,9 +60,14 @@ impl Model {
                 }
             }
             EventKind::Acquired {
-                lock, mode, site, ..
+                lock,
+                mode,
+                site,
+                tried,
+                ..
             } => {
                 let l = self.lock_slot(lock, Some(mode))?;
+                let potential = !tried && self.record_order(t, lock, mode, site, time);
                 // Acquiring another lock than the one waited for: a late event
                 // (sequenced events can be held back behind unsequenced ones),
                 // the acquisition happened before the wait, which goes on.
@@ -74,6 +79,7 @@ impl Model {
                     _ => None,
                 };
                 change = self.acquire(t, l, mode, site, time, waited);
+                change.potential |= potential;
             }
             EventKind::Released { lock, mode, .. } => {
                 let l = self.lock_slot(lock, Some(mode))?;
@@ -311,7 +317,10 @@ impl Model {
             } if c == condvar => (None, site),
             // A late event: the thread already waits for something else.
             ThreadStatus::Waiting { .. } | ThreadStatus::CondWait { .. } => {
-                return Some(self.acquire(t, m, Mode::Exclusive, Site::UNKNOWN, time, None));
+                let potential = self.record_order(t, mutex, Mode::Exclusive, Site::UNKNOWN, time);
+                let mut change = self.acquire(t, m, Mode::Exclusive, Site::UNKNOWN, time, None);
+                change.potential |= potential;
+                return Some(change);
             }
             _ => {
                 self.anomalies += 1;
@@ -319,6 +328,9 @@ impl Model {
             }
         };
         self.leave_wait(t, time);
-        Some(self.acquire(t, m, Mode::Exclusive, site, time, waited))
+        let potential = self.record_order(t, mutex, Mode::Exclusive, site, time);
+        let mut change = self.acquire(t, m, Mode::Exclusive, site, time, waited);
+        change.potential |= potential;
+        Some(change)
     }
 }

@@ -16,7 +16,7 @@
 //! let mut model = Model::new();
 //! let site = Site::UNKNOWN;
 //! let ev = |thread, kind| Event { time: 0, thread: ThreadId(thread), kind };
-//! let acquired = |lock| EventKind::Acquired { lock: LockId(lock), mode: Mode::Exclusive, site, seq: 0 };
+//! let acquired = |lock| EventKind::Acquired { lock: LockId(lock), mode: Mode::Exclusive, site, seq: 0, tried: false };
 //! let request = |lock| EventKind::Request { lock: LockId(lock), mode: Mode::Exclusive, site, timed: false };
 //! model.apply(&ev(0, acquired(0)));
 //! model.apply(&ev(1, acquired(1)));

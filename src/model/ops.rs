@@ -50,8 +50,6 @@ impl Model {
             site,
         });
         let lock = state.id;
-        change.potential |= self.record_order(t, lock, mode, site, time);
-        let th = &mut self.threads[t];
         th.held.push(Held {
             lock,
             mode,

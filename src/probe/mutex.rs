@@ -128,7 +128,7 @@ impl<T: ?Sized> Mutex<T> {
                 self.inner.lock()
             }
         };
-        self.acquired(st, id, inner, site)
+        self.acquired(st, id, inner, site, false)
     }
 
     /// Takes the lock if it is free, without blocking.
@@ -155,7 +155,7 @@ impl<T: ?Sized> Mutex<T> {
             return self.inner.try_lock().map(|g| self.untracked(g));
         };
         match self.inner.try_lock() {
-            Some(inner) => Some(self.acquired(st, id, inner, site)),
+            Some(inner) => Some(self.acquired(st, id, inner, site, true)),
             None => {
                 let kind = EventKind::TryFailed {
                     lock: id,
@@ -196,11 +196,11 @@ impl<T: ?Sized> Mutex<T> {
             return self.inner.try_lock_for(timeout).map(|g| self.untracked(g));
         };
         if let Some(inner) = self.inner.try_lock() {
-            return Some(self.acquired(st, id, inner, site));
+            return Some(self.acquired(st, id, inner, site, true));
         }
         sink::emit_and_ship(st, request(id, site, true));
         match self.inner.try_lock_for(timeout) {
-            Some(inner) => Some(self.acquired(st, id, inner, site)),
+            Some(inner) => Some(self.acquired(st, id, inner, site, true)),
             None => {
                 let kind = EventKind::TimedOut {
                     lock: id,
@@ -240,6 +240,7 @@ impl<T: ?Sized> Mutex<T> {
         id: LockId,
         inner: parking_lot::MutexGuard<'a, T>,
         site: Site,
+        tried: bool,
     ) -> MutexGuard<'a, T> {
         let seq = self.meta.next_seq_exclusive();
         let kind = EventKind::Acquired {
@@ -247,6 +248,7 @@ impl<T: ?Sized> Mutex<T> {
             mode: Mode::Exclusive,
             site,
             seq,
+            tried,
         };
         sink::emit(st, kind);
         MutexGuard {

@@ -86,8 +86,9 @@ fn encode(kind: &EventKind, sites: &mut sites::SiteCache) -> Option<Words> {
             mode,
             site,
             seq,
+            tried,
         } => [
-            head_word(ACQUIRED, lock, mode, false),
+            head_word(ACQUIRED, lock, mode, tried),
             seq,
             pair(sites.id(site), x),
         ],
@@ -164,6 +165,7 @@ fn decode(words: Words, rare: &mut VecDeque<EventKind>, sites: &[Site]) -> Optio
             mode,
             site,
             seq: w2,
+            tried: flag,
         },
         RELEASED => EventKind::Released {
             lock,
@@ -343,6 +345,7 @@ mod tests {
                 mode: Mode::Exclusive,
                 site,
                 seq: u64::MAX,
+                tried: true,
             },
             EventKind::Released {
                 lock: a,

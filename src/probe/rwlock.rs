@@ -164,7 +164,7 @@ impl<T: ?Sized> RwLock<T> {
                 self.inner.read()
             }
         };
-        self.acquired_read(st, id, inner, site)
+        self.acquired_read(st, id, inner, site, false)
     }
 
     fn write_at_tracked(&self, st: State, site: Site) -> RwLockWriteGuard<'_, T> {
@@ -180,7 +180,7 @@ impl<T: ?Sized> RwLock<T> {
                 self.inner.write()
             }
         };
-        self.acquired_write(st, id, inner, site)
+        self.acquired_write(st, id, inner, site, false)
     }
 
     /// Locks for reading if that can be done without blocking.
@@ -207,7 +207,7 @@ impl<T: ?Sized> RwLock<T> {
             return self.inner.try_read().map(|g| self.untracked_read(g));
         };
         match self.inner.try_read() {
-            Some(inner) => Some(self.acquired_read(st, id, inner, site)),
+            Some(inner) => Some(self.acquired_read(st, id, inner, site, true)),
             None => {
                 sink::emit(st, try_failed(id, Mode::Shared, site));
                 None
@@ -239,7 +239,7 @@ impl<T: ?Sized> RwLock<T> {
             return self.inner.try_write().map(|g| self.untracked_write(g));
         };
         match self.inner.try_write() {
-            Some(inner) => Some(self.acquired_write(st, id, inner, site)),
+            Some(inner) => Some(self.acquired_write(st, id, inner, site, true)),
             None => {
                 sink::emit(st, try_failed(id, Mode::Exclusive, site));
                 None
@@ -280,9 +280,10 @@ impl<T: ?Sized> RwLock<T> {
         id: LockId,
         inner: parking_lot::RwLockReadGuard<'a, T>,
         site: Site,
+        tried: bool,
     ) -> RwLockReadGuard<'a, T> {
         let seq = self.meta.next_seq_shared();
-        sink::emit(st, acquired(id, Mode::Shared, site, seq));
+        sink::emit(st, acquired(id, Mode::Shared, site, seq, tried));
         RwLockReadGuard {
             lock: self,
             inner,
@@ -296,9 +297,10 @@ impl<T: ?Sized> RwLock<T> {
         id: LockId,
         inner: parking_lot::RwLockWriteGuard<'a, T>,
         site: Site,
+        tried: bool,
     ) -> RwLockWriteGuard<'a, T> {
         let seq = self.meta.next_seq_exclusive();
-        sink::emit(st, acquired(id, Mode::Exclusive, site, seq));
+        sink::emit(st, acquired(id, Mode::Exclusive, site, seq, tried));
         RwLockWriteGuard {
             lock: self,
             inner,
@@ -324,12 +326,13 @@ fn request(lock: LockId, mode: Mode, site: Site) -> EventKind {
     }
 }
 
-fn acquired(lock: LockId, mode: Mode, site: Site, seq: u64) -> EventKind {
+fn acquired(lock: LockId, mode: Mode, site: Site, seq: u64, tried: bool) -> EventKind {
     EventKind::Acquired {
         lock,
         mode,
         site,
         seq,
+        tried,
     }
 }
 

@@ -223,6 +223,7 @@ mod tests {
                 mode: Mode::Exclusive,
                 site: Site::UNKNOWN,
                 seq,
+                tried: false,
             },
         )
     }

@@ -95,6 +95,7 @@ impl Script {
             mode,
             site: acq_site(t, l),
             seq: 0,
+            tried: false,
         };
         self.ev(t, kind)
     }

@@ -157,3 +157,33 @@ fn a_timed_request_records_no_order() {
     s.req_timed(0, 1);
     assert!(s.m.order_edges().is_empty());
 }
+
+#[test]
+fn a_try_lock_adds_no_order_into_the_tried_lock() {
+    let mut s = Script::new();
+    s.mutex(0, "A");
+    s.mutex(1, "B");
+    s.acq(0, 0);
+    s.acq(0, 1);
+    s.rel(0, 1);
+    s.rel(0, 0);
+    // The other order, but B -> A is only ever tried: the classic back-off fix.
+    s.acq(1, 1);
+    let change = s.ev(
+        1,
+        EventKind::Acquired {
+            lock: LockId(0),
+            mode: Mode::Exclusive,
+            site: acq_site(1, 0),
+            seq: 0,
+            tried: true,
+        },
+    );
+    assert!(!change.potential);
+    assert!(s.m.potential_deadlocks().is_empty());
+    assert_eq!(s.m.order_edges().len(), 1);
+    // The tried lock is held all the same: what comes after it is ordered.
+    s.mutex(2, "C");
+    s.acq(1, 2);
+    assert_eq!(s.m.order_edges().len(), 3);
+}
