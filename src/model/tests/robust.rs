@@ -167,7 +167,7 @@ fn random_event(rng: &mut Rng, time: &mut Nanos) -> Event {
             mode,
             site,
             seq: 0,
-            tried: lock.0 % 3 == 0,
+            tried: lock.0.is_multiple_of(3),
         },
         12..=16 => EventKind::Released { lock, mode, seq: 0 },
         17 => EventKind::TryFailed { lock, mode, site },
