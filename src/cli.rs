@@ -103,13 +103,19 @@ fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     };
     let report = scenario::run(&scenario, &options)?;
     let mut out = std::io::stdout().lock();
-    if args.json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        writeln!(out)?;
+    let written = if args.json {
+        serde_json::to_writer_pretty(&mut out, &report)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out))
     } else {
-        write_text(&mut out, &report)?;
+        write_text(&mut out, &report)
+    };
+    // A reader that stopped reading (`| head`) is not an error of the run:
+    // the exit status still tells how it ended.
+    match written.and_then(|()| out.flush()) {
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => return Err(err.into()),
+        _ => {}
     }
-    out.flush()?;
     let code = match report.outcome {
         Outcome::Finished if report.failed_expectations().next().is_some() => EXIT_EXPECTATION,
         outcome => outcome.exit_code() as u8,

@@ -179,6 +179,20 @@ pub fn format_summary(s: &Summary) -> String {
         format_duration(s.duration_ns),
         s.anomalies
     );
+    // Findings first: they are what a reader came for.
+    out.push('\n');
+    if s.deadlocks.is_empty() {
+        out.push_str("no deadlocks\n");
+    }
+    for d in &s.deadlocks {
+        write_deadlock(&mut out, d);
+    }
+    if s.potential_deadlocks.is_empty() {
+        out.push_str("no potential deadlocks\n");
+    }
+    for p in &s.potential_deadlocks {
+        write_potential(&mut out, p);
+    }
     let mut locks = vec![row(&[
         "lock",
         "kind",
@@ -231,19 +245,6 @@ pub fn format_summary(s: &Summary) -> String {
     }
     out.push('\n');
     write_table(&mut out, &threads);
-    out.push('\n');
-    if s.deadlocks.is_empty() {
-        out.push_str("no deadlocks\n");
-    }
-    for d in &s.deadlocks {
-        write_deadlock(&mut out, d);
-    }
-    if s.potential_deadlocks.is_empty() {
-        out.push_str("no potential deadlocks\n");
-    }
-    for p in &s.potential_deadlocks {
-        write_potential(&mut out, p);
-    }
     out
 }
 

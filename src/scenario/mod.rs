@@ -4,7 +4,7 @@
 //! thread a list of steps such as `"lock A"` or `"work 10ms"`. [`Scenario::parse`] turns
 //! the text into a validated [`Scenario`]; every step keeps the [`Site`] of its string in
 //! the file, so a deadlock report can say `abba.toml:9`. The format is documented in
-//! `FORMAT.md` next to this file.
+//! the README ("Scenario files").
 //!
 //! Built-in scenarios live in `assets/scenarios/` and are embedded in the binary; see
 //! [`builtins`].
