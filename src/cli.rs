@@ -10,6 +10,8 @@ use clap::{Parser, Subcommand};
 
 use crate::model;
 use crate::scenario::{self, Outcome, RunOptions, RunReport, Scenario};
+use crate::tui::{self, ColorChoice, RunState, ViewerOptions, color_enabled};
+use std::io::IsTerminal;
 
 /// The scenario `lockscope` runs with no arguments.
 pub const DEFAULT_SCENARIO: &str = "philosophers";
@@ -27,6 +29,9 @@ pub const EXIT_EXPECTATION: u8 = 5;
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Colour in the viewer: auto (off when NO_COLOR is set), always, never.
+    #[arg(long, value_enum, default_value_t, global = true)]
+    color: ColorChoice,
 }
 
 #[derive(Debug, Subcommand)]
@@ -41,7 +46,8 @@ enum Command {
 struct RunArgs {
     /// A built-in scenario name (see `lockscope list`) or a path to a .toml file.
     scenario: String,
-    /// Print a report instead of opening the viewer (the only mode for now).
+    /// Print a report instead of opening the viewer (the default when stdout
+    /// is not a terminal).
     #[arg(long)]
     headless: bool,
     /// Print the report as JSON (implies --headless).
@@ -71,17 +77,20 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<ExitCode
         }
     };
     match cli.command {
-        None => run(RunArgs {
-            scenario: DEFAULT_SCENARIO.into(),
-            headless: true,
-            json: false,
-            timeout: Duration::from_secs(60),
-        }),
+        None => run(
+            RunArgs {
+                scenario: DEFAULT_SCENARIO.into(),
+                headless: false,
+                json: false,
+                timeout: Duration::from_secs(60),
+            },
+            cli.color,
+        ),
         Some(Command::List) => {
             list();
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Run(args)) => run(args),
+        Some(Command::Run(args)) => run(args, cli.color),
     }
 }
 
@@ -96,8 +105,16 @@ fn list() {
     }
 }
 
-fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
     let scenario = Scenario::load(&args.scenario)?;
+    if !args.headless && !args.json && std::io::stdout().is_terminal() {
+        let options = ViewerOptions::new(scenario.name.clone(), color_enabled(color));
+        let state = tui::watch_scenario(&scenario, &options)?;
+        return Ok(ExitCode::from(match state {
+            RunState::Deadlocked => 3,
+            _ => 0,
+        }));
+    }
     let options = RunOptions {
         timeout: Some(args.timeout),
     };

@@ -32,13 +32,16 @@
 
 pub mod cli;
 pub mod event;
+mod launch;
 pub mod model;
 mod probe;
 pub mod scenario;
+pub mod tui;
 
+pub use launch::init;
 pub use probe::gate;
 pub use probe::thread;
 pub use probe::{
-    Condvar, DeadlockReport, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
-    Sequencer, Session, SessionBuilder, SessionMode, TransportStats, init,
+    Condvar, DeadlockReport, Meter, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
+    Sequencer, Session, SessionBuilder, SessionMode, TransportStats,
 };

@@ -35,6 +35,7 @@ mod report;
 mod state;
 mod stats;
 mod summary;
+mod timeline;
 mod waitfor;
 
 #[cfg(test)]
@@ -52,6 +53,7 @@ pub use summary::{
     DeadlockReport, LockReport, OrderEdgeReport, PotentialReport, Summary, ThreadReport,
     WaitEdgeReport,
 };
+pub use timeline::{Activity, CellState, Span, Timeline};
 pub use waitfor::{Deadlock, EdgeReason, WaitEdge};
 
 use graph::Dfs;

@@ -23,4 +23,5 @@ pub use condvar::Condvar;
 pub use mutex::{Mutex, MutexGuard};
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use sequencer::Sequencer;
-pub use session::{DeadlockReport, Session, SessionBuilder, SessionMode, TransportStats, init};
+pub(crate) use session::Viewer;
+pub use session::{DeadlockReport, Meter, Session, SessionBuilder, SessionMode, TransportStats};

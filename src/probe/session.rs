@@ -25,6 +25,9 @@ pub enum SessionMode {
     Off,
     /// Record, report deadlocks on stderr and exit with status 3.
     Headless,
+    /// Record and show the live viewer on the terminal, on a thread of its
+    /// own, while the program runs on.
+    Tui,
 }
 
 /// One deadlock, with everything a person needs to fix it.
@@ -99,10 +102,10 @@ pub struct TransportStats {
 /// assert_eq!(session.summary().locks[0].acquisitions, 1);
 /// ```
 pub struct SessionBuilder {
-    mode: SessionMode,
-    on_deadlock: Option<DeadlockHandler>,
-    report_at_end: bool,
-    listeners: Vec<crossbeam_channel::Sender<Event>>,
+    pub(crate) mode: SessionMode,
+    pub(crate) on_deadlock: Option<DeadlockHandler>,
+    pub(crate) report_at_end: bool,
+    pub(crate) listeners: Vec<crossbeam_channel::Sender<Vec<Event>>>,
 }
 
 impl SessionBuilder {
@@ -136,21 +139,21 @@ impl SessionBuilder {
         self
     }
 
-    /// Sends every event, in model order, to `listener` as it is applied.
-    pub fn listener(mut self, listener: crossbeam_channel::Sender<Event>) -> Self {
+    /// Sends every event, in model order, to `listener` as it is applied, in
+    /// batches (one message per batch the collector applies).
+    pub fn listener(mut self, listener: crossbeam_channel::Sender<Vec<Event>>) -> Self {
         self.listeners.push(listener);
         self
     }
 
-    /// Starts the session.
-    ///
-    /// # Errors
-    ///
-    /// Fails if another session is running in this process, or the collector
-    /// thread cannot be started.
-    pub fn start(self) -> anyhow::Result<Session> {
+    /// Starts recording (any mode but `Off`); the viewer, if any, is
+    /// attached by the caller.
+    pub(crate) fn start_recording(self) -> anyhow::Result<Session> {
         if self.mode == SessionMode::Off {
-            return Ok(Session { running: None });
+            return Ok(Session {
+                running: None,
+                viewer: None,
+            });
         }
         if RUNNING.swap(true, Ordering::SeqCst) {
             bail!("a lockscope session is already running in this process");
@@ -158,6 +161,7 @@ impl SessionBuilder {
         match self.start_running() {
             Ok(running) => Ok(Session {
                 running: Some(running),
+                viewer: None,
             }),
             Err(err) => {
                 RUNNING.store(false, Ordering::SeqCst);
@@ -238,6 +242,34 @@ static NEXT_EPOCH: AtomicU32 = AtomicU32::new(1);
 /// ```
 pub struct Session {
     running: Option<Running>,
+    viewer: Option<Box<dyn Viewer>>,
+}
+
+/// A viewer attached to a session (the TUI on its own thread).
+pub(crate) trait Viewer: Send {
+    /// The program is done: the viewer says so and stays open.
+    fn program_ended(&mut self);
+    /// Blocks until the user quits the viewer.
+    fn wait(self: Box<Self>);
+}
+
+/// The session's clock and counters, for a viewer on another thread.
+#[derive(Clone)]
+pub struct Meter {
+    hub: Arc<Hub>,
+    counters: Arc<Counters>,
+}
+
+impl Meter {
+    /// Nanoseconds since the session started.
+    pub fn elapsed_ns(&self) -> u64 {
+        clock::to_nanos(self.hub.origin, clock::raw())
+    }
+
+    /// Transport counts as they stand.
+    pub fn transport(&self) -> TransportStats {
+        transport(&self.hub, &self.counters)
+    }
 }
 
 struct Running {
@@ -246,34 +278,6 @@ struct Running {
     model: Arc<Mutex<Model>>,
     counters: Arc<Counters>,
     report_at_end: bool,
-}
-
-/// Starts a session configured by the environment, like `RUST_LOG`:
-/// `LOCKSCOPE=headless` (the default) or `LOCKSCOPE=off`, and
-/// `LOCKSCOPE_REPORT=1` to print the summary when the session ends.
-///
-/// # Errors
-///
-/// Fails on an unknown `LOCKSCOPE` value or if a session is already running.
-///
-/// # Examples
-///
-/// ```
-/// let _session = lockscope::init().unwrap();
-/// ```
-pub fn init() -> anyhow::Result<Session> {
-    let mode = match std::env::var("LOCKSCOPE").ok().as_deref() {
-        None | Some("") | Some("headless") => SessionMode::Headless,
-        Some("off") => SessionMode::Off,
-        Some(other) => bail!(
-            "LOCKSCOPE={other:?} is not a mode lockscope knows (expected \"headless\" or \"off\")"
-        ),
-    };
-    let report = matches!(
-        std::env::var("LOCKSCOPE_REPORT").ok().as_deref(),
-        Some("1" | "true" | "yes")
-    );
-    Session::builder().mode(mode).report_at_end(report).start()
 }
 
 impl Session {
@@ -323,12 +327,62 @@ impl Session {
         }
     }
 
+    /// Nanoseconds since the session started, on the clock events use.
+    pub fn elapsed_ns(&self) -> u64 {
+        match &self.running {
+            Some(running) => clock::to_nanos(running.hub.origin, clock::raw()),
+            None => 0,
+        }
+    }
+
+    /// Event counts of the transport as they stand, without waiting for the
+    /// collector (for a live view).
+    pub fn transport_now(&self) -> TransportStats {
+        match &self.running {
+            Some(running) => running.transport(),
+            None => TransportStats::default(),
+        }
+    }
+
+    /// The clock and counters, for a viewer (`None` when off).
+    pub fn meter(&self) -> Option<Meter> {
+        let running = self.running.as_ref()?;
+        Some(Meter {
+            hub: Arc::clone(&running.hub),
+            counters: Arc::clone(&running.counters),
+        })
+    }
+
+    pub(crate) fn attach_viewer(&mut self, viewer: Box<dyn Viewer>) {
+        self.viewer = Some(viewer);
+    }
+
+    /// Says the program is done and, when the viewer is up, waits until the
+    /// user quits it; then ends the recording. Dropping the session does the
+    /// same.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let session = lockscope::Session::builder().start().unwrap();
+    /// // ... the program's work ...
+    /// session.wait();
+    /// ```
+    pub fn wait(mut self) -> Option<Summary> {
+        self.end()
+    }
+
     /// Ends the recording and returns the final summary (`None` when off).
+    /// With a viewer up, this first waits until the user quits it.
     pub fn finish(mut self) -> Option<Summary> {
         self.end()
     }
 
     fn end(&mut self) -> Option<Summary> {
+        if let Some(mut viewer) = self.viewer.take() {
+            viewer.program_ended();
+            viewer.wait();
+        }
         let mut running = self.running.take()?;
         state::stop();
         let _ = running.hub.tx.send(Msg::Stop);
@@ -345,6 +399,23 @@ impl Session {
     }
 }
 
+/// Transport counts from a session's hub and counters.
+fn transport(hub: &Hub, counters: &Counters) -> TransportStats {
+    let sent = hub
+        .threads
+        .lock()
+        .iter()
+        .map(|(_, ring)| ring.written())
+        .sum();
+    TransportStats {
+        sent,
+        received: counters.received.load(Ordering::Relaxed),
+        pending: counters.pending.load(Ordering::Relaxed),
+        late: counters.late.load(Ordering::Relaxed),
+        skipped: counters.skipped.load(Ordering::Relaxed),
+    }
+}
+
 impl Running {
     fn sync(&self) {
         let (tx, rx): (_, Receiver<()>) = crossbeam_channel::bounded(1);
@@ -356,20 +427,7 @@ impl Running {
     }
 
     fn transport(&self) -> TransportStats {
-        let sent = self
-            .hub
-            .threads
-            .lock()
-            .iter()
-            .map(|(_, ring)| ring.written())
-            .sum();
-        TransportStats {
-            sent,
-            received: self.counters.received.load(Ordering::Relaxed),
-            pending: self.counters.pending.load(Ordering::Relaxed),
-            late: self.counters.late.load(Ordering::Relaxed),
-            skipped: self.counters.skipped.load(Ordering::Relaxed),
-        }
+        transport(&self.hub, &self.counters)
     }
 }
 

@@ -24,7 +24,7 @@ mod validate;
 mod tests;
 
 pub use builtin::{Builtin, DEFAULT_SCENARIO, builtins};
-pub use run::{ExpectResult, Outcome, RunOptions, RunReport, run};
+pub use run::{ExpectResult, Outcome, RunOptions, RunReport, Started, run, start};
 
 /// A parsed and validated scenario, ready to run.
 ///

@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use crossbeam_channel::{after, never, select, unbounded};
+use crossbeam_channel::{Receiver, after, never, select, unbounded};
 use serde::Serialize;
 
 use super::{Op, Scenario, Step};
@@ -13,7 +14,7 @@ use crate::event::LockKind;
 use crate::model::Summary;
 use crate::{
     Condvar, DeadlockReport, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, Session,
-    TransportStats,
+    SessionBuilder, TransportStats,
 };
 
 /// How a run ended.
@@ -106,18 +107,36 @@ struct World {
     vars: Vec<AtomicI64>,
 }
 
-/// Runs `scenario` to its end, its first deadlock, or the timeout, inside a
-/// session of its own.
+/// A scenario whose threads are running inside a session of their own.
+pub struct Started {
+    /// The session recording the run.
+    pub session: Session,
+    /// One message per thread that ran to its end; disconnected once every
+    /// thread is gone (a panicking thread sends nothing).
+    pub done: Receiver<()>,
+    /// The text of each deadlock report, as the collector finds it.
+    pub deadlocks: Receiver<String>,
+    /// How many threads the scenario started.
+    pub threads: usize,
+    handles: Vec<JoinHandle<()>>,
+    world: Arc<World>,
+    started: Instant,
+    name: String,
+    expect: Vec<(String, usize, i64)>,
+}
+
+/// Starts `scenario`'s threads inside a session made from `builder` (its
+/// deadlock handler is replaced: reports arrive on [`Started::deadlocks`]).
 ///
 /// # Errors
 ///
 /// Fails if a session is already running or threads cannot be spawned.
-pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunReport> {
+pub fn start(scenario: &Scenario, builder: SessionBuilder) -> anyhow::Result<Started> {
     // Made before the session starts, the locks register on first use: their
     // creation is then seen on the scenario's threads, not on this one.
     let world = Arc::new(build_world(scenario));
     let (deadlock_tx, deadlock_rx) = unbounded::<String>();
-    let session = Session::builder()
+    let session = builder
         .on_deadlock(move |report: &DeadlockReport| {
             let _ = deadlock_tx.send(report.to_string());
         })
@@ -141,61 +160,94 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunRepor
             .with_context(|| format!("cannot start thread {:?}", decl.name))?;
         handles.push(handle);
     }
-    drop(done_tx);
+    let expect = scenario
+        .expect
+        .iter()
+        .map(|e| (scenario.vars[e.var].name.clone(), e.var, e.value))
+        .collect();
+    Ok(Started {
+        session,
+        done: done_rx,
+        deadlocks: deadlock_rx,
+        threads: scenario.threads.len(),
+        handles,
+        world,
+        started,
+        name: scenario.name.clone(),
+        expect,
+    })
+}
+
+impl Started {
+    /// Ends the run as `outcome` and reports on it. After a finished run the
+    /// threads are joined first, so their exit events are in the summary;
+    /// deadlocked threads are left blocked.
+    pub fn finish(self, outcome: Outcome, mut reports: Vec<String>) -> RunReport {
+        let elapsed_ns = u64::try_from(self.started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        if outcome == Outcome::Finished {
+            for handle in self.handles {
+                let _ = handle.join();
+            }
+        }
+        let transport = self.session.transport();
+        let summary = self
+            .session
+            .finish()
+            .unwrap_or_else(|| crate::model::Model::new().summary());
+        reports.extend(self.deadlocks.try_iter());
+        let expectations = if outcome == Outcome::Finished {
+            self.expect
+                .iter()
+                .map(|(var, index, expected)| ExpectResult {
+                    var: var.clone(),
+                    expected: *expected,
+                    actual: self.world.vars[*index].load(Ordering::SeqCst),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        RunReport {
+            scenario: self.name,
+            outcome,
+            elapsed_ns,
+            expectations,
+            summary,
+            reports,
+            transport,
+        }
+    }
+}
+
+/// Runs `scenario` to its end, its first deadlock, or the timeout, inside a
+/// session of its own.
+///
+/// # Errors
+///
+/// Fails if a session is already running or threads cannot be spawned.
+pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunReport> {
+    let started = start(scenario, Session::builder())?;
     let deadline = options.timeout.map(after).unwrap_or_else(never);
     let mut finished = 0;
     let mut reports = Vec::new();
     let outcome = loop {
-        if finished == scenario.threads.len() {
+        if finished == started.threads {
             break Outcome::Finished;
         }
         select! {
-            recv(done_rx) -> msg => match msg {
+            recv(started.done) -> msg => match msg {
                 Ok(()) => finished += 1,
                 // Every thread is gone without saying so: it panicked.
                 Err(_) => break Outcome::Finished,
             },
-            recv(deadlock_rx) -> report => {
+            recv(started.deadlocks) -> report => {
                 reports.extend(report.ok());
                 break Outcome::Deadlock;
             }
             recv(deadline) -> _ => break Outcome::Timeout,
         }
     };
-    let elapsed_ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-    if outcome == Outcome::Finished {
-        // Every thread said it is done; joining lets their exit events in.
-        for handle in handles {
-            let _ = handle.join();
-        }
-    }
-    let transport = session.transport();
-    let summary = session
-        .finish()
-        .unwrap_or_else(|| crate::model::Model::new().summary());
-    reports.extend(deadlock_rx.try_iter());
-    let expectations = if outcome == Outcome::Finished {
-        scenario
-            .expect
-            .iter()
-            .map(|e| ExpectResult {
-                var: scenario.vars[e.var].name.clone(),
-                expected: e.value,
-                actual: world.vars[e.var].load(Ordering::SeqCst),
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    Ok(RunReport {
-        scenario: scenario.name.clone(),
-        outcome,
-        elapsed_ns,
-        expectations,
-        summary,
-        reports,
-        transport,
-    })
+    Ok(started.finish(outcome, reports))
 }
 
 fn build_world(scenario: &Scenario) -> World {

@@ -1,0 +1,60 @@
+//! Starting a session: the one place that knows both the recorder (`probe`)
+//! and the viewer (`tui`), so that neither depends on the other.
+
+use std::io::IsTerminal;
+
+use anyhow::bail;
+
+use crate::{Session, SessionBuilder, SessionMode};
+
+impl SessionBuilder {
+    /// Starts the session. With [`SessionMode::Tui`] the viewer opens on the
+    /// terminal, on a thread of its own, and the program runs on;
+    /// [`Session::wait`] (or dropping the session) waits until the user quits
+    /// it.
+    ///
+    /// # Errors
+    ///
+    /// Fails if another session is running in this process, or the collector
+    /// (or viewer) thread cannot be started.
+    pub fn start(self) -> anyhow::Result<Session> {
+        match self.mode {
+            SessionMode::Tui => crate::tui::attach(self),
+            SessionMode::Off | SessionMode::Headless => self.start_recording(),
+        }
+    }
+}
+
+/// Starts a session configured by the environment, like `RUST_LOG`:
+/// `LOCKSCOPE=tui` (the default when stdout is a terminal), `headless` (the
+/// default otherwise) or `off`; `LOCKSCOPE_REPORT=1` prints the summary when
+/// the session ends.
+///
+/// # Errors
+///
+/// Fails on an unknown `LOCKSCOPE` value or if a session is already running.
+///
+/// # Examples
+///
+/// ```
+/// let session = lockscope::init().unwrap();
+/// let m = lockscope::Mutex::new(0);
+/// *m.lock() += 1;
+/// session.wait(); // with the viewer up, returns when the user quits it
+/// ```
+pub fn init() -> anyhow::Result<Session> {
+    let mode = match std::env::var("LOCKSCOPE").ok().as_deref() {
+        None | Some("") if std::io::stdout().is_terminal() => SessionMode::Tui,
+        None | Some("") | Some("headless") => SessionMode::Headless,
+        Some("tui") => SessionMode::Tui,
+        Some("off") => SessionMode::Off,
+        Some(other) => bail!(
+            "LOCKSCOPE={other:?} is not a mode lockscope knows (expected \"tui\", \"headless\" or \"off\")"
+        ),
+    };
+    let report = matches!(
+        std::env::var("LOCKSCOPE_REPORT").ok().as_deref(),
+        Some("1" | "true" | "yes")
+    );
+    Session::builder().mode(mode).report_at_end(report).start()
+}

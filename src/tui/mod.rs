@@ -1,0 +1,32 @@
+//! The live terminal UI: timeline lanes, the lock table, the wait-for graph
+//! with every deadlock cycle in red.
+//!
+//! [`App`] holds the screen's state and a [`Model`](crate::model::Model) of
+//! its own; [`draw`] renders it (a pure function of the state and the terminal
+//! size); [`map_key`] turns keys into [`Action`]s. The runtime feeds events,
+//! clock ticks and input, and draws when [`App::dirty`] says so.
+
+mod app;
+mod buffers;
+mod input;
+mod mouse;
+mod theme;
+mod timeview;
+mod ui;
+
+// The terminal runtime (raw mode, alternate screen, panic hook, the event
+// loop): the lead's modules.
+mod program;
+mod run;
+mod term;
+
+#[cfg(test)]
+mod fixtures;
+#[cfg(test)]
+mod tests;
+
+pub use app::{App, AppConfig, Flow, Focus, RunState, SortColumn};
+pub use input::{Action, map_key};
+pub(crate) use program::attach;
+pub use run::{ColorChoice, ViewerOptions, color_enabled, watch_scenario};
+pub use ui::{MIN_HEIGHT, MIN_WIDTH, ScreenLayout, draw, layout};

@@ -1,0 +1,163 @@
+//! The viewer inside a user's own program: `lockscope::init()` with a terminal
+//! opens it on a thread of its own while the program's threads run on.
+//!
+//! While it is up, the program's stdout and stderr are redirected into files of
+//! ours: their lines show in the viewer's output panel, and everything is
+//! printed to the real stdout and stderr once the viewer closes, so nothing
+//! corrupts the screen and nothing is lost.
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::panic::{self, AssertUnwindSafe};
+use std::path::PathBuf;
+use std::thread::JoinHandle;
+
+use anyhow::Context;
+use crossbeam_channel::{Sender, bounded, never, unbounded};
+
+use super::app::RunState;
+use super::run::{ViewerOptions, Watched, color_enabled, run_viewer};
+use crate::probe::Viewer;
+use crate::{DeadlockReport, Session, SessionBuilder};
+
+/// Exit status when the user quits the viewer while the program still runs.
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+/// Starts recording and opens the viewer on its own thread.
+pub(crate) fn attach(mut builder: SessionBuilder) -> anyhow::Result<Session> {
+    let (events_tx, events_rx) = unbounded();
+    let (deadlock_tx, deadlock_rx) = unbounded();
+    builder.listeners.push(events_tx);
+    let mut user_handler = builder.on_deadlock.take();
+    builder.on_deadlock = Some(Box::new(move |report: &DeadlockReport| {
+        // The viewer shows it; the program is not ended for it.
+        let _ = deadlock_tx.send(report.to_string());
+        if let Some(handler) = &mut user_handler {
+            handler(report);
+        }
+    }));
+    let mut session = builder.start_recording()?;
+    let meter = session.meter().context("the session is not recording")?;
+    let capture = Capture::start()?;
+    let (end_tx, end_rx) = bounded(1);
+    let options = ViewerOptions::new(program_name(), color_enabled(Default::default()));
+    let handle = std::thread::Builder::new()
+        .name("lockscope-viewer".into())
+        .spawn(move || {
+            let watched = Watched {
+                meter,
+                events: events_rx,
+                done: never(),
+                threads: 0,
+                deadlocks: deadlock_rx,
+                program_ended: end_rx,
+                output: capture.readers(),
+            };
+            let outcome = panic::catch_unwind(AssertUnwindSafe(|| run_viewer(watched, &options)));
+            capture.finish();
+            match outcome {
+                Ok(Ok(RunState::Finished)) => {}
+                Ok(Ok(RunState::Deadlocked)) => std::process::exit(3),
+                Ok(Ok(_)) => std::process::exit(EXIT_INTERRUPTED),
+                Ok(Err(err)) => eprintln!("lockscope: the viewer stopped: {err:#}"),
+                Err(_) => std::process::exit(101),
+            }
+        })
+        .context("cannot start the lockscope viewer thread")?;
+    session.attach_viewer(Box::new(ProgramViewer {
+        end: Some(end_tx),
+        handle,
+    }));
+    Ok(session)
+}
+
+struct ProgramViewer {
+    end: Option<Sender<()>>,
+    handle: JoinHandle<()>,
+}
+
+impl Viewer for ProgramViewer {
+    fn program_ended(&mut self) {
+        if let Some(end) = self.end.take() {
+            let _ = end.send(());
+        }
+    }
+
+    fn wait(self: Box<Self>) {
+        let _ = self.handle.join();
+    }
+}
+
+fn program_name() -> String {
+    std::env::args_os()
+        .next()
+        .map(PathBuf::from)
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "program".into())
+}
+
+/// The program's stdout and stderr, redirected into temporary files.
+struct Capture {
+    streams: Vec<Stream>,
+}
+
+struct Stream {
+    path: PathBuf,
+    redirect: Option<gag::Redirect<File>>,
+    stderr: bool,
+}
+
+impl Capture {
+    fn start() -> anyhow::Result<Capture> {
+        let mut streams = Vec::new();
+        for stderr in [false, true] {
+            let name = if stderr { "stderr" } else { "stdout" };
+            let path =
+                std::env::temp_dir().join(format!("lockscope-{}-{name}.txt", std::process::id()));
+            let file =
+                File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+            let _ = io::stdout().flush();
+            let redirect = if stderr {
+                gag::Redirect::stderr(file)
+            } else {
+                gag::Redirect::stdout(file)
+            }
+            .map_err(io::Error::from)
+            .with_context(|| format!("cannot capture the program's {name}"))?;
+            streams.push(Stream {
+                path,
+                redirect: Some(redirect),
+                stderr,
+            });
+        }
+        Ok(Capture { streams })
+    }
+
+    /// Readers that follow what the program writes, for the output panel.
+    fn readers(&self) -> Vec<Box<dyn Read + Send>> {
+        self.streams
+            .iter()
+            .filter_map(|s| File::open(&s.path).ok())
+            .map(|f| Box::new(f) as Box<dyn Read + Send>)
+            .collect()
+    }
+
+    /// Gives stdout and stderr back and prints everything captured on them.
+    fn finish(mut self) {
+        for stream in &mut self.streams {
+            let _ = io::stdout().flush();
+            drop(stream.redirect.take());
+            let mut text = Vec::new();
+            if let Ok(mut file) = File::open(&stream.path) {
+                let _ = file.read_to_end(&mut text);
+            }
+            let _ = std::fs::remove_file(&stream.path);
+            if stream.stderr {
+                let _ = io::stderr().write_all(&text);
+            } else {
+                let _ = io::stdout().write_all(&text);
+                let _ = io::stdout().flush();
+            }
+        }
+    }
+}

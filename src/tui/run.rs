@@ -1,0 +1,256 @@
+//! The viewer's event loop: one `select!` over terminal input, batches of lock
+//! events, the watched program's progress and a tick; handle, then draw — only
+//! when something changed, at most ~30 frames a second.
+
+use std::io::Read;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, bounded, never, select, tick, unbounded};
+use crossterm::event::{self as term_event, Event as TermEvent};
+
+use super::app::{App, AppConfig, Flow, RunState};
+use super::term::TermGuard;
+use super::ui;
+use crate::event::Event;
+use crate::scenario::{self, Scenario};
+use crate::{Meter, Session};
+
+/// The shortest time between two frames (~30 frames a second).
+const FRAME: Duration = Duration::from_millis(33);
+
+/// How the viewer looks.
+#[derive(Clone, Debug)]
+pub struct ViewerOptions {
+    /// What is watched: a scenario or program name.
+    pub title: String,
+    /// Colours on (false for `NO_COLOR` or `--color never`).
+    pub color: bool,
+    /// Spans of timeline history kept (memory bound).
+    pub history_spans: usize,
+}
+
+impl ViewerOptions {
+    /// Options for watching `title`, with colour as the environment asks.
+    pub fn new(title: impl Into<String>, color: bool) -> Self {
+        ViewerOptions {
+            title: title.into(),
+            color,
+            history_spans: 2_000_000,
+        }
+    }
+}
+
+/// Whether colour should be used, from `--color` and `NO_COLOR`.
+pub fn color_enabled(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+    }
+}
+
+/// `--color auto|always|never`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// Colour unless `NO_COLOR` is set.
+    #[default]
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// What the viewer watches and how it learns about it.
+pub struct Watched {
+    /// The recording session's clock and counters.
+    pub meter: Meter,
+    /// Events in model order, in batches.
+    pub events: Receiver<Vec<Event>>,
+    /// One message per scenario thread that finished (never for a program).
+    pub done: Receiver<()>,
+    /// How many `done` messages mean "finished".
+    pub threads: usize,
+    /// Deadlock reports as they are found.
+    pub deadlocks: Receiver<String>,
+    /// A message when the watched program says it has finished.
+    pub program_ended: Receiver<()>,
+    /// The program's captured output, read on each tick.
+    pub output: Vec<Box<dyn Read + Send>>,
+}
+
+/// Runs the viewer until the user quits. Returns the state the watched
+/// program was in at that moment.
+///
+/// # Errors
+///
+/// Fails when the terminal cannot be set up or drawn on; the terminal is
+/// restored in every case.
+pub fn run_viewer(mut watched: Watched, options: &ViewerOptions) -> anyhow::Result<RunState> {
+    let mut app = App::new(AppConfig {
+        title: options.title.clone(),
+        color: options.color,
+        history_spans: options.history_spans,
+    });
+    let mut guard = TermGuard::enter()?;
+    let (input, stop_input) = spawn_input();
+    let ticker = tick(FRAME);
+    let test_panic = std::env::var_os("LOCKSCOPE_TEST_PANIC").is_some();
+    let mut finished = 0;
+    let mut state = RunState::Running;
+    let mut last_draw: Option<Instant> = None;
+    let mut force_draw = true;
+    let mut output = String::new();
+    let result = loop {
+        let mut flow = Flow::Continue;
+        select! {
+            recv(input) -> msg => match msg {
+                Ok(TermEvent::Key(key)) => {
+                    // The app maps keys itself: a filter prompt takes raw text.
+                    flow = app.on_key(key);
+                }
+                Ok(TermEvent::Mouse(mouse)) => {
+                    let area = guard.terminal().size().map(|s| ratatui::layout::Rect::new(0, 0, s.width, s.height));
+                    if let Ok(area) = area {
+                        flow = app.on_mouse(mouse, area);
+                    }
+                }
+                Ok(TermEvent::Resize(..)) => force_draw = true,
+                Ok(_) => {}
+                Err(_) => break Err(anyhow::anyhow!("the terminal input stopped")),
+            },
+            recv(watched.events) -> batch => {
+                if let Ok(batch) = batch {
+                    app.ingest(&batch);
+                    // Take what else is queued now: one frame for all of it.
+                    for batch in watched.events.try_iter().take(256) {
+                        app.ingest(&batch);
+                    }
+                } else {
+                    watched.events = never();
+                }
+            },
+            recv(watched.done) -> msg => match msg {
+                Ok(()) => {
+                    finished += 1;
+                    if finished == watched.threads && matches!(state, RunState::Running) {
+                        state = RunState::Finished;
+                        app.set_run_state(state);
+                    }
+                }
+                Err(_) => {
+                    watched.done = never();
+                    if matches!(state, RunState::Running) {
+                        state = RunState::Finished;
+                        app.set_run_state(state);
+                    }
+                }
+            },
+            recv(watched.deadlocks) -> msg => {
+                if msg.is_ok() {
+                    state = RunState::Deadlocked;
+                    app.set_run_state(state);
+                } else {
+                    watched.deadlocks = never();
+                }
+            },
+            recv(watched.program_ended) -> msg => {
+                watched.program_ended = never();
+                if msg.is_ok() && matches!(state, RunState::Running) {
+                    state = RunState::Finished;
+                    app.set_run_state(state);
+                }
+            },
+            recv(ticker) -> _ => {
+                app.tick(watched.meter.elapsed_ns(), watched.meter.transport());
+                for source in &mut watched.output {
+                    output.clear();
+                    if source.read_to_string(&mut output).is_ok() && !output.is_empty() {
+                        app.push_output(&output);
+                    }
+                }
+            },
+        }
+        if matches!(flow, Flow::Quit) {
+            break Ok(state);
+        }
+        let due = last_draw.is_none_or(|at| at.elapsed() >= FRAME);
+        if (app.dirty() || force_draw) && due {
+            force_draw = false;
+            if let Err(err) = guard.terminal().draw(|frame| ui::draw(frame, &app)) {
+                break Err(err.into());
+            }
+            app.clear_dirty();
+            last_draw = Some(Instant::now());
+            if test_panic {
+                // A test-only switch: the terminal must come back from this.
+                panic!("LOCKSCOPE_TEST_PANIC: panicking in the viewer on purpose");
+            }
+        }
+    };
+    stop_input.store(true, Ordering::SeqCst);
+    drop(guard);
+    result
+}
+
+/// Reads terminal input on a thread of its own, polling so that it notices
+/// within 50 ms when the viewer is gone.
+fn spawn_input() -> (Receiver<TermEvent>, Arc<AtomicBool>) {
+    let (tx, rx) = bounded(64);
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopped = Arc::clone(&stop);
+    let spawned: std::io::Result<JoinHandle<()>> = std::thread::Builder::new()
+        .name("lockscope-input".into())
+        .spawn(move || {
+            while !stopped.load(Ordering::SeqCst) {
+                match term_event::poll(Duration::from_millis(50)) {
+                    Ok(true) => match term_event::read() {
+                        Ok(ev) => {
+                            if tx.send(ev).is_err() {
+                                return;
+                            }
+                        }
+                        Err(_) => return,
+                    },
+                    Ok(false) => {}
+                    Err(_) => return,
+                }
+            }
+        });
+    if spawned.is_err() {
+        // No input thread: the viewer still shows, and its input channel
+        // reports disconnection, which ends the loop with an error.
+        let (_, rx) = unbounded();
+        return (rx, stop);
+    }
+    (rx, stop)
+}
+
+/// Runs `scenario` with the viewer open on it, until the user quits. Returns
+/// the state the scenario was in at that moment (deadlocked threads are left
+/// blocked; the caller exits the process).
+///
+/// # Errors
+///
+/// Fails when a session cannot start or the terminal cannot be used.
+pub fn watch_scenario(scenario: &Scenario, options: &ViewerOptions) -> anyhow::Result<RunState> {
+    let (events_tx, events_rx) = unbounded();
+    let started = scenario::start(scenario, Session::builder().listener(events_tx))?;
+    let meter = started
+        .session
+        .meter()
+        .ok_or_else(|| anyhow::anyhow!("the session is not recording"))?;
+    let watched = Watched {
+        meter,
+        events: events_rx,
+        done: started.done.clone(),
+        threads: started.threads,
+        deadlocks: started.deadlocks.clone(),
+        program_ended: never(),
+        output: Vec::new(),
+    };
+    run_viewer(watched, options)
+}

@@ -1,0 +1,426 @@
+//! Whole screens drawn from synthetic event sequences: insta snapshots of the
+//! text, plus assertions on the styles that carry meaning.
+#![allow(clippy::unwrap_used)]
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier};
+
+use super::fixtures::{MS, Script, abba, philosophers_deadlock, philosophers_running};
+use super::{Action, App, AppConfig, Flow, Focus, RunState, draw, layout};
+use crate::TransportStats;
+use crate::event::{Event, LockKind};
+
+fn app(title: &str, color: bool, events: &[Event], now: u64) -> App {
+    let mut app = App::new(AppConfig {
+        title: title.into(),
+        color,
+        history_spans: 100_000,
+    });
+    app.ingest(events);
+    app.tick(now, TransportStats::default());
+    app
+}
+
+fn screen(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|frame| draw(frame, app)).unwrap();
+    terminal
+}
+
+fn running() -> App {
+    let mut app = app("philosophers", true, &philosophers_running(), 60 * MS);
+    app.push_output("philosopher 3 is thinking\nphilosopher 1 is hungry\n");
+    app
+}
+
+fn deadlocked(color: bool) -> App {
+    let mut app = app("philosophers", color, &philosophers_deadlock(), 40 * MS);
+    app.set_run_state(RunState::Deadlocked);
+    app
+}
+
+/// Where `needle` first appears on screen, as (column, row).
+fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
+    for y in 0..buf.area.height {
+        let cells: Vec<&str> = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
+        let row: String = cells.concat();
+        if let Some(at) = row.find(needle) {
+            // Columns, not bytes: count the cells before the match.
+            let mut bytes = 0;
+            for (x, c) in cells.iter().enumerate() {
+                if bytes == at {
+                    return Some((x as u16, y));
+                }
+                bytes += c.len();
+            }
+        }
+    }
+    None
+}
+
+fn text(buf: &Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn philosophers_running_snapshot() {
+    let mut app = running();
+    app.on_action(Action::Down); // select philosopher 1
+    let terminal = screen(&app, 120, 40);
+    insta::assert_snapshot!("philosophers_running", terminal.backend());
+}
+
+#[test]
+fn philosophers_deadlock_snapshot() {
+    let terminal = screen(&deadlocked(true), 120, 40);
+    insta::assert_snapshot!("philosophers_deadlock", terminal.backend());
+    let buf = terminal.backend().buffer();
+    let all = text(buf);
+    assert!(
+        all.contains("DEADLOCK: philosopher 0, philosopher 1,"),
+        "{all}"
+    );
+    // The cycle's threads are red in the timeline, the banner white on red.
+    let (x, y) = find(buf, "philosopher 0").unwrap();
+    assert_eq!(buf[(x, y)].fg, Color::Red);
+    let (x, y) = find(buf, "DEADLOCK: philo").unwrap();
+    assert_eq!((buf[(x, y)].fg, buf[(x, y)].bg), (Color::White, Color::Red));
+    let (x, y) = find(buf, "POTENTIAL").unwrap();
+    assert_eq!(buf[(x, y)].fg, Color::Yellow);
+}
+
+#[test]
+fn abba_deadlock_at_80x24_snapshot() {
+    let mut app = app("abba", true, &abba(), 30 * MS);
+    app.set_run_state(RunState::Deadlocked);
+    let terminal = screen(&app, 80, 24);
+    insta::assert_snapshot!("abba_deadlock_80x24", terminal.backend());
+}
+
+#[test]
+fn help_overlay_snapshot() {
+    let mut app = running();
+    app.on_action(Action::ToggleHelp);
+    let terminal = screen(&app, 120, 40);
+    insta::assert_snapshot!("help_overlay", terminal.backend());
+    assert_eq!(app.on_action(Action::Back), Flow::Continue);
+    assert!(!app.help);
+}
+
+#[test]
+fn lock_details_snapshot() {
+    let mut app = deadlocked(true);
+    app.on_action(Action::NextFocus); // locks
+    app.on_action(Action::Down); // fork 1
+    app.on_action(Action::ToggleDetails);
+    let terminal = screen(&app, 120, 40);
+    insta::assert_snapshot!("lock_details", terminal.backend());
+    let all = text(terminal.backend().buffer());
+    assert!(all.contains("fork 1  mutex #1"));
+    assert!(all.contains("created at scenario.toml:3"));
+}
+
+#[test]
+fn thread_details_snapshot() {
+    let mut app = deadlocked(true);
+    app.on_action(Action::ToggleDetails);
+    let terminal = screen(&app, 120, 40);
+    insta::assert_snapshot!("thread_details", terminal.backend());
+    let all = text(terminal.backend().buffer());
+    assert!(all.contains("IN A DEADLOCK CYCLE"));
+    assert!(all.contains("requested at scenario.toml:22"));
+    // Esc closes the details first, then quits.
+    assert_eq!(app.on_action(Action::Back), Flow::Continue);
+    assert_eq!(app.on_action(Action::Back), Flow::Quit);
+}
+
+#[test]
+fn too_small_snapshot() {
+    let terminal = screen(&running(), 20, 5);
+    insta::assert_snapshot!("too_small", terminal.backend());
+}
+
+#[test]
+fn no_color_snapshot() {
+    let terminal = screen(&deadlocked(false), 120, 40);
+    insta::assert_snapshot!("no_color", terminal.backend());
+    let buf = terminal.backend().buffer();
+    // Not one colour anywhere; meaning is carried by symbols and modifiers.
+    for cell in buf.content() {
+        assert_eq!((cell.fg, cell.bg), (Color::Reset, Color::Reset), "{cell:?}");
+    }
+    let (x, y) = find(buf, "philosopher 0").unwrap();
+    assert!(
+        buf[(x, y)]
+            .modifier
+            .contains(Modifier::BOLD | Modifier::UNDERLINED)
+    );
+    let (x, y) = find(buf, "DEADLOCK: philo").unwrap();
+    assert!(buf[(x, y)].modifier.contains(Modifier::REVERSED));
+    // Same text as in colour.
+    let colour = screen(&deadlocked(true), 120, 40);
+    assert_eq!(text(buf), text(colour.backend().buffer()));
+}
+
+#[test]
+fn filtered_log_snapshot() {
+    let mut app = running();
+    app.on_action(Action::Filter);
+    for c in "FORK 2".chars() {
+        app.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    }
+    let typing = screen(&app, 120, 40);
+    assert!(text(typing.backend().buffer()).contains("filter log by thread or lock: FORK 2█"));
+    app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert_eq!(app.filter, "FORK 2");
+    let terminal = screen(&app, 120, 40);
+    insta::assert_snapshot!("filtered_log", terminal.backend());
+}
+
+#[test]
+fn the_prompt_takes_q_as_text_and_esc_cancels() {
+    let mut app = running();
+    app.on_key(KeyEvent::new(KeyCode::Char('/'), KeyModifiers::NONE));
+    assert_eq!(
+        app.on_key(KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE)),
+        Flow::Continue
+    );
+    assert_eq!(app.prompt.as_deref(), Some("q"));
+    app.on_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+    assert_eq!((app.prompt.as_deref(), app.filter.as_str()), (None, ""));
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    app.on_key(KeyEvent::new(KeyCode::Char('/'), KeyModifiers::NONE));
+    assert_eq!(app.on_key(ctrl_c), Flow::Quit);
+}
+
+#[test]
+fn hostile_names_never_reach_the_terminal_raw() {
+    let mut s = Script::new();
+    s.lock(
+        0,
+        "\u{202e}kcol\u{2066} 死锁🔒🔒🔒🔒🔒🔒 lock",
+        LockKind::Mutex,
+    );
+    s.lock(1, "\u{1b}[2J\u{9b}31m", LockKind::RwLock);
+    s.thread(0, "\u{1b}[31mevil\u{1b}]0;x\u{7}");
+    s.thread(1, "数据库线程🧵🧵🧵🧵🧵🧵🧵🧵🧵🧵");
+    s.at(MS).acquire(0, 0);
+    s.at(2 * MS).acquire(1, 1);
+    s.at(3 * MS).request(1, 0).request(0, 1);
+    let mut app = app("\u{1b}[2Jtitle\u{7}", true, &s.build(), 30 * MS);
+    app.push_output("\u{1b}[31mred\u{1b}[0m \u{202e}txet\n\u{7}bell\r\n");
+    for (w, h) in [(120, 40), (80, 24), (61, 15)] {
+        for details in [false, true] {
+            app.details = details;
+            let terminal = screen(&app, w, h);
+            let buf = terminal.backend().buffer();
+            for cell in buf.content() {
+                let sym = cell.symbol();
+                assert!(
+                    !sym.chars().any(|c| c.is_control()
+                        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')),
+                    "{sym:?} at {w}x{h}"
+                );
+            }
+            // The layout holds: every panel's right border is where it should be.
+            let l = layout(Rect::new(0, 0, w, h), 2).unwrap();
+            for r in [l.timeline, l.locks, l.log] {
+                for y in r.y + 1..r.bottom() - 1 {
+                    assert_eq!(
+                        buf[(r.right() - 1, y)].symbol(),
+                        "│",
+                        "{w}x{h} {r:?} row {y}"
+                    );
+                }
+            }
+            let all = text(buf);
+            assert!(all.contains("\\u{1b}[31mevil"), "{all}");
+        }
+    }
+    app.details = false;
+    let terminal = screen(&app, 120, 40);
+    insta::assert_snapshot!("hostile_names", terminal.backend());
+}
+
+#[test]
+fn condvar_waits_exits_and_panics_snapshot() {
+    let mut s = Script::new();
+    s.lock(0, "queue", LockKind::Mutex)
+        .lock(1, "ready", LockKind::Condvar);
+    s.thread(0, "consumer").thread(1, "producer");
+    s.thread(2, "crasher").thread(3, "quitter");
+    s.at(MS).acquire(0, 0);
+    s.at(2 * MS).cond_wait(0, 1, 0);
+    s.at(3 * MS).exit(3);
+    s.at(4 * MS).acquire(1, 0);
+    s.at(5 * MS).panic(2, "index out of bounds\u{1b}[2J");
+    let app = app("condvar", true, &s.build(), 12 * MS);
+    let terminal = screen(&app, 100, 30);
+    insta::assert_snapshot!("condvar_exit_panic", terminal.backend());
+    let all = text(terminal.backend().buffer());
+    assert!(all.contains("consumer ┄waits on→ ready"), "{all}");
+    assert!(all.contains("alive 2/4"), "{all}");
+    assert!(
+        all.contains("PANICKED: index out of bounds\\u{1b}[2J"),
+        "{all}"
+    );
+    let buf = terminal.backend().buffer();
+    let (x, y) = find(buf, "crasher").unwrap();
+    let lane: String = (x..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
+    assert!(lane.contains("─✗ "), "{lane}");
+    let (x, y) = find(buf, "consumer").unwrap();
+    let lane: String = (x..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
+    assert!(lane.contains("░ready░"), "{lane}");
+}
+
+#[test]
+fn any_size_draws_without_panicking() {
+    let mut apps = vec![running(), deadlocked(false), app("empty", true, &[], 0)];
+    let mut with_overlays = deadlocked(true);
+    with_overlays.on_action(Action::ToggleDetails);
+    with_overlays.on_action(Action::ToggleHelp);
+    apps.push(with_overlays);
+    let sizes = [
+        (0, 0),
+        (1, 1),
+        (20, 5),
+        (40, 12),
+        (59, 15),
+        (60, 14),
+        (60, 15),
+        (80, 24),
+        (200, 50),
+        (300, 100),
+    ];
+    for app in &apps {
+        for (w, h) in sizes {
+            let terminal = screen(app, w, h);
+            if (w, h) == (20, 5) {
+                assert!(text(terminal.backend().buffer()).contains("too small"));
+            }
+        }
+        for w in 0..70 {
+            for h in [0, 3, 14, 15, 16, 17, 30] {
+                screen(app, w, h);
+            }
+        }
+    }
+}
+
+#[test]
+fn zoom_scroll_and_follow_move_the_window() {
+    let mut app = running();
+    let before = text(screen(&app, 120, 40).backend().buffer());
+    assert!(before.contains("1ms/col · following"));
+    app.on_action(Action::ZoomIn);
+    app.on_action(Action::ScrollLeft);
+    let after = text(screen(&app, 120, 40).backend().buffer());
+    assert!(
+        after.contains("500µs/col · scrolled (f follows)"),
+        "{after}"
+    );
+    app.on_action(Action::Follow);
+    app.on_action(Action::ZoomOut);
+    assert_eq!(text(screen(&app, 120, 40).backend().buffer()), before);
+    // Zoomed in far enough, lock names show inside the bars.
+    assert!(before.contains("fork 0"));
+}
+
+#[test]
+fn pausing_freezes_the_view_while_recording_goes_on() {
+    let mut app = app("abba", true, &abba()[..6], 5 * MS);
+    app.on_action(Action::TogglePause);
+    let frozen = text(screen(&app, 120, 40).backend().buffer());
+    app.ingest(&abba()[6..]);
+    app.tick(30 * MS, TransportStats::default());
+    assert_eq!(app.model().events(), 8, "the live model keeps recording");
+    let still = text(screen(&app, 120, 40).backend().buffer());
+    assert!(still.contains("PAUSED"));
+    assert!(
+        !still.contains("DEADLOCK: left"),
+        "the body stays as it was"
+    );
+    let body = |s: &str| s.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert_eq!(body(&frozen), body(&still));
+    app.on_action(Action::TogglePause);
+    let live = text(screen(&app, 120, 40).backend().buffer());
+    assert!(live.contains("DEADLOCK: left, right on B, A"), "{live}");
+}
+
+#[test]
+fn the_lock_table_sorts_by_each_column_in_turn() {
+    let mut app = running();
+    app.focus = Focus::Locks;
+    let titles = ["sort: acq", "sort: cont%", "sort: max wait", "sort: name"];
+    for title in titles {
+        app.on_action(Action::CycleSort);
+        assert!(
+            text(screen(&app, 120, 40).backend().buffer()).contains(title),
+            "{title}"
+        );
+    }
+}
+
+#[test]
+fn clicks_select_lanes_and_rows_and_the_wheel_scrolls() {
+    let mut app = running();
+    let area = Rect::new(0, 0, 120, 40);
+    let l = layout(area, 5).unwrap();
+    let click = |column, row| MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    };
+    // The fourth lane: philosopher 3.
+    app.on_mouse(click(5, l.timeline.y + 4), area);
+    assert_eq!((app.focus, app.thread_sel), (Focus::Timeline, 3));
+    // The third lock row (sorted by name): fork 2.
+    app.on_mouse(click(3, l.locks.y + 2 + 2), area);
+    assert_eq!(app.focus, Focus::Locks);
+    assert_eq!(app.lock_sel, Some(crate::event::LockId(2)));
+    let wheel = |kind| MouseEvent {
+        kind,
+        column: 50,
+        row: l.timeline.y + 2,
+        modifiers: KeyModifiers::NONE,
+    };
+    app.on_mouse(wheel(MouseEventKind::ScrollUp), area);
+    assert!(!app.time.following());
+    app.on_mouse(wheel(MouseEventKind::ScrollDown), area);
+    assert!(app.time.following());
+    app.on_mouse(click(3, l.log.y + 2), area);
+    assert_eq!(app.focus, Focus::Log);
+    // A click on the tiny screen's message does nothing.
+    assert_eq!(
+        app.on_mouse(click(1, 1), Rect::new(0, 0, 20, 5)),
+        Flow::Continue
+    );
+}
+
+#[test]
+fn dirty_tracks_changes() {
+    let mut app = running();
+    assert!(app.dirty());
+    app.clear_dirty();
+    app.tick(60 * MS + 10, TransportStats::default());
+    assert!(!app.dirty(), "same column, same tenth of a second");
+    app.tick(61 * MS, TransportStats::default());
+    assert!(app.dirty());
+    app.clear_dirty();
+    app.ingest(&[]);
+    assert!(!app.dirty());
+    app.push_output("x");
+    assert!(app.dirty());
+}

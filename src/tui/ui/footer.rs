@@ -1,0 +1,54 @@
+//! The bottom line: the few most useful keys, or the filter prompt while it is open.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+
+use crate::model::sanitize;
+use crate::tui::app::{App, Focus};
+
+/// The keys the footer shows, most useful first (the line is cut on narrow
+/// screens); `f` and `o` are hinted in the panels they act on.
+const HINTS: &[(&str, &str)] = &[
+    ("q", "quit"),
+    ("?", "help"),
+    ("space", "pause"),
+    ("←→", "scroll"),
+    ("+-", "zoom"),
+    ("↑↓", "select"),
+    ("Tab", "focus"),
+    ("Enter", "details"),
+    ("/", "filter"),
+];
+
+/// Draws the footer.
+pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    if area.is_empty() {
+        return;
+    }
+    let t = app.theme;
+    let line = match &app.prompt {
+        Some(text) => Line::from(vec![
+            Span::styled(" filter log by thread or lock: ", t.bold()),
+            Span::raw(sanitize(text)),
+            Span::styled("█", t.key()),
+            Span::styled("   Enter applies · Esc cancels · empty clears", t.dim()),
+        ]),
+        None => {
+            let focus = match app.focus {
+                Focus::Timeline => "timeline",
+                Focus::Locks => "locks",
+                Focus::WaitFor => "wait-for",
+                Focus::Log => "log",
+                Focus::Output => "output",
+            };
+            let mut spans = vec![Span::styled(format!(" [{focus}] "), t.dim())];
+            for (key, what) in HINTS {
+                spans.push(Span::styled(*key, t.key()));
+                spans.push(Span::styled(format!(" {what}  "), t.dim()));
+            }
+            Line::from(spans)
+        }
+    };
+    buf.set_line(area.x, area.y, &line, area.width);
+}

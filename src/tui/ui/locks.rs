@@ -1,0 +1,323 @@
+//! The lock table: who holds each lock, who waits for it, how contended it is.
+
+use std::cmp::Reverse;
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
+
+use super::text::{count, fit, lock_name, put, thread_name, width};
+use super::{focused, list_offset, panel};
+use crate::event::{LockId, LockKind, Mode};
+use crate::model::{LockState, Model, format_duration};
+use crate::tui::app::{App, Focus, SortColumn};
+
+/// A column of the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Col {
+    Name,
+    Kind,
+    Holders,
+    Waiters,
+    Acquisitions,
+    Contention,
+    MaxWait,
+}
+
+/// Columns in display order: (column, heading, minimum width, grows, right-aligned).
+/// The name column's width is its longest name's, within [`NAME_MIN`, `NAME_MAX`].
+const COLUMNS: [(Col, &str, u16, bool, bool); 7] = [
+    (Col::Name, "lock", NAME_MIN, false, false),
+    (Col::Kind, "kind", 7, false, false),
+    (Col::Holders, "held by", 8, true, false),
+    (Col::Waiters, "waiters", 8, true, false),
+    (Col::Acquisitions, "acq", 7, false, true),
+    (Col::Contention, "cont%", 6, false, true),
+    (Col::MaxWait, "max wait", 9, false, true),
+];
+
+/// The narrowest and widest the name column gets.
+const NAME_MIN: u16 = 6;
+const NAME_MAX: u16 = 24;
+
+/// Which columns are dropped first when the panel is narrow: the last first.
+const PRIORITY: [Col; 7] = [
+    Col::Name,
+    Col::Holders,
+    Col::Waiters,
+    Col::Contention,
+    Col::Acquisitions,
+    Col::MaxWait,
+    Col::Kind,
+];
+
+/// The locks in table order for `sort`: by name ascending, else by the
+/// statistic descending, ties by id.
+pub(crate) fn lock_order(model: &Model, sort: SortColumn) -> Vec<LockId> {
+    let mut locks: Vec<&LockState> = model.locks().iter().collect();
+    match sort {
+        SortColumn::Name => locks.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id))),
+        SortColumn::Acquisitions => locks.sort_by_key(|l| (Reverse(l.stats.acquisitions), l.id)),
+        SortColumn::Contention => locks.sort_by(|a, b| {
+            b.stats
+                .contention_pct()
+                .total_cmp(&a.stats.contention_pct())
+                .then(a.id.cmp(&b.id))
+        }),
+        SortColumn::MaxWait => locks.sort_by_key(|l| (Reverse(l.stats.max_wait), l.id)),
+    }
+    locks.into_iter().map(|l| l.id).collect()
+}
+
+/// The row of the selected lock in `order` (the first row when none is selected).
+pub(crate) fn selected_lock_row(order: &[LockId], selected: Option<LockId>) -> usize {
+    selected
+        .and_then(|id| order.iter().position(|&l| l == id))
+        .unwrap_or(0)
+}
+
+/// The widths of the columns that fit in `width`, in display order (0:
+/// hidden), with the name column `name` wide (clamped) and the spare room
+/// shared by the holder and waiter columns (or given to the name column when
+/// those are hidden).
+fn widths(width: u16, name: u16) -> [u16; 7] {
+    let mins = COLUMNS.map(|c| {
+        if c.0 == Col::Name {
+            name.clamp(NAME_MIN, NAME_MAX)
+        } else {
+            c.2
+        }
+    });
+    let mut shown = [false; 7];
+    let mut used = 0u16;
+    for col in PRIORITY {
+        let i = COLUMNS.iter().position(|c| c.0 == col).unwrap_or(0);
+        let need = mins[i] + u16::from(used > 0);
+        if used + need <= width {
+            used += need;
+            shown[i] = true;
+        }
+    }
+    let mut grows: Vec<usize> = (0..7).filter(|&i| shown[i] && COLUMNS[i].3).collect();
+    if grows.is_empty() && shown[0] {
+        grows.push(0);
+    }
+    let spare = width - used;
+    let mut out = [0u16; 7];
+    for i in 0..7 {
+        if shown[i] {
+            out[i] = mins[i];
+        }
+    }
+    let n = grows.len() as u16;
+    for (k, &i) in grows.iter().enumerate() {
+        // The last growing column takes the remainder.
+        out[i] += if k + 1 == grows.len() {
+            spare - spare / n * (n - 1)
+        } else {
+            spare / n
+        };
+    }
+    out
+}
+
+/// Draws the lock table.
+pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = app.theme;
+    let model = app.view().model;
+    let is_focused = focused(app, Focus::Locks);
+    let sort = match app.sort {
+        SortColumn::Name => "name",
+        SortColumn::Acquisitions => "acq",
+        SortColumn::Contention => "cont%",
+        SortColumn::MaxWait => "max wait",
+    };
+    let title = Line::from(vec![
+        Span::raw(format!(" Locks ({}) ", model.locks().len())),
+        Span::styled(format!("sort: {sort} (o) "), t.dim()),
+    ]);
+    let block = panel(t, title, is_focused);
+    let inner = block.inner(area);
+    block.render(area, buf);
+    if inner.height < 2 || inner.width < 8 {
+        return;
+    }
+    let longest = model
+        .locks()
+        .iter()
+        .map(|l| width(&lock_name(model, l.id)))
+        .max()
+        .unwrap_or(0);
+    let widths = widths(inner.width, u16::try_from(longest).unwrap_or(NAME_MAX));
+    let sort_col = match app.sort {
+        SortColumn::Name => Col::Name,
+        SortColumn::Acquisitions => Col::Acquisitions,
+        SortColumn::Contention => Col::Contention,
+        SortColumn::MaxWait => Col::MaxWait,
+    };
+    let headings: Vec<String> = COLUMNS
+        .iter()
+        .map(|c| {
+            if c.0 == sort_col {
+                format!("{}▼", c.1)
+            } else {
+                c.1.to_owned()
+            }
+        })
+        .collect();
+    let heading_cells: Vec<(String, Style)> = headings.into_iter().map(|h| (h, t.bold())).collect();
+    render_row(&widths, &heading_cells, inner.x, inner.y, buf);
+    let order = lock_order(model, app.sort);
+    if order.is_empty() {
+        put(
+            buf,
+            inner.x,
+            inner.y + 1,
+            "no locks yet",
+            usize::from(inner.width),
+            t.dim(),
+        );
+        return;
+    }
+    let visible = usize::from(inner.height - 1);
+    let selected = selected_lock_row(&order, app.lock_sel);
+    let offset = list_offset(selected, order.len(), visible);
+    let cycle = model.locks_in_cycles();
+    for (row, &id) in order.iter().enumerate().skip(offset).take(visible) {
+        let Some(lock) = model.lock(id) else { continue };
+        let y = inner.y + 1 + (row - offset) as u16;
+        let in_cycle = cycle.binary_search(&id).is_ok();
+        let mut cells = row_cells(app, model, lock, in_cycle);
+        if row == selected {
+            for (_, s) in &mut cells {
+                *s = s.patch(t.selected(is_focused));
+            }
+            // Fill the gaps between columns too, so the selection reads as a bar.
+            buf.set_style(
+                Rect::new(inner.x, y, inner.width, 1),
+                t.selected(is_focused),
+            );
+        }
+        render_row(&widths, &cells, inner.x, y, buf);
+    }
+}
+
+/// The cells of one lock's row, styled.
+fn row_cells(app: &App, model: &Model, lock: &LockState, in_cycle: bool) -> Vec<(String, Style)> {
+    let t = app.theme;
+    let s = &lock.stats;
+    let condvar = lock.kind == LockKind::Condvar;
+    let holders = if condvar {
+        "—".to_owned()
+    } else {
+        let names: Vec<String> = lock
+            .holders
+            .iter()
+            .map(|h| match (lock.kind, h.mode) {
+                (LockKind::RwLock, Mode::Shared) => format!("{} (r)", thread_name(model, h.thread)),
+                _ => thread_name(model, h.thread),
+            })
+            .collect();
+        names.join(", ")
+    };
+    let waiters: Vec<String> = if condvar {
+        lock.cond_waiters
+            .iter()
+            .map(|&th| thread_name(model, th))
+            .collect()
+    } else {
+        lock.waiters
+            .iter()
+            .map(|w| thread_name(model, w.thread))
+            .collect()
+    };
+    let name_style = if in_cycle { t.deadlock() } else { t.text() };
+    let waiter_style = if in_cycle {
+        t.deadlock()
+    } else if condvar {
+        t.cond_wait()
+    } else {
+        t.waiting()
+    };
+    let (acq, cont, max_wait) = if condvar {
+        (count(s.waits), String::new(), String::new())
+    } else {
+        (
+            count(s.acquisitions),
+            format!("{:.1}", s.contention_pct()),
+            if s.contended == 0 {
+                "-".to_owned()
+            } else {
+                format_duration(s.max_wait)
+            },
+        )
+    };
+    vec![
+        (lock_name(model, lock.id), name_style),
+        (lock.kind.to_string(), t.dim()),
+        (holders, t.holding()),
+        (waiters.join(", "), waiter_style),
+        (acq, t.text()),
+        (cont, t.text()),
+        (max_wait, t.text()),
+    ]
+}
+
+/// Writes one row of cells into the columns of `widths` at (`x`, `y`).
+fn render_row(widths: &[u16; 7], cells: &[(String, Style)], x: u16, y: u16, buf: &mut Buffer) {
+    let mut cx = x;
+    for (i, (w, (text, style))) in widths.iter().zip(cells).enumerate() {
+        if *w == 0 {
+            continue;
+        }
+        let right = COLUMNS[i].4;
+        put(
+            buf,
+            cx,
+            y,
+            &fit(text, usize::from(*w), right),
+            usize::from(*w),
+            *style,
+        );
+        cx = cx.saturating_add(*w + 1);
+    }
+}
+
+/// The lock in row `row` of the table drawn in `area`, if any.
+pub(crate) fn lock_at(app: &App, area: Rect, row: u16) -> Option<LockId> {
+    let first = area.y + 2; // border, heading
+    let visible = usize::from(area.height.saturating_sub(3));
+    if row < first || usize::from(row - first) >= visible {
+        return None;
+    }
+    let order = lock_order(app.view().model, app.sort);
+    let selected = selected_lock_row(&order, app.lock_sel);
+    let offset = list_offset(selected, order.len(), visible);
+    order.get(offset + usize::from(row - first)).copied()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn narrow_tables_drop_the_least_useful_columns() {
+        let w = widths(34, 6);
+        assert!(w[0] >= 6 && w[2] >= 8 && w[3] >= 8, "{w:?}");
+        assert_eq!(w[1], 0, "kind goes first: {w:?}");
+        let total: u16 = w.iter().sum::<u16>() + w.iter().filter(|&&x| x > 0).count() as u16 - 1;
+        assert_eq!(total, 34);
+        let wide = widths(120, 6);
+        assert!(wide.iter().all(|&x| x > 0), "{wide:?}");
+        assert_eq!(wide.iter().sum::<u16>() + 6, 120);
+        assert!(
+            wide[2].abs_diff(wide[3]) <= 1,
+            "holders and waiters share the room"
+        );
+        assert_eq!(widths(120, 100)[0], NAME_MAX);
+        assert_eq!(widths(3, 6), [0; 7]);
+        assert_eq!(widths(10, 6)[0], 10, "the name alone takes it all");
+    }
+}

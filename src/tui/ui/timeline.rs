@@ -1,0 +1,343 @@
+//! The timeline: one lane per thread, time flowing right, an axis with units.
+//!
+//! Each cell shows the thread's dominant state in its slice of time (waiting
+//! beats condvar waiting beats holding beats running) by symbol and colour;
+//! a run of cells long enough gets the lock's name written inside it.
+
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Widget;
+
+use super::text::{lock_name, put, thread_name, width};
+use super::{focused, list_offset, panel};
+use crate::event::{LockId, Nanos, ThreadId};
+use crate::model::{CellState, Model, format_duration};
+use crate::tui::app::{App, Focus};
+use crate::tui::theme::{
+    SYM_CONDWAIT, SYM_HOLDING, SYM_NONE, SYM_PANICKED, SYM_RUNNING, SYM_WAITING, Theme,
+};
+
+/// The widest a lane's name column gets.
+const MAX_NAME: usize = 18;
+/// The fewest columns between two axis ticks.
+const MIN_TICK_GAP: u64 = 12;
+
+/// Draws the timeline panel.
+pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
+    let t = app.theme;
+    let view = app.view();
+    let threads = view.model.threads();
+    let ns = app.time.ns_per_col();
+    let is_focused = focused(app, Focus::Timeline);
+    let mut title = vec![Span::raw(" Timeline ")];
+    title.push(Span::styled(
+        format!("{}/col ", format_duration(ns)),
+        t.dim(),
+    ));
+    title.push(if app.time.following() {
+        Span::styled("· following ", t.dim())
+    } else {
+        Span::styled("· scrolled (f follows) ", t.warning())
+    });
+    let block = panel(t, Line::from(title), is_focused).title_bottom(legend(t));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    if inner.height < 2 || inner.width < 8 {
+        return;
+    }
+    if threads.is_empty() {
+        put(
+            buf,
+            inner.x + 1,
+            inner.y,
+            "no threads yet",
+            usize::from(inner.width),
+            t.dim(),
+        );
+        return;
+    }
+    let names: Vec<String> = threads
+        .iter()
+        .map(|th| thread_name(view.model, th.id))
+        .collect();
+    let longest = names.iter().map(|n| width(n)).max().unwrap_or(0);
+    let name_w = longest
+        .clamp(4, MAX_NAME)
+        .min(usize::from(inner.width) / 4)
+        .max(1);
+    let cells_x = inner.x + name_w as u16 + 2;
+    let cols = inner.right().saturating_sub(cells_x);
+    let lanes_h = usize::from(inner.height - 1);
+    let from = app.time.from(cols, view.now);
+    let selected = app.thread_sel.min(threads.len() - 1);
+    let offset = list_offset(selected, threads.len(), lanes_h);
+    let in_cycle = view.model.threads_in_cycles();
+    let mut cells = vec![CellState::Absent; usize::from(cols)];
+    let live_cols = match view.now.checked_sub(from) {
+        // Columns that start before `now`.
+        Some(d) => usize::try_from(d.div_ceil(ns))
+            .unwrap_or(usize::MAX)
+            .min(cells.len()),
+        None => 0,
+    };
+    for (row, th) in threads.iter().enumerate().skip(offset).take(lanes_h) {
+        let y = inner.y + (row - offset) as u16;
+        let mut style = if in_cycle.binary_search(&th.id).is_ok() {
+            t.deadlock()
+        } else if th.status.is_done() {
+            t.dim()
+        } else {
+            t.text()
+        };
+        if row == selected {
+            style = style.patch(t.selected(is_focused));
+            put(buf, inner.x, y, "▶", 1, t.bold());
+        }
+        put(buf, inner.x + 1, y, &names[row], name_w, style);
+        // Nothing after `now` shows, even if recorded (a paused view's future).
+        let (past, future) = cells.split_at_mut(live_cols);
+        app.timeline.cells(th.id, from, ns, view.now, past);
+        future.fill(CellState::Absent);
+        render_cells(t, view.model, &cells, cells_x, y, buf);
+    }
+    let hidden = threads.len().saturating_sub(lanes_h);
+    if hidden > 0 {
+        let note = format!("{}–{} of {}", offset + 1, offset + lanes_h, threads.len());
+        put(buf, inner.x, inner.bottom() - 1, &note, name_w + 1, t.dim());
+    }
+    render_axis(t, from, ns, cells_x, inner.bottom() - 1, cols, buf);
+}
+
+/// The symbol legend for the bottom border.
+fn legend(t: Theme) -> Line<'static> {
+    let item = |sym: &'static str, style: Style, label: &'static str| {
+        [Span::styled(sym, style), Span::styled(label, t.dim())]
+    };
+    let mut spans = vec![Span::raw(" ")];
+    spans.extend(item(SYM_RUNNING, t.running(), " running  "));
+    spans.extend(item(SYM_HOLDING, t.holding(), " holding  "));
+    spans.extend(item(SYM_CONDWAIT, t.cond_wait(), " condvar  "));
+    spans.extend(item(SYM_WAITING, t.waiting(), " waiting  "));
+    spans.extend(item(SYM_PANICKED, t.panicked(), " panicked "));
+    Line::from(spans)
+}
+
+/// What a cell looks like: its symbol, its style, and the lock to name in a long run.
+fn look(t: Theme, cell: CellState) -> (&'static str, Style, Option<LockId>) {
+    match cell {
+        CellState::Absent | CellState::Finished => (SYM_NONE, t.text(), None),
+        CellState::Running => (SYM_RUNNING, t.running(), None),
+        CellState::Holding(l) => (SYM_HOLDING, t.holding(), Some(l)),
+        CellState::CondWait(l) => (SYM_CONDWAIT, t.cond_wait(), Some(l)),
+        CellState::Waiting(l) => (SYM_WAITING, t.waiting(), Some(l)),
+        CellState::Panicked => (SYM_PANICKED, t.panicked(), None),
+    }
+}
+
+/// Draws one lane's cells at (`x`, `y`), with lock names inside runs that fit them.
+pub(super) fn render_cells(
+    t: Theme,
+    model: &Model,
+    cells: &[CellState],
+    x: u16,
+    y: u16,
+    buf: &mut Buffer,
+) {
+    let area = buf.area;
+    if y < area.top() || y >= area.bottom() {
+        return;
+    }
+    let mut i = 0;
+    while i < cells.len() {
+        let cell = cells[i];
+        let run = cells[i..].iter().take_while(|&&c| c == cell).count();
+        let (sym, style, lock) = look(t, cell);
+        for j in 0..run {
+            let Some(cx) = u16::try_from(i + j).ok().and_then(|d| x.checked_add(d)) else {
+                return;
+            };
+            // A panic is marked once, where the lane (or the window) meets it.
+            let sym = if cell == CellState::Panicked && j > 0 {
+                SYM_NONE
+            } else {
+                sym
+            };
+            if let Some(c) = buf.cell_mut((cx, y)) {
+                c.set_symbol(sym).set_style(style);
+            }
+        }
+        if let Some(lock) = lock {
+            label(t, model, lock, style, (x, y), (i, run), buf);
+        }
+        i += run;
+    }
+}
+
+/// Writes the name of `lock` inside the run of `run.1` cells starting at cell
+/// `run.0`, if the name and a cell either side fit.
+fn label(
+    t: Theme,
+    model: &Model,
+    lock: LockId,
+    style: Style,
+    (x, y): (u16, u16),
+    (start, len): (usize, usize),
+    buf: &mut Buffer,
+) {
+    if len < 4 {
+        return;
+    }
+    let name = lock_name(model, lock);
+    if width(&name) + 2 > len {
+        return;
+    }
+    if let Some(lx) = u16::try_from(start + 1).ok().and_then(|d| x.checked_add(d)) {
+        put(buf, lx, y, &name, len - 2, t.label_on(style));
+    }
+}
+
+/// Draws the time axis: ticks at round times, labelled with units, at least
+/// [`MIN_TICK_GAP`] columns apart.
+fn render_axis(t: Theme, from: Nanos, ns: Nanos, x: u16, y: u16, cols: u16, buf: &mut Buffer) {
+    let step = tick_step(ns);
+    let end = from.saturating_add(Nanos::from(cols).saturating_mul(ns));
+    let mut tick = from.div_ceil(step).saturating_mul(step);
+    while tick < end {
+        let col = (tick - from) / ns;
+        let label = if tick == 0 {
+            "0".to_owned()
+        } else {
+            format_duration(tick)
+        };
+        let room = usize::from(cols).saturating_sub(col as usize);
+        // A label is shown whole or not at all.
+        if width(&label) < room {
+            let after = put(buf, x + col as u16, y, "╵", room, t.dim());
+            put(buf, after, y, &label, room - 1, t.dim());
+        }
+        tick = match tick.checked_add(step) {
+            Some(next) => next,
+            None => break,
+        };
+    }
+}
+
+/// The distance between ticks: the smallest 1-2-5 multiple of a unit that
+/// spans at least [`MIN_TICK_GAP`] columns of `ns` each.
+pub(super) fn tick_step(ns: Nanos) -> Nanos {
+    let wanted = ns.saturating_mul(MIN_TICK_GAP);
+    let mut unit: Nanos = 1;
+    loop {
+        for m in [1, 2, 5] {
+            let step = unit.saturating_mul(m);
+            if step >= wanted || step == u64::MAX {
+                return step;
+            }
+        }
+        unit = unit.saturating_mul(10);
+    }
+}
+
+/// The thread whose lane is at row `row` of the panel `area`, if any.
+pub(crate) fn lane_at(app: &App, area: Rect, row: u16) -> Option<ThreadId> {
+    let inner = Rect::new(
+        area.x + 1,
+        area.y + 1,
+        area.width.saturating_sub(2),
+        area.height.saturating_sub(2),
+    );
+    if row < inner.y || row + 1 >= inner.bottom() {
+        return None;
+    }
+    let threads = app.view().model.threads();
+    let lanes_h = usize::from(inner.height.saturating_sub(1));
+    let selected = app.thread_sel.min(threads.len().saturating_sub(1));
+    let offset = list_offset(selected, threads.len(), lanes_h);
+    threads
+        .get(offset + usize::from(row - inner.y))
+        .map(|th| th.id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::fixtures::{MS, abba};
+    use crate::tui::{App, AppConfig};
+
+    fn mono_model() -> Model {
+        let mut model = Model::new();
+        for ev in abba() {
+            model.apply(&ev);
+        }
+        model
+    }
+
+    #[test]
+    fn a_lane_shows_states_by_symbol_and_names_long_runs() {
+        use CellState::*;
+        let (a, b) = (LockId(0), LockId(1));
+        let mut cells = vec![Absent, Running, Running];
+        cells.extend([Holding(a); 6]);
+        cells.extend([Waiting(b); 3]);
+        cells.extend([CondWait(a), Running, Panicked, Panicked, Finished]);
+        let mut buf = Buffer::empty(Rect::new(0, 0, 20, 1));
+        render_cells(Theme::new(false), &mono_model(), &cells, 1, 0, &mut buf);
+        let t = Theme::new(false);
+        let mut expected = Buffer::with_lines(["  ──█A████▒▒▒░─✗    "]);
+        expected.set_style(Rect::new(2, 0, 2, 1), t.running());
+        // The name inside the run is reversed, so it reads as part of the bar.
+        expected.set_style(Rect::new(5, 0, 1, 1), t.label_on(t.holding()));
+        expected.set_style(Rect::new(14, 0, 1, 1), t.running());
+        expected.set_style(Rect::new(15, 0, 2, 1), t.panicked());
+        assert_eq!(buf, expected);
+    }
+
+    #[test]
+    fn names_too_long_for_their_run_are_left_out() {
+        let mut model = Model::new();
+        let mut s = crate::tui::fixtures::Script::new();
+        s.lock(0, "a long lock name", crate::event::LockKind::Mutex);
+        for ev in s.build() {
+            model.apply(&ev);
+        }
+        let cells = [CellState::Holding(LockId(0)); 10];
+        let mut buf = Buffer::empty(Rect::new(0, 0, 10, 1));
+        render_cells(Theme::new(false), &model, &cells, 0, 0, &mut buf);
+        assert_eq!(buf, Buffer::with_lines(["██████████"]));
+    }
+
+    #[test]
+    fn the_whole_panel_draws_lanes_names_and_axis() {
+        let mut app = App::new(AppConfig {
+            title: "abba".into(),
+            color: false,
+            history_spans: 1_000,
+        });
+        app.ingest(&abba());
+        app.tick(20 * MS, crate::TransportStats::default());
+        let mut buf = Buffer::empty(Rect::new(0, 0, 40, 5));
+        render(&app, buf.area, &mut buf);
+        buf.set_style(buf.area, Style::reset());
+        assert_eq!(
+            buf,
+            Buffer::with_lines([
+                "┌ Timeline 1ms/col · following ────────┐",
+                "│▶left  ─█A████████▒B▒▒▒▒▒▒▒           │",
+                "│ right ─█B████████▒A▒▒▒▒▒▒▒           │",
+                "│       ╵0                  ╵20ms      │",
+                "└ ─ running  █ holding  ░ condvar  ▒ wa┘",
+            ])
+        );
+    }
+
+    #[test]
+    fn ticks_are_round_and_far_enough_apart() {
+        assert_eq!(tick_step(1_000_000), 20_000_000);
+        assert_eq!(tick_step(1_000), 20_000);
+        assert_eq!(tick_step(10_000_000_000), 200_000_000_000);
+        assert_eq!(tick_step(u64::MAX), u64::MAX);
+        let _ = MS;
+    }
+}
