@@ -8,8 +8,14 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::Session;
 use crate::model;
 use crate::scenario::{self, Outcome, RunOptions, RunReport, Scenario};
+use crate::trace::{self, Trace};
 use crate::tui::{self, ColorChoice, RunState, ViewerOptions, color_enabled};
 use std::io::IsTerminal;
 
@@ -40,6 +46,42 @@ enum Command {
     List,
     /// Run a built-in scenario or a scenario file.
     Run(RunArgs),
+    /// Open a recorded trace: the viewer on a terminal, or the report.
+    Replay(ReplayArgs),
+    /// Convert a recorded trace for other tools.
+    Export(ExportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ReplayArgs {
+    /// A trace file written by `run --record` or `LOCKSCOPE_RECORD`.
+    file: PathBuf,
+    /// Print the report a headless run prints instead of opening the viewer.
+    #[arg(long)]
+    headless: bool,
+    /// Print the report as JSON (implies --headless).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct ExportArgs {
+    /// A trace file written by `run --record` or `LOCKSCOPE_RECORD`.
+    file: PathBuf,
+    /// chrome: Chrome Trace Event JSON (Perfetto, chrome://tracing);
+    /// jsonl: one event per line; text: a readable log.
+    #[arg(long, value_enum, default_value = "chrome")]
+    format: ExportFormat,
+    /// Where to write (default: stdout).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum ExportFormat {
+    Chrome,
+    Jsonl,
+    Text,
 }
 
 #[derive(Debug, clap::Args)]
@@ -56,6 +98,9 @@ struct RunArgs {
     /// Give up after this long (exit status 4), e.g. 500ms, 10s.
     #[arg(long, value_parser = parse_duration, default_value = "60s")]
     timeout: Duration,
+    /// Record every event to this trace file.
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
 }
 
 /// Parses the command line and runs it. Returns the process exit status.
@@ -83,6 +128,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<ExitCode
                 headless: false,
                 json: false,
                 timeout: Duration::from_secs(60),
+                record: None,
             },
             cli.color,
         ),
@@ -91,6 +137,8 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<ExitCode
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Run(args)) => run(args, cli.color),
+        Some(Command::Replay(args)) => replay(args, cli.color),
+        Some(Command::Export(args)) => export(args),
     }
 }
 
@@ -109,7 +157,11 @@ fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
     let scenario = Scenario::load(&args.scenario)?;
     if !args.headless && !args.json && std::io::stdout().is_terminal() {
         let options = ViewerOptions::new(scenario.name.clone(), color_enabled(color));
-        let state = tui::watch_scenario(&scenario, &options)?;
+        let mut builder = Session::builder().name(scenario.name.clone());
+        if let Some(path) = &args.record {
+            builder = builder.record(path);
+        }
+        let state = tui::watch_scenario(&scenario, builder, &options)?;
         return Ok(ExitCode::from(match state {
             RunState::Deadlocked => 3,
             _ => 0,
@@ -117,6 +169,7 @@ fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
     }
     let options = RunOptions {
         timeout: Some(args.timeout),
+        record: args.record.clone(),
     };
     let report = scenario::run(&scenario, &options)?;
     let mut out = std::io::stdout().lock();
@@ -133,11 +186,80 @@ fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
         Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => return Err(err.into()),
         _ => {}
     }
+    if let Some(path) = &args.record {
+        eprintln!(
+            "lockscope: recorded {} events to {}",
+            report.summary.events,
+            path.display()
+        );
+    }
     let code = match report.outcome {
         Outcome::Finished if report.failed_expectations().next().is_some() => EXIT_EXPECTATION,
         outcome => outcome.exit_code() as u8,
     };
     Ok(ExitCode::from(code))
+}
+
+/// Reads a trace, saying on stderr what a damaged tail cost.
+fn load_trace(file: &Path) -> anyhow::Result<Trace> {
+    let trace = trace::read(file)?;
+    if let Some(damage) = &trace.damage {
+        eprintln!(
+            "lockscope: {}: read {} events; {damage}",
+            file.display(),
+            trace.events.len()
+        );
+    }
+    Ok(trace)
+}
+
+fn replay(args: ReplayArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
+    let trace = load_trace(&args.file)?;
+    if !args.headless && !args.json && std::io::stdout().is_terminal() {
+        let title = format!("replay of {}", trace.header.program);
+        let options = ViewerOptions::new(title, color_enabled(color));
+        tui::watch_trace(trace.events, &options)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let summary = trace::replay_summary(&trace);
+    let mut out = std::io::stdout().lock();
+    let written = if args.json {
+        serde_json::to_writer_pretty(&mut out, &summary)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out))
+    } else {
+        writeln!(out, "{}", model::format_summary(&summary))
+    };
+    match written.and_then(|()| out.flush()) {
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => return Err(err.into()),
+        _ => {}
+    }
+    // The same status a live run would have ended with.
+    Ok(ExitCode::from(if summary.deadlocks.is_empty() {
+        0
+    } else {
+        3
+    }))
+}
+
+fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
+    let trace = load_trace(&args.file)?;
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+        )),
+        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    };
+    let written = match args.format {
+        ExportFormat::Chrome => trace::export::chrome(&trace, &mut out),
+        ExportFormat::Jsonl => trace::export::jsonl(&trace, &mut out),
+        ExportFormat::Text => trace::export::text(&trace, &mut out),
+    };
+    match written.and_then(|()| out.flush()) {
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => Err(err.into()),
+        _ => Ok(ExitCode::SUCCESS),
+    }
 }
 
 fn write_text(out: &mut impl Write, report: &RunReport) -> std::io::Result<()> {

@@ -5,6 +5,7 @@ use std::io::IsTerminal;
 
 use anyhow::bail;
 
+use crate::trace::{Header, Recorder};
 use crate::{Session, SessionBuilder, SessionMode};
 
 impl SessionBuilder {
@@ -17,18 +18,37 @@ impl SessionBuilder {
     ///
     /// Fails if another session is running in this process, or the collector
     /// (or viewer) thread cannot be started.
-    pub fn start(self) -> anyhow::Result<Session> {
-        match self.mode {
+    pub fn start(mut self) -> anyhow::Result<Session> {
+        let recording = match self.record.take() {
+            Some(path) if self.mode != SessionMode::Off => {
+                let name = self.name.clone().unwrap_or_else(crate::tui::program_name);
+                let header = Header::new(name);
+                let (events, recorder) = Recorder::start(&path, header)?;
+                self.listeners.push(events);
+                Some(recorder)
+            }
+            _ => None,
+        };
+        let session = match self.mode {
             SessionMode::Tui => crate::tui::attach(self),
             SessionMode::Off | SessionMode::Headless => self.start_recording(),
+        }?;
+        if let Some(recorder) = recording {
+            session.finishers().add(Box::new(move || {
+                if let Err(err) = recorder.finish() {
+                    eprintln!("lockscope: {err:#}");
+                }
+            }));
         }
+        Ok(session)
     }
 }
 
 /// Starts a session configured by the environment, like `RUST_LOG`:
 /// `LOCKSCOPE=tui` (the default when stdout is a terminal), `headless` (the
 /// default otherwise) or `off`; `LOCKSCOPE_REPORT=1` prints the summary when
-/// the session ends.
+/// the session ends; `LOCKSCOPE_RECORD=FILE` records every event to a trace
+/// file.
 ///
 /// # Errors
 ///
@@ -56,5 +76,9 @@ pub fn init() -> anyhow::Result<Session> {
         std::env::var("LOCKSCOPE_REPORT").ok().as_deref(),
         Some("1" | "true" | "yes")
     );
-    Session::builder().mode(mode).report_at_end(report).start()
+    let mut builder = Session::builder().mode(mode).report_at_end(report);
+    if let Some(path) = std::env::var_os("LOCKSCOPE_RECORD").filter(|p| !p.is_empty()) {
+        builder = builder.record(path);
+    }
+    builder.start()
 }

@@ -36,6 +36,7 @@ mod launch;
 pub mod model;
 mod probe;
 pub mod scenario;
+pub mod trace;
 pub mod tui;
 
 pub use launch::init;

@@ -260,3 +260,85 @@ fn a_scenario_that_hangs_without_a_cycle_times_out_with_status_4() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_recorded_run_replays_to_the_same_report_and_exports() {
+    let dir = std::env::temp_dir().join(format!("lockscope-rec-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("abba.trace");
+    let path = file.to_str().unwrap();
+    let live = lockscope(&["run", "abba", "--json", "--record", path]);
+    assert_eq!(live.status.code(), Some(3));
+    let live: Value = serde_json::from_slice(&live.stdout).unwrap();
+
+    let replayed = lockscope(&["replay", path, "--json"]);
+    assert_eq!(
+        replayed.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&replayed.stderr)
+    );
+    let replayed: Value = serde_json::from_slice(&replayed.stdout).unwrap();
+    for key in [
+        "events",
+        "deadlocks",
+        "potential_deadlocks",
+        "locks",
+        "anomalies",
+    ] {
+        assert_eq!(live[key], replayed[key], "{key} differs");
+    }
+
+    let chrome = lockscope(&["export", path, "--format", "chrome"]);
+    assert!(chrome.status.success());
+    let chrome: Value = serde_json::from_slice(&chrome.stdout).unwrap();
+    let events = chrome["traceEvents"].as_array().unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e["ph"] == "M" && e["args"]["name"] == "left")
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e["ph"] == "i" && e["name"].as_str().unwrap_or("").contains("deadlock"))
+    );
+
+    let text = lockscope(&["export", path, "--format", "text"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("abba.toml:13") && text.contains("DEADLOCK"),
+        "{text}"
+    );
+
+    let jsonl_file = dir.join("abba.jsonl");
+    let out = lockscope(&[
+        "export",
+        path,
+        "--format",
+        "jsonl",
+        "-o",
+        jsonl_file.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let lines = std::fs::read_to_string(&jsonl_file).unwrap();
+    assert_eq!(
+        lines.lines().count() as u64,
+        live["events"].as_u64().unwrap()
+    );
+    for line in lines.lines() {
+        serde_json::from_str::<Value>(line).unwrap();
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn replaying_a_file_that_is_not_a_trace_is_a_clear_error() {
+    let out = lockscope(&["replay", "Cargo.toml", "--headless"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("Cargo.toml: not a lockscope trace"),
+        "{stderr}"
+    );
+}

@@ -106,6 +106,31 @@ pub struct SessionBuilder {
     pub(crate) on_deadlock: Option<DeadlockHandler>,
     pub(crate) report_at_end: bool,
     pub(crate) listeners: Vec<crossbeam_channel::Sender<Vec<Event>>>,
+    pub(crate) record: Option<std::path::PathBuf>,
+    pub(crate) name: Option<String>,
+}
+
+/// Work to do once every event has reached the listeners: finishing a
+/// recording. Run when the session ends, or before a headless session exits
+/// on a deadlock, whichever comes first.
+pub(crate) type Finisher = Box<dyn FnOnce() + Send>;
+
+/// The finishers of one session, shared with its deadlock handler.
+#[derive(Clone, Default)]
+pub(crate) struct Finishers(Arc<Mutex<Vec<Finisher>>>);
+
+impl Finishers {
+    pub(crate) fn add(&self, finisher: Finisher) {
+        self.0.lock().push(finisher);
+    }
+
+    /// Runs (and forgets) every finisher.
+    pub(crate) fn run(&self) {
+        let finishers = std::mem::take(&mut *self.0.lock());
+        for finisher in finishers {
+            finisher();
+        }
+    }
 }
 
 impl SessionBuilder {
@@ -116,6 +141,8 @@ impl SessionBuilder {
             on_deadlock: None,
             report_at_end: false,
             listeners: Vec::new(),
+            record: None,
+            name: None,
         }
     }
 
@@ -139,6 +166,20 @@ impl SessionBuilder {
         self
     }
 
+    /// Names what is watched (for the viewer's title and a recording's
+    /// header); the program's file name by default.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Records every event to a trace file at `path` (see the README's "Trace
+    /// files"), written on a thread of its own.
+    pub fn record(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.record = Some(path.into());
+        self
+    }
+
     /// Sends every event, in model order, to `listener` as it is applied, in
     /// batches (one message per batch the collector applies).
     pub fn listener(mut self, listener: crossbeam_channel::Sender<Vec<Event>>) -> Self {
@@ -153,15 +194,18 @@ impl SessionBuilder {
             return Ok(Session {
                 running: None,
                 viewer: None,
+                finishers: Finishers::default(),
             });
         }
         if RUNNING.swap(true, Ordering::SeqCst) {
             bail!("a lockscope session is already running in this process");
         }
-        match self.start_running() {
+        let finishers = Finishers::default();
+        match self.start_running(finishers.clone()) {
             Ok(running) => Ok(Session {
                 running: Some(running),
                 viewer: None,
+                finishers,
             }),
             Err(err) => {
                 RUNNING.store(false, Ordering::SeqCst);
@@ -170,7 +214,7 @@ impl SessionBuilder {
         }
     }
 
-    fn start_running(self) -> anyhow::Result<Running> {
+    fn start_running(self, finishers: Finishers) -> anyhow::Result<Running> {
         let epoch = NEXT_EPOCH.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = unbounded();
         let hub = Arc::new(Hub {
@@ -189,9 +233,14 @@ impl SessionBuilder {
             hub: Arc::clone(&hub),
             model: Arc::clone(&model),
             counters: Arc::clone(&counters),
-            on_deadlock: self
-                .on_deadlock
-                .unwrap_or_else(|| Box::new(exit_on_deadlock)),
+            on_deadlock: self.on_deadlock.unwrap_or_else(|| {
+                Box::new(move |report: &DeadlockReport| {
+                    eprintln!("{report}");
+                    // The recording gets everything up to the deadlock first.
+                    finishers.run();
+                    std::process::exit(3);
+                })
+            }),
             listeners: self.listeners,
             sequencer: Sequencer::new(),
             ready: Vec::new(),
@@ -219,12 +268,6 @@ impl Default for SessionBuilder {
     }
 }
 
-/// The default deadlock handling of a headless session.
-fn exit_on_deadlock(report: &DeadlockReport) {
-    eprintln!("{report}");
-    std::process::exit(3);
-}
-
 static RUNNING: AtomicBool = AtomicBool::new(false);
 static NEXT_EPOCH: AtomicU32 = AtomicU32::new(1);
 
@@ -243,6 +286,7 @@ static NEXT_EPOCH: AtomicU32 = AtomicU32::new(1);
 pub struct Session {
     running: Option<Running>,
     viewer: Option<Box<dyn Viewer>>,
+    finishers: Finishers,
 }
 
 /// A viewer attached to a session (the TUI on its own thread).
@@ -357,6 +401,11 @@ impl Session {
         self.viewer = Some(viewer);
     }
 
+    /// Work to run once every event has reached the listeners.
+    pub(crate) fn finishers(&self) -> Finishers {
+        self.finishers.clone()
+    }
+
     /// Says the program is done and, when the viewer is up, waits until the
     /// user quits it; then ends the recording. Dropping the session does the
     /// same.
@@ -391,6 +440,7 @@ impl Session {
         }
         *HUB.write() = None;
         RUNNING.store(false, Ordering::SeqCst);
+        self.finishers.run();
         let summary = running.model.lock().summary();
         if running.report_at_end {
             eprintln!("{}", model::format_summary(&summary));

@@ -1,7 +1,7 @@
 //! Runs a scenario on real threads with lockscope's own locks, inside a session.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Barrier};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -85,6 +85,8 @@ impl RunReport {
 pub struct RunOptions {
     /// Give up after this long (exit status 4).
     pub timeout: Option<Duration>,
+    /// Record every event to this trace file.
+    pub record: Option<std::path::PathBuf>,
 }
 
 /// The scenario's synchronisation objects, shared by its threads.
@@ -144,13 +146,18 @@ pub fn start(scenario: &Scenario, builder: SessionBuilder) -> anyhow::Result<Sta
     let started = Instant::now();
     let (done_tx, done_rx) = unbounded::<()>();
     let mut handles = Vec::with_capacity(scenario.threads.len());
+    // Every thread is running before any takes a step: a late thread start
+    // on a loaded machine does not change what the scenario shows.
+    let start_line = Arc::new(Barrier::new(scenario.threads.len()));
     for decl in &scenario.threads {
+        let start_line = Arc::clone(&start_line);
         let world = Arc::clone(&world);
         let steps = decl.steps.clone();
         let done = done_tx.clone();
         let handle = crate::thread::Builder::new()
             .name(decl.name.clone())
             .spawn(move || {
+                start_line.wait();
                 let mut held = Vec::new();
                 let mut register = 0;
                 execute(&world, &steps, &mut held, &mut register);
@@ -226,7 +233,11 @@ impl Started {
 ///
 /// Fails if a session is already running or threads cannot be spawned.
 pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunReport> {
-    let started = start(scenario, Session::builder())?;
+    let mut builder = Session::builder().name(scenario.name.clone());
+    if let Some(path) = &options.record {
+        builder = builder.record(path);
+    }
+    let started = start(scenario, builder)?;
     let deadline = options.timeout.map(after).unwrap_or_else(never);
     let mut finished = 0;
     let mut reports = Vec::new();

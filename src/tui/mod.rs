@@ -27,6 +27,6 @@ mod tests;
 
 pub use app::{App, AppConfig, Flow, Focus, RunState, SortColumn};
 pub use input::{Action, map_key};
-pub(crate) use program::attach;
-pub use run::{ColorChoice, ViewerOptions, color_enabled, watch_scenario};
+pub(crate) use program::{attach, program_name};
+pub use run::{ColorChoice, ViewerOptions, color_enabled, watch_scenario, watch_trace};
 pub use ui::{MIN_HEIGHT, MIN_WIDTH, ScreenLayout, draw, layout};

@@ -36,16 +36,18 @@ pub(crate) fn attach(mut builder: SessionBuilder) -> anyhow::Result<Session> {
             handler(report);
         }
     }));
+    let title = builder.name.clone().unwrap_or_else(program_name);
     let mut session = builder.start_recording()?;
     let meter = session.meter().context("the session is not recording")?;
+    let finishers = session.finishers();
     let capture = Capture::start()?;
     let (end_tx, end_rx) = bounded(1);
-    let options = ViewerOptions::new(program_name(), color_enabled(Default::default()));
+    let options = ViewerOptions::new(title, color_enabled(Default::default()));
     let handle = std::thread::Builder::new()
         .name("lockscope-viewer".into())
         .spawn(move || {
             let watched = Watched {
-                meter,
+                meter: Some(meter),
                 events: events_rx,
                 done: never(),
                 threads: 0,
@@ -55,12 +57,17 @@ pub(crate) fn attach(mut builder: SessionBuilder) -> anyhow::Result<Session> {
             };
             let outcome = panic::catch_unwind(AssertUnwindSafe(|| run_viewer(watched, &options)));
             capture.finish();
+            let exit = |code| {
+                // A recording keeps everything up to here.
+                finishers.run();
+                std::process::exit(code)
+            };
             match outcome {
                 Ok(Ok(RunState::Finished)) => {}
-                Ok(Ok(RunState::Deadlocked)) => std::process::exit(3),
-                Ok(Ok(_)) => std::process::exit(EXIT_INTERRUPTED),
+                Ok(Ok(RunState::Deadlocked)) => exit(3),
+                Ok(Ok(_)) => exit(EXIT_INTERRUPTED),
                 Ok(Err(err)) => eprintln!("lockscope: the viewer stopped: {err:#}"),
-                Err(_) => std::process::exit(101),
+                Err(_) => exit(101),
             }
         })
         .context("cannot start the lockscope viewer thread")?;
@@ -88,7 +95,8 @@ impl Viewer for ProgramViewer {
     }
 }
 
-fn program_name() -> String {
+/// The running program's file name, for titles and trace headers.
+pub(crate) fn program_name() -> String {
     std::env::args_os()
         .next()
         .map(PathBuf::from)

@@ -16,7 +16,7 @@ use super::term::TermGuard;
 use super::ui;
 use crate::event::Event;
 use crate::scenario::{self, Scenario};
-use crate::{Meter, Session};
+use crate::{Meter, SessionBuilder, TransportStats};
 
 /// The shortest time between two frames (~30 frames a second).
 const FRAME: Duration = Duration::from_millis(33);
@@ -66,8 +66,9 @@ pub enum ColorChoice {
 
 /// What the viewer watches and how it learns about it.
 pub struct Watched {
-    /// The recording session's clock and counters.
-    pub meter: Meter,
+    /// The recording session's clock and counters (`None` for a replay: the
+    /// clock stops at the last event).
+    pub meter: Option<Meter>,
     /// Events in model order, in batches.
     pub events: Receiver<Vec<Event>>,
     /// One message per scenario thread that finished (never for a program).
@@ -103,6 +104,7 @@ pub fn run_viewer(mut watched: Watched, options: &ViewerOptions) -> anyhow::Resu
     let mut state = RunState::Running;
     let mut last_draw: Option<Instant> = None;
     let mut force_draw = true;
+    let (mut replay_end, mut replay_events) = (0, 0);
     let mut output = String::new();
     let result = loop {
         let mut flow = Flow::Continue;
@@ -124,9 +126,13 @@ pub fn run_viewer(mut watched: Watched, options: &ViewerOptions) -> anyhow::Resu
             },
             recv(watched.events) -> batch => {
                 if let Ok(batch) = batch {
+                    replay_end = batch.last().map_or(replay_end, |ev| ev.time.max(replay_end));
+                    replay_events += batch.len() as u64;
                     app.ingest(&batch);
                     // Take what else is queued now: one frame for all of it.
                     for batch in watched.events.try_iter().take(256) {
+                        replay_end = batch.last().map_or(replay_end, |ev| ev.time.max(replay_end));
+                        replay_events += batch.len() as u64;
                         app.ingest(&batch);
                     }
                 } else {
@@ -165,7 +171,14 @@ pub fn run_viewer(mut watched: Watched, options: &ViewerOptions) -> anyhow::Resu
                 }
             },
             recv(ticker) -> _ => {
-                app.tick(watched.meter.elapsed_ns(), watched.meter.transport());
+                match &watched.meter {
+                    Some(meter) => app.tick(meter.elapsed_ns(), meter.transport()),
+                    None => app.tick(replay_end, TransportStats {
+                        sent: replay_events,
+                        received: replay_events,
+                        ..TransportStats::default()
+                    }),
+                }
                 for source in &mut watched.output {
                     output.clear();
                     if source.read_to_string(&mut output).is_ok() && !output.is_empty() {
@@ -236,19 +249,46 @@ fn spawn_input() -> (Receiver<TermEvent>, Arc<AtomicBool>) {
 /// # Errors
 ///
 /// Fails when a session cannot start or the terminal cannot be used.
-pub fn watch_scenario(scenario: &Scenario, options: &ViewerOptions) -> anyhow::Result<RunState> {
+pub fn watch_scenario(
+    scenario: &Scenario,
+    builder: SessionBuilder,
+    options: &ViewerOptions,
+) -> anyhow::Result<RunState> {
     let (events_tx, events_rx) = unbounded();
-    let started = scenario::start(scenario, Session::builder().listener(events_tx))?;
+    let started = scenario::start(scenario, builder.listener(events_tx))?;
     let meter = started
         .session
         .meter()
         .ok_or_else(|| anyhow::anyhow!("the session is not recording"))?;
     let watched = Watched {
-        meter,
+        meter: Some(meter),
         events: events_rx,
         done: started.done.clone(),
         threads: started.threads,
         deadlocks: started.deadlocks.clone(),
+        program_ended: never(),
+        output: Vec::new(),
+    };
+    run_viewer(watched, options)
+}
+
+/// Opens the viewer on a recording, showing the state at its end.
+///
+/// # Errors
+///
+/// Fails when the terminal cannot be used.
+pub fn watch_trace(events: Vec<Event>, options: &ViewerOptions) -> anyhow::Result<RunState> {
+    let (tx, rx) = unbounded();
+    for chunk in events.chunks(4096) {
+        let _ = tx.send(chunk.to_vec());
+    }
+    drop(tx);
+    let watched = Watched {
+        meter: None,
+        events: rx,
+        done: never(),
+        threads: 0,
+        deadlocks: never(),
         program_ended: never(),
         output: Vec::new(),
     };

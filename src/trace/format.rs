@@ -1,0 +1,119 @@
+//! Constants and shared state of the trace format, version 1 (see `FORMAT.md`).
+//!
+//! Writer and reader keep the same running state (previous time, thread and
+//! lock, each lock's last sequence number), so every delta is decoded against
+//! exactly what it was encoded against.
+
+use std::collections::HashMap;
+
+use crate::event::LockKind;
+
+/// The first 16 bytes of every trace: readable with `head -1`.
+pub(crate) const MAGIC: &[u8; 16] = b"lockscope trace\n";
+
+/// The version this lockscope writes and reads.
+pub(crate) const VERSION: u16 = 1;
+
+/// Bytes before the first chunk: the magic and the version (u16, little-endian).
+pub(crate) const PREAMBLE: usize = MAGIC.len() + 2;
+
+/// The only clock unit of version 1: timestamps are nanoseconds.
+pub(crate) const CLOCK_UNIT: &str = "ns";
+
+/// Chunk tags. Upper-case tags are critical; a reader that meets an unknown
+/// lower-case tag skips the chunk (room for optional data within a version).
+pub(crate) const TAG_HEADER: u8 = b'H';
+/// A chunk of event records.
+pub(crate) const TAG_EVENTS: u8 = b'E';
+/// The end marker, written when a recording is finished cleanly.
+pub(crate) const TAG_END: u8 = b'Z';
+
+/// An events chunk is emitted once its payload reaches this size.
+pub(crate) const CHUNK_TARGET: usize = 64 * 1024;
+
+/// The largest chunk payload a reader accepts.
+pub(crate) const MAX_CHUNK: u64 = 16 * 1024 * 1024;
+
+/// The fewest bytes one event record takes (its op byte and its time delta):
+/// a chunk of `n` bytes holds at most `n / 2` events.
+pub(crate) const MIN_EVENT_BYTES: u64 = 2;
+
+/// Record types: the low four bits of a record's op byte.
+pub(crate) mod op {
+    pub(crate) const THREAD_START: u8 = 0;
+    pub(crate) const THREAD_EXIT: u8 = 1;
+    pub(crate) const THREAD_PANIC: u8 = 2;
+    pub(crate) const LOCK_CREATED: u8 = 3;
+    pub(crate) const REQUEST: u8 = 4;
+    pub(crate) const ACQUIRED: u8 = 5;
+    pub(crate) const RELEASED: u8 = 6;
+    pub(crate) const TRY_FAILED: u8 = 7;
+    pub(crate) const TIMED_OUT: u8 = 8;
+    pub(crate) const COND_WAIT: u8 = 9;
+    pub(crate) const COND_WAKE: u8 = 10;
+    pub(crate) const NOTIFY: u8 = 11;
+    /// Not an event: adds a file name to the string table.
+    pub(crate) const DEFINE_FILE: u8 = 12;
+    /// Not an event: adds a (file, line, column) to the site table.
+    pub(crate) const DEFINE_SITE: u8 = 13;
+
+    /// The record type bits.
+    pub(crate) const TYPE_MASK: u8 = 0x0f;
+    /// The thread is the previous event's: no thread field.
+    pub(crate) const SAME_THREAD: u8 = 0x10;
+    /// The mode is shared (records with a mode).
+    pub(crate) const SHARED: u8 = 0x20;
+    /// `timed` (Request, CondWait), `tried` (Acquired), `timed_out` (CondWake), `all` (Notify).
+    pub(crate) const FLAG: u8 = 0x40;
+    /// The lock is the previous lock record's: no lock field (records with a lock).
+    pub(crate) const SAME_LOCK: u8 = 0x80;
+}
+
+/// The byte a lock kind is stored as.
+pub(crate) fn kind_code(kind: LockKind) -> u8 {
+    match kind {
+        LockKind::Mutex => 0,
+        LockKind::RwLock => 1,
+        LockKind::Condvar => 2,
+    }
+}
+
+/// The lock kind a byte stands for.
+pub(crate) fn kind_from_code(code: u8) -> Option<LockKind> {
+    match code {
+        0 => Some(LockKind::Mutex),
+        1 => Some(LockKind::RwLock),
+        2 => Some(LockKind::Condvar),
+        _ => None,
+    }
+}
+
+/// Dense locks live in a vector; ids beyond it (never in a real recording,
+/// always possible in a hostile file) in a map, so no id can make either side
+/// allocate a huge table.
+const DENSE_LOCKS: usize = 1 << 16;
+
+/// The last sequence number seen per lock: sequence numbers are stored as
+/// deltas against it (usually +1, one byte).
+#[derive(Default)]
+pub(crate) struct SeqTable {
+    dense: Vec<u64>,
+    sparse: HashMap<u32, u64>,
+}
+
+impl SeqTable {
+    /// Returns the lock's last sequence number (0 if none) and records `next`
+    /// in its place once the caller has it.
+    #[inline]
+    pub(crate) fn slot(&mut self, lock: u32) -> &mut u64 {
+        let i = lock as usize;
+        if i < DENSE_LOCKS {
+            if i >= self.dense.len() {
+                self.dense.resize(i + 1, 0);
+            }
+            &mut self.dense[i]
+        } else {
+            self.sparse.entry(lock).or_insert(0)
+        }
+    }
+}
