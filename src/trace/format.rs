@@ -1,4 +1,4 @@
-//! Constants and shared state of the trace format, version 1 (see `FORMAT.md`).
+//! Constants and shared state of the trace format, version 1 (see the README, "The trace format").
 //!
 //! Writer and reader keep the same running state (previous time, thread and
 //! lock, each lock's last sequence number), so every delta is decoded against

@@ -2,7 +2,7 @@
 //! them to Chrome/Perfetto JSON, JSON lines and a readable text log.
 //!
 //! A trace is a compact binary stream (about 5 bytes per event; the format is
-//! described in `FORMAT.md` beside this file): a versioned header, then
+//! described in the README, "The trace format"): a versioned header, then
 //! checksummed chunks of varint-encoded records with delta-encoded times and
 //! each source location stored once. A recording killed mid-write reads back
 //! up to its last whole chunk.

@@ -16,7 +16,7 @@ use crate::event::{Event, EventKind, LockId, Mode, Site};
 /// event count, so a chunk goes out in one `write_all` without a copy.
 const HEAD_ROOM: usize = 1 + 10 + 10;
 
-/// Writes events to a trace stream (the format is described in `FORMAT.md`).
+/// Writes events to a trace stream (the format is described in the README, "The trace format").
 ///
 /// Events are encoded into an in-memory chunk of about 64 KiB that is written
 /// out, framed and checksummed, when full or on [`flush`](Self::flush). A
