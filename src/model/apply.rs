@@ -23,6 +23,7 @@ impl Model {
     /// events inconsistent with the state are tolerated and counted in
     /// [`anomalies`](Self::anomalies).
     pub fn apply(&mut self, ev: &Event) -> Change {
+        self.also_changed.clear();
         self.events += 1;
         self.last_time = self.last_time.max(ev.time);
         let change = self

@@ -84,12 +84,20 @@ pub struct Model {
     events: u64,
     anomalies: u64,
     last_time: Nanos,
+    also_changed: Vec<ThreadId>,
 }
 
 impl Model {
     /// An empty model.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Threads other than the event's own whose state the last
+    /// [`apply`](Self::apply) changed because events were lost (a holder
+    /// evicted by a conflicting acquisition). Usually empty.
+    pub fn also_changed(&self) -> &[ThreadId] {
+        &self.also_changed
     }
 
     /// Every thread seen so far, indexed by [`ThreadId::index`].

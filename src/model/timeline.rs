@@ -223,6 +223,9 @@ impl Timeline {
     pub fn record(&mut self, model: &Model, ev: &Event) {
         self.last_time = self.last_time.max(ev.time);
         self.follow(model, ev.thread, ev.time);
+        for &other in model.also_changed() {
+            self.follow(model, other, ev.time);
+        }
         if let EventKind::Notify { condvar, .. } = ev.kind {
             self.wake(model, condvar, ev.time);
         }

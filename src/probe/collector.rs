@@ -22,9 +22,28 @@ use crate::model::Model;
 /// shipped their own: well inside the 50 ms liveness bound.
 const TICK: Duration = Duration::from_millis(10);
 
-/// Ticks without progress before held-back events stop waiting for a sequence
-/// number that will not come.
-const STALL_TICKS: u32 = 3;
+/// Ticks a lock's held-back events wait for the same missing sequence number
+/// before giving up on it (it was dropped, or lost with an earlier session).
+const STALL_TICKS: u64 = 3;
+
+/// Ticks (1 s) the sequencer stays lossy after events were dropped: the
+/// gaps they left are not waited for.
+const LOSSY_TICKS: u64 = 100;
+
+/// Events the sequencer may hold back waiting for order before it turns
+/// lossy (about 80 MB).
+const MAX_HELD_BACK: usize = 1_000_000;
+
+/// Events gathered before they are applied, so that memory stays bounded
+/// while a large backlog is taken.
+const APPLY_EVERY: usize = 65_536;
+
+/// Events per message to a listener.
+const LISTENER_BATCH: usize = 4096;
+
+/// Messages a listener may leave unread (about 1 M events, 80 MB) before it
+/// loses batches.
+const LISTENER_BACKLOG: usize = 256;
 
 /// What the session wants done when a deadlock is found.
 pub(crate) type DeadlockHandler = Box<dyn FnMut(&DeadlockReport) + Send>;
@@ -39,6 +58,7 @@ pub(crate) struct Counters {
     pub(crate) pending: AtomicU64,
     pub(crate) late: AtomicU64,
     pub(crate) skipped: AtomicU64,
+    pub(crate) listener_dropped: AtomicU64,
 }
 
 pub(crate) struct Collector {
@@ -52,18 +72,21 @@ pub(crate) struct Collector {
     pub(crate) ready: Vec<Event>,
     /// Thread rings by thread id, for wake-ups.
     pub(crate) rings: Vec<Option<Arc<Ring>>>,
+    /// The sequencer went lossy since the last tick.
+    pub(crate) lossy_now: bool,
 }
 
 impl Collector {
     /// Runs until the session stops or every sender is gone.
     pub(crate) fn run(mut self) {
         let ticker = crossbeam_channel::tick(TICK);
-        let mut stalled = 0;
-        let mut last_received = 0;
+        let mut tick = 0;
+        let (mut last_dropped, mut lossy_until) = (0, 0);
         loop {
             select! {
                 recv(self.rx) -> msg => match msg {
                     Ok(Msg::Batch { thread, number, events }) => {
+                        self.hub.in_flight.fetch_sub(events.len() as u64, Ordering::Relaxed);
                         self.accept(thread, number, events);
                         self.apply_ready();
                     }
@@ -84,18 +107,18 @@ impl Collector {
                     if self.take_all() {
                         return;
                     }
-                    let received = self.counters.received.load(Ordering::Relaxed);
-                    if self.sequencer.pending() > 0 && received == last_received {
-                        stalled += 1;
-                        if stalled >= STALL_TICKS {
-                            self.sequencer.skip_gaps(&mut |ev| self.ready.push(ev));
-                            self.apply_ready();
-                            stalled = 0;
-                        }
-                    } else {
-                        stalled = 0;
+                    tick += 1;
+                    let dropped = self.hub.dropped.load(Ordering::Relaxed);
+                    if dropped > last_dropped || std::mem::take(&mut self.lossy_now) {
+                        last_dropped = dropped;
+                        lossy_until = tick + LOSSY_TICKS;
                     }
-                    last_received = received;
+                    let ready = &mut self.ready;
+                    self.sequencer
+                        .set_lossy(tick < lossy_until, &mut |ev| ready.push(ev));
+                    self.sequencer
+                        .skip_stale(tick, STALL_TICKS, &mut |ev| ready.push(ev));
+                    self.apply_ready();
                 }
             }
         }
@@ -112,7 +135,12 @@ impl Collector {
                     thread,
                     number,
                     events,
-                } => self.accept(thread, number, events),
+                } => {
+                    self.hub
+                        .in_flight
+                        .fetch_sub(events.len() as u64, Ordering::Relaxed);
+                    self.accept(thread, number, events);
+                }
                 // Every ring is read below.
                 Msg::Wake(_) => {}
                 Msg::Sync(reply) => replies.push(reply),
@@ -164,6 +192,15 @@ impl Collector {
         let ready = &mut self.ready;
         self.sequencer
             .push(thread, number, events, &mut |ev| ready.push(ev));
+        if self.sequencer.pending() > MAX_HELD_BACK {
+            // So much is held back that waiting for order costs more memory
+            // than it is worth: let it through (counted as skipped).
+            self.sequencer.set_lossy(true, &mut |ev| ready.push(ev));
+            self.lossy_now = true;
+        }
+        if self.ready.len() >= APPLY_EVERY {
+            self.apply_ready();
+        }
     }
 
     /// Applies the events the sequencer let through, reporting new deadlocks
@@ -193,10 +230,24 @@ impl Collector {
                 }
             }
         }
-        // One message per applied batch: a viewer keeps up with millions of
-        // events a second without a channel operation per event.
-        self.listeners
-            .retain(|listener| listener.send(self.ready.clone()).is_ok());
+        // A few messages per applied batch: a viewer keeps up with millions of
+        // events a second without a channel operation per event. A listener
+        // that falls too far behind loses batches (counted) rather than let
+        // memory grow without bound.
+        let counters = &self.counters;
+        let ready = &self.ready;
+        self.listeners.retain(|listener| {
+            ready.chunks(LISTENER_BATCH).all(|chunk| {
+                if listener.len() >= LISTENER_BACKLOG {
+                    counters
+                        .listener_dropped
+                        .fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                    true
+                } else {
+                    listener.send(chunk.to_vec()).is_ok()
+                }
+            })
+        });
         self.ready.clear();
         for report in &reports {
             (self.on_deadlock)(report);

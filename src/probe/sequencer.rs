@@ -14,6 +14,9 @@ use std::collections::{BTreeMap, VecDeque};
 
 use crate::event::{Event, EventKind, LockId, ThreadId};
 
+/// Capacity a thread's emptied queue keeps (events).
+const SHRINK_ABOVE: usize = 4096;
+
 /// Restores per-thread and per-lock order; see the module docs.
 #[derive(Debug, Default)]
 pub struct Sequencer {
@@ -23,6 +26,7 @@ pub struct Sequencer {
     pending: usize,
     late: u64,
     skipped: u64,
+    lossy: bool,
 }
 
 #[derive(Debug, Default)]
@@ -38,6 +42,8 @@ struct LockOrder {
     known: bool,
     next: u64,
     parked: Vec<usize>,
+    /// The `next` this lock was stuck at, and since which tick.
+    stuck: Option<(u64, u64)>,
 }
 
 impl Sequencer {
@@ -79,6 +85,17 @@ impl Sequencer {
         self.run(out);
     }
 
+    /// In lossy mode (events are known to have been dropped) a missing
+    /// sequence number is not waited for: the lock jumps to the number that
+    /// came. Turning it on releases everything held back.
+    pub fn set_lossy(&mut self, on: bool, out: &mut impl FnMut(Event)) {
+        if on && !self.lossy {
+            self.lossy = true;
+            self.skip_gaps(out);
+        }
+        self.lossy = on;
+    }
+
     /// Events received but not yet passed on.
     pub fn pending(&self) -> usize {
         self.pending
@@ -100,25 +117,57 @@ impl Sequencer {
     /// buffer has been taken and nothing moved for a while.
     pub fn skip_gaps(&mut self, out: &mut impl FnMut(Event)) {
         for l in 0..self.locks.len() {
-            if self.locks[l].parked.is_empty() {
-                continue;
+            if !self.locks[l].parked.is_empty() {
+                self.skip_lock(l);
             }
-            let smallest = self.locks[l]
-                .parked
-                .iter()
-                .filter_map(|&t| self.threads[t].queue.front())
-                .filter_map(|ev| ev.kind.sequenced())
-                .map(|(_, seq)| seq)
-                .min();
-            let lock = &mut self.locks[l];
-            if let Some(seq) = smallest {
-                self.skipped += seq.saturating_sub(lock.next);
-                lock.next = seq;
-            }
-            lock.known = true;
-            self.wake(l);
         }
         self.run(out);
+    }
+
+    /// Called on every collector tick: a lock whose held-back events have
+    /// waited `ticks` ticks for the same missing sequence number gives up on
+    /// it (see [`skip_gaps`](Self::skip_gaps)), even while other locks keep
+    /// moving. Returns how many locks skipped.
+    pub fn skip_stale(&mut self, tick: u64, ticks: u64, out: &mut impl FnMut(Event)) -> usize {
+        let mut stale = Vec::new();
+        for (l, lock) in self.locks.iter_mut().enumerate() {
+            if lock.parked.is_empty() {
+                lock.stuck = None;
+                continue;
+            }
+            match lock.stuck {
+                Some((next, since)) if next == lock.next => {
+                    if tick.saturating_sub(since) >= ticks {
+                        stale.push(l);
+                    }
+                }
+                _ => lock.stuck = Some((lock.next, tick)),
+            }
+        }
+        for &l in &stale {
+            self.skip_lock(l);
+        }
+        self.run(out);
+        stale.len()
+    }
+
+    /// Moves lock `l` on to the smallest sequence number held back for it.
+    fn skip_lock(&mut self, l: usize) {
+        let smallest = self.locks[l]
+            .parked
+            .iter()
+            .filter_map(|&t| self.threads[t].queue.front())
+            .filter_map(|ev| ev.kind.sequenced())
+            .map(|(_, seq)| seq)
+            .min();
+        let lock = &mut self.locks[l];
+        if let Some(seq) = smallest {
+            self.skipped += seq.saturating_sub(lock.next);
+            lock.next = seq;
+        }
+        lock.known = true;
+        lock.stuck = None;
+        self.wake(l);
     }
 
     fn lock(&mut self, lock: LockId) -> &mut LockOrder {
@@ -146,6 +195,11 @@ impl Sequencer {
     fn drain_thread(&mut self, t: usize, out: &mut impl FnMut(Event)) {
         loop {
             let Some(ev) = self.threads[t].queue.front() else {
+                // A burst can leave a huge, empty queue: give the memory back.
+                let queue = &mut self.threads[t].queue;
+                if queue.capacity() > SHRINK_ABOVE {
+                    queue.shrink_to(SHRINK_ABOVE);
+                }
                 return;
             };
             let woke = match ev.kind {
@@ -162,6 +216,14 @@ impl Sequencer {
                 _ => match ev.kind.sequenced() {
                     None => None,
                     Some((lock, seq)) => {
+                        let lossy = self.lossy;
+                        let order = self.lock(lock);
+                        if lossy && (!order.known || seq > order.next) {
+                            let gap = if order.known { seq - order.next } else { 0 };
+                            order.known = true;
+                            order.next = seq;
+                            self.skipped += gap;
+                        }
                         let order = self.lock(lock);
                         if !order.known || seq > order.next {
                             order.parked.push(t);
@@ -314,6 +376,28 @@ mod tests {
         s.skip_gaps(&mut |e| released.push(e));
         assert_eq!(released.len(), 1);
         assert_eq!(s.skipped(), 3);
+        assert_eq!(s.pending(), 0);
+    }
+
+    #[test]
+    fn a_stale_gap_is_skipped_while_other_locks_keep_moving() {
+        let mut s = Sequencer::new();
+        // Lock 0 waits for seq 0, which was dropped; lock 1 keeps moving.
+        collect(&mut s, vec![(0, 0, vec![created(0, 0), acq(0, 0, 1)])]);
+        collect(&mut s, vec![(1, 0, vec![created(1, 1)])]);
+        let mut out = Vec::new();
+        for tick in 0..3 {
+            assert_eq!(s.skip_stale(tick, 3, &mut |e| out.push(e)), 0);
+            let seq = tick * 2;
+            collect(
+                &mut s,
+                vec![(1, tick + 1, vec![acq(1, 1, seq), rel(1, 1, seq + 1)])],
+            );
+        }
+        assert!(out.is_empty());
+        assert_eq!(s.skip_stale(3, 3, &mut |e| out.push(e)), 1);
+        assert_eq!(out.len(), 1, "the held-back acquisition goes on");
+        assert_eq!(s.skipped(), 1);
         assert_eq!(s.pending(), 0);
     }
 

@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -84,6 +84,12 @@ pub struct TransportStats {
     pub late: u64,
     /// Sequence numbers given up on after a stall (0 when healthy).
     pub skipped: u64,
+    /// Events dropped because the collector fell too far behind (0 when
+    /// healthy; `sent == received + dropped`).
+    pub dropped: u64,
+    /// Events a listener (the viewer, a recording) lost because it fell too
+    /// far behind the collector (0 when healthy).
+    pub listener_dropped: u64,
 }
 
 /// Configures a [`Session`] in code, for what `LOCKSCOPE` does from outside.
@@ -225,6 +231,8 @@ impl SessionBuilder {
             next_lock: AtomicU32::new(0),
             registry: Mutex::new(()),
             origin: clock::raw(),
+            in_flight: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
         });
         let model = Arc::new(Mutex::new(Model::new()));
         let counters = Arc::new(Counters::default());
@@ -245,6 +253,7 @@ impl SessionBuilder {
             sequencer: Sequencer::new(),
             ready: Vec::new(),
             rings: Vec::new(),
+            lossy_now: false,
         };
         let handle = std::thread::Builder::new()
             .name("lockscope-collector".into())
@@ -463,6 +472,8 @@ fn transport(hub: &Hub, counters: &Counters) -> TransportStats {
         pending: counters.pending.load(Ordering::Relaxed),
         late: counters.late.load(Ordering::Relaxed),
         skipped: counters.skipped.load(Ordering::Relaxed),
+        dropped: hub.dropped.load(Ordering::Relaxed),
+        listener_dropped: counters.listener_dropped.load(Ordering::Relaxed),
     }
 }
 

@@ -10,7 +10,7 @@
 
 use std::cell::RefCell;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use crossbeam_channel::Sender;
 use parking_lot::{Mutex, RwLock};
@@ -48,7 +48,17 @@ pub(crate) struct Hub {
     pub(crate) registry: Mutex<()>,
     /// Raw clock reading at the session's start.
     pub(crate) origin: u64,
+    /// Events in batches sent but not yet taken by the collector.
+    pub(crate) in_flight: AtomicU64,
+    /// Events dropped because the collector was too far behind.
+    pub(crate) dropped: AtomicU64,
 }
+
+/// The most events that may wait in the channel for the collector (about
+/// 160 MB). Past it, a thread whose ring is full drops its batch — counted,
+/// shown, and the analysis marked unreliable — rather than wait for the
+/// viewer or let memory grow without bound.
+pub(crate) const MAX_IN_FLIGHT: u64 = 2_000_000;
 
 /// The current session's hub, read only on slow paths (registration).
 pub(crate) static HUB: RwLock<Option<Arc<Hub>>> = RwLock::new(None);
@@ -81,11 +91,24 @@ impl Local {
                 let _ = self.hub.tx.send(Msg::Wake(self.thread));
             }
             AfterWrite::Ship(number, events) => {
-                let _ = self.hub.tx.send(Msg::Batch {
-                    thread: self.thread,
-                    number,
-                    events,
-                });
+                let n = events.len() as u64;
+                if self.hub.in_flight.load(Ordering::Relaxed) > MAX_IN_FLIGHT {
+                    self.hub.dropped.fetch_add(n, Ordering::Relaxed);
+                    // The batch's number still arrives, empty, so the
+                    // thread's later batches are not held back for it.
+                    let _ = self.hub.tx.send(Msg::Batch {
+                        thread: self.thread,
+                        number,
+                        events: Vec::new(),
+                    });
+                } else {
+                    self.hub.in_flight.fetch_add(n, Ordering::Relaxed);
+                    let _ = self.hub.tx.send(Msg::Batch {
+                        thread: self.thread,
+                        number,
+                        events,
+                    });
+                }
                 if wake {
                     let _ = self.hub.tx.send(Msg::Wake(self.thread));
                 }

@@ -75,11 +75,13 @@ fn loss(app: &App) -> Vec<Span<'static>> {
     let t = app.theme;
     let tr = app.transport;
     let anomalies = app.model().anomalies();
-    // Skipped sequence numbers are events that never arrived: dropped.
-    if tr.skipped == 0 && tr.late == 0 && anomalies == 0 {
+    // Dropped batches, and skipped sequence numbers (events that never
+    // arrived), are both lost events.
+    let lost = tr.dropped.max(tr.skipped) + tr.listener_dropped;
+    if lost == 0 && tr.late == 0 && anomalies == 0 {
         return vec![Span::styled("dropped 0", t.good())];
     }
-    let mut parts = vec![format!("dropped {}", count(tr.skipped))];
+    let mut parts = vec![format!("dropped {}", count(lost))];
     if tr.late > 0 {
         parts.push(format!("late {}", count(tr.late)));
     }
