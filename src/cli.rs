@@ -14,7 +14,10 @@ use anyhow::Context;
 
 use crate::Session;
 use crate::model;
-use crate::scenario::{self, Outcome, RunOptions, RunReport, Scenario};
+use crate::render::{self, DemoOptions};
+use crate::scenario::{
+    self, ExploreOptions, Found, Outcome, RunOptions, RunReport, Scenario, Schedule,
+};
 use crate::trace::{self, Trace};
 use crate::tui::{self, ColorChoice, RunState, ViewerOptions, color_enabled};
 use std::io::IsTerminal;
@@ -50,6 +53,53 @@ enum Command {
     Replay(ReplayArgs),
     /// Convert a recorded trace for other tools.
     Export(ExportArgs),
+    /// Search a scenario's interleavings for a deadlock (or a failed
+    /// `[expect]`), and write the shortest schedule that shows it.
+    Explore(ExploreArgs),
+    /// Render a demo of the viewer to an animated GIF and/or an asciicast,
+    /// deterministically (simulated threads, virtual clock).
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct ExploreArgs {
+    /// A built-in scenario name or a path to a .toml file.
+    scenario: String,
+    /// Stop after this many schedules.
+    #[arg(long, default_value_t = 10_000_000)]
+    max_schedules: u64,
+    /// Stop after this many distinct states (bounds memory).
+    #[arg(long, default_value_t = 2_000_000)]
+    max_states: usize,
+    /// Only deadlocks whose cycle involves these locks, e.g. "A,B": makes a
+    /// potential deadlock (a lock-order cycle) real, if it can be.
+    #[arg(long, value_delimiter = ',', value_name = "LOCKS")]
+    locks: Option<Vec<String>>,
+    /// Where to write the schedule found (default: SCENARIO.schedule).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Search every interleaving without the partial-order reduction.
+    #[arg(long)]
+    no_reduction: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct DemoArgs {
+    /// Write an animated GIF here.
+    #[arg(long, value_name = "FILE")]
+    gif: Option<PathBuf>,
+    /// Write an asciicast v2 recording here (`asciinema play FILE`).
+    #[arg(long, value_name = "FILE")]
+    cast: Option<PathBuf>,
+    /// The scenario to show (built-in name or file).
+    #[arg(long, default_value = DEFAULT_SCENARIO)]
+    scenario: String,
+    /// Terminal size, COLSxROWS.
+    #[arg(long, default_value = "100x30", value_parser = parse_size)]
+    size: (u16, u16),
+    /// Length in seconds.
+    #[arg(long, default_value_t = render::DEFAULT_SECONDS)]
+    seconds: f64,
 }
 
 #[derive(Debug, clap::Args)]
@@ -101,6 +151,11 @@ struct RunArgs {
     /// Record every event to this trace file.
     #[arg(long, value_name = "FILE")]
     record: Option<PathBuf>,
+    /// Replay a schedule (from `lockscope explore`) on the real threads, one
+    /// lock operation at a time in its order, then let them run free
+    /// (headless).
+    #[arg(long, value_name = "FILE")]
+    schedule: Option<PathBuf>,
 }
 
 /// Parses the command line and runs it. Returns the process exit status.
@@ -129,6 +184,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<ExitCode
                 json: false,
                 timeout: Duration::from_secs(60),
                 record: None,
+                schedule: None,
             },
             cli.color,
         ),
@@ -139,6 +195,8 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<ExitCode
         Some(Command::Run(args)) => run(args, cli.color),
         Some(Command::Replay(args)) => replay(args, cli.color),
         Some(Command::Export(args)) => export(args),
+        Some(Command::Demo(args)) => demo(args, cli.color),
+        Some(Command::Explore(args)) => explore(args),
     }
 }
 
@@ -155,7 +213,15 @@ fn list() {
 
 fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
     let scenario = Scenario::load(&args.scenario)?;
-    if !args.headless && !args.json && std::io::stdout().is_terminal() {
+    let schedule = match &args.schedule {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            Some(Schedule::parse(&path.display().to_string(), &text)?)
+        }
+        None => None,
+    };
+    if schedule.is_none() && !args.headless && !args.json && std::io::stdout().is_terminal() {
         let options = ViewerOptions::new(scenario.name.clone(), color_enabled(color));
         let mut builder = Session::builder().name(scenario.name.clone());
         if let Some(path) = &args.record {
@@ -171,7 +237,10 @@ fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
         timeout: Some(args.timeout),
         record: args.record.clone(),
     };
-    let report = scenario::run(&scenario, &options)?;
+    let report = match &schedule {
+        Some(schedule) => scenario::replay(&scenario, schedule, &options)?,
+        None => scenario::run(&scenario, &options)?,
+    };
     let mut out = std::io::stdout().lock();
     let written = if args.json {
         serde_json::to_writer_pretty(&mut out, &report)
@@ -260,6 +329,107 @@ fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
         Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => Err(err.into()),
         _ => Ok(ExitCode::SUCCESS),
     }
+}
+
+fn explore(args: ExploreArgs) -> anyhow::Result<ExitCode> {
+    let scenario = Scenario::load(&args.scenario)?;
+    let options = ExploreOptions {
+        max_schedules: args.max_schedules,
+        max_states: args.max_states,
+        target_locks: args.locks,
+        check_expectations: true,
+        reduce: !args.no_reduction,
+    };
+    let stderr_is_terminal = std::io::stderr().is_terminal();
+    let report = scenario::explore(&scenario, &options, &mut |p| {
+        if stderr_is_terminal {
+            eprint!(
+                "\rexploring {}: {} states, {} schedules, depth {}, {:.1}s   ",
+                model::sanitize(&scenario.name),
+                p.states,
+                p.schedules,
+                p.depth,
+                p.elapsed.as_secs_f64()
+            );
+        }
+    });
+    if stderr_is_terminal {
+        eprintln!();
+    }
+    let mut out = std::io::stdout().lock();
+    write!(out, "{}", scenario::format_report(&report, &scenario))?;
+    let schedule = match &report.outcome {
+        Found::Deadlock { schedule, .. }
+        | Found::ExpectationViolated { schedule, .. }
+        | Found::Stuck { schedule, .. } => Some(schedule),
+        Found::Exhausted | Found::BoundReached { .. } => None,
+    };
+    if let Some(schedule) = schedule {
+        let path = args
+            .out
+            .unwrap_or_else(|| PathBuf::from(format!("{}.schedule", scenario.name)));
+        std::fs::write(&path, schedule.to_text(&scenario))
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        writeln!(out, "schedule written to {}", path.display())?;
+    }
+    out.flush()?;
+    Ok(ExitCode::from(match report.outcome {
+        Found::Deadlock { .. } => 3,
+        Found::ExpectationViolated { .. } => EXIT_EXPECTATION,
+        Found::Stuck { .. } => 4,
+        Found::Exhausted | Found::BoundReached { .. } => 0,
+    }))
+}
+
+fn demo(args: DemoArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
+    if args.gif.is_none() && args.cast.is_none() {
+        anyhow::bail!("demo needs --gif FILE and/or --cast FILE");
+    }
+    let options = DemoOptions {
+        scenario: args.scenario,
+        cols: args.size.0,
+        rows: args.size.1,
+        seconds: args.seconds,
+        // Not NO_COLOR: the same command must give the same file everywhere.
+        color: color != ColorChoice::Never,
+    };
+    let outputs = [
+        (
+            args.gif,
+            render::render_gif as fn(&DemoOptions, &mut dyn Write) -> _,
+        ),
+        (args.cast, render::render_cast),
+    ];
+    for (path, render) in outputs {
+        let Some(path) = path else { continue };
+        let mut out = std::io::BufWriter::new(
+            std::fs::File::create(&path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+        );
+        let stats = render(&options, &mut out)?;
+        out.flush()?;
+        eprintln!(
+            "lockscope: wrote {} ({} frames, {:.1} s, {} bytes)",
+            path.display(),
+            stats.frames,
+            stats.seconds,
+            stats.bytes
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Parses `100x30`.
+fn parse_size(text: &str) -> Result<(u16, u16), String> {
+    let (cols, rows) = text
+        .split_once(['x', 'X'])
+        .ok_or_else(|| format!("bad size {text:?} (expected COLSxROWS, like 100x30)"))?;
+    let parse = |n: &str| {
+        n.trim()
+            .parse::<u16>()
+            .map_err(|_| format!("bad size {text:?} (expected COLSxROWS, like 100x30)"))
+    };
+    Ok((parse(cols)?, parse(rows)?))
 }
 
 fn write_text(out: &mut impl Write, report: &RunReport) -> std::io::Result<()> {

@@ -35,6 +35,7 @@ pub mod event;
 mod launch;
 pub mod model;
 mod probe;
+pub mod render;
 pub mod scenario;
 pub mod trace;
 pub mod tui;

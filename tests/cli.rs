@@ -342,3 +342,52 @@ fn replaying_a_file_that_is_not_a_trace_is_a_clear_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn explore_finds_the_shortest_deadlock_and_writes_its_schedule() {
+    let dir = std::env::temp_dir().join(format!("lockscope-explore-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out_file = dir.join("abba.schedule");
+    let out = lockscope(&["explore", "abba", "--out", out_file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(3));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("DEADLOCK in abba") && stdout.contains("after 4 steps"),
+        "{stdout}"
+    );
+    let schedule = std::fs::read_to_string(&out_file).unwrap();
+    assert!(
+        schedule.starts_with("# lockscope schedule 1\nscenario abba\n"),
+        "{schedule}"
+    );
+    assert_eq!(schedule.lines().filter(|l| !l.starts_with('#')).count(), 5);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn explore_makes_the_race_of_lost_update_reproducible() {
+    let dir = std::env::temp_dir().join(format!("lockscope-explore-lu-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out_file = dir.join("lu.schedule");
+    let out = lockscope(&[
+        "explore",
+        "lost-update",
+        "--out",
+        out_file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(5));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("EXPECTATION FAILED in lost-update"),
+        "{stdout}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn explore_exhausts_a_safe_scenario() {
+    let out = lockscope(&["explore", "readers-writer"]);
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("no deadlock"), "{stdout}");
+}

@@ -42,14 +42,15 @@ pub(crate) fn load() -> State {
     State(STATE.load(Ordering::Relaxed))
 }
 
-/// Marks session `epoch` as recording.
+/// Marks session `epoch` as recording (a gate installed before stays on).
 pub(crate) fn start(epoch: u32) {
-    STATE.store(((epoch as u64) << 32) | ACTIVE, Ordering::SeqCst);
+    let stepping = STATE.load(Ordering::SeqCst) & STEPPING;
+    STATE.store(((epoch as u64) << 32) | ACTIVE | stepping, Ordering::SeqCst);
 }
 
 /// Stops recording (the epoch stays, so stale registrations stay stale).
 pub(crate) fn stop() {
-    STATE.fetch_and(!(ACTIVE | STEPPING), Ordering::SeqCst);
+    STATE.fetch_and(!ACTIVE, Ordering::SeqCst);
 }
 
 /// Turns step mode on or off for the current session.

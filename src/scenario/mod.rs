@@ -14,9 +14,13 @@ use std::time::Duration;
 use crate::event::{LockKind, Site};
 
 mod builtin;
+mod explore;
 mod parse;
 mod pos;
+mod replay;
 mod run;
+mod schedule;
+mod sim;
 mod steps;
 mod validate;
 
@@ -24,7 +28,11 @@ mod validate;
 mod tests;
 
 pub use builtin::{Builtin, DEFAULT_SCENARIO, builtins};
+pub use explore::{Bound, ExploreOptions, ExploreReport, Found, Progress, explore, format_report};
+pub use replay::replay;
 pub use run::{ExpectResult, Outcome, RunOptions, RunReport, Started, run, start};
+pub use schedule::{Schedule, ScheduledStep, validate};
+pub use sim::{Moved, PendingOp, Sim, SimError, SimOp, SimStatus, StateKey, ThreadState};
 
 /// A parsed and validated scenario, ready to run.
 ///

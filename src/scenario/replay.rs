@@ -1,0 +1,245 @@
+//! Replaying a schedule on the scenario's real threads, through the step gate.
+//!
+//! Every scenario thread stops at lockscope's gate before each lock operation;
+//! the replay lets exactly one thread through per step, in the schedule's
+//! order, and waits until it has settled (stopped at its next operation,
+//! blocked on a lock, waiting on a condvar, or finished) before the next step.
+//! A [`Sim`] walks the same schedule alongside to know what each step must be
+//! and what it leads to. Only one thread ever moves at a time, so the same
+//! schedule gives the same events in the same order, and the same outcome,
+//! every time.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use parking_lot::{Condvar, Mutex};
+
+use super::run::{Outcome, RunOptions, RunReport, start};
+use super::{Moved, Scenario, Schedule, Sim, SimOp, SimStatus, validate};
+use crate::Session;
+use crate::event::Site;
+use crate::gate::{self, Gate, Op};
+use crate::model::ThreadStatus;
+
+/// How long one step may take to settle before the replay gives up on it.
+const SETTLE: Duration = Duration::from_secs(10);
+
+/// Threads parked at the gate, by name, and the ones let through.
+#[derive(Default)]
+struct StepGate {
+    state: Mutex<GateState>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct GateState {
+    parked: HashMap<String, (Op, Site)>,
+    allowed: Vec<String>,
+}
+
+impl Gate for StepGate {
+    fn before(&self, op: Op, site: Site) {
+        let current = std::thread::current();
+        let Some(name) = current.name() else {
+            return; // not a scenario thread
+        };
+        let mut state = self.state.lock();
+        state.parked.insert(name.to_owned(), (op, site));
+        self.changed.notify_all();
+        loop {
+            if let Some(i) = state.allowed.iter().position(|n| n == name) {
+                state.allowed.swap_remove(i);
+                return;
+            }
+            self.changed.wait(&mut state);
+        }
+    }
+}
+
+impl StepGate {
+    /// Waits (bounded) until `name` is parked; returns where.
+    fn wait_parked(&self, name: &str, until: Instant) -> Option<(Op, Site)> {
+        let mut state = self.state.lock();
+        loop {
+            if let Some(&parked) = state.parked.get(name) {
+                return Some(parked);
+            }
+            if self.changed.wait_until(&mut state, until).timed_out() {
+                return state.parked.get(name).copied();
+            }
+        }
+    }
+
+    /// Lets `name` through; from now on it is not parked (it will be again
+    /// at its next operation).
+    fn release(&self, name: &str) {
+        let mut state = self.state.lock();
+        state.parked.remove(name);
+        state.allowed.push(name.to_owned());
+        self.changed.notify_all();
+    }
+
+    fn is_parked(&self, name: &str) -> bool {
+        self.state.lock().parked.contains_key(name)
+    }
+}
+
+/// Takes the gate away on every way out, letting parked threads run free.
+struct Uninstall;
+
+impl Drop for Uninstall {
+    fn drop(&mut self) {
+        gate::install(None);
+    }
+}
+
+/// Runs `scenario` on real threads in the order `schedule` gives, then lets
+/// the threads run free to their end (or reports the deadlock the schedule
+/// closes).
+///
+/// # Errors
+///
+/// A schedule that does not fit the scenario (see [`validate`]), or a step
+/// whose thread does not arrive where the schedule says, fails with the step's
+/// number.
+pub fn replay(
+    scenario: &Scenario,
+    schedule: &Schedule,
+    options: &RunOptions,
+) -> anyhow::Result<RunReport> {
+    let steps = validate(schedule, scenario)?;
+    let step_gate = Arc::new(StepGate::default());
+    gate::install(Some(step_gate.clone()));
+    let _uninstall = Uninstall;
+    let mut builder = Session::builder().name(scenario.name.clone());
+    if let Some(path) = &options.record {
+        builder = builder.record(path);
+    }
+    let started = start(scenario, builder)?;
+    let mut sim = Sim::new(scenario);
+    for (i, &t) in steps.iter().enumerate() {
+        let number = i + 1;
+        let name = scenario.threads[t].name.as_str();
+        let pending = sim
+            .pending(t)
+            .with_context(|| format!("step {number}: thread {name:?} has nothing left to do"))?;
+        let gated = !matches!(
+            pending.op,
+            SimOp::Reacquire { .. } | SimOp::Load(_) | SimOp::Store(_)
+        );
+        if gated {
+            let Some((op, site)) = step_gate.wait_parked(name, Instant::now() + SETTLE) else {
+                bail!(
+                    "step {number}: thread {name:?} never reached \"{}\" ({})",
+                    pending.text,
+                    pending.site
+                );
+            };
+            let unlock = matches!(op, Op::Unlock { .. });
+            if !unlock && site != pending.site {
+                bail!(
+                    "step {number}: thread {name:?} is at {site}, but the schedule's \"{}\" is at {}",
+                    pending.text,
+                    pending.site
+                );
+            }
+            step_gate.release(name);
+        }
+        let moved = sim
+            .step(t)
+            .map_err(|err| anyhow::anyhow!("step {number}: {err}"))?;
+        // Loads and stores run on their own, under the lock order the gated
+        // steps fix; a reacquire happens as soon as the mutex is free.
+        let expect = match (moved, pending.op) {
+            (Moved::Blocked, _) => Expect::Blocked,
+            (_, SimOp::Wait { .. }) => Expect::CondWait,
+            _ => Expect::Parked,
+        };
+        if gated || matches!(pending.op, SimOp::Reacquire { .. }) {
+            settle(&started.session, &step_gate, name, number, expect)?;
+        }
+    }
+    let deadlocked = matches!(sim.status(), SimStatus::Deadlock { .. });
+    let (outcome, reports) = if deadlocked {
+        let report = started
+            .deadlocks
+            .recv_timeout(SETTLE)
+            .context("the schedule closes a cycle, but no deadlock was reported")?;
+        (Outcome::Deadlock, vec![report])
+    } else {
+        // The schedule is over: every thread runs free to its end.
+        gate::install(None);
+        let deadline = crossbeam_channel::after(options.timeout.unwrap_or(SETTLE * 6));
+        let mut finished = 0;
+        let mut reports = Vec::new();
+        let outcome = loop {
+            if finished == started.threads {
+                break Outcome::Finished;
+            }
+            crossbeam_channel::select! {
+                recv(started.done) -> msg => match msg {
+                    Ok(()) => finished += 1,
+                    Err(_) => break Outcome::Finished,
+                },
+                recv(started.deadlocks) -> report => {
+                    reports.extend(report.ok());
+                    break Outcome::Deadlock;
+                }
+                recv(deadline) -> _ => break Outcome::Timeout,
+            }
+        };
+        (outcome, reports)
+    };
+    Ok(started.finish(outcome, reports))
+}
+
+/// Where a step leaves its thread, as the simulator says.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    /// It went on to its next operation (or to its end).
+    Parked,
+    /// It asked for a lock it cannot have and waits for it.
+    Blocked,
+    /// It waits on a condvar.
+    CondWait,
+}
+
+/// Waits until the thread that just moved has settled where the simulator
+/// says: parked at the gate again (or finished), blocked on a lock, or
+/// waiting on a condvar, as the model sees it.
+fn settle(
+    session: &Session,
+    gate: &StepGate,
+    name: &str,
+    number: usize,
+    expect: Expect,
+) -> anyhow::Result<()> {
+    let until = Instant::now() + SETTLE;
+    loop {
+        if gate.is_parked(name) {
+            return Ok(());
+        }
+        let settled = session
+            .with_model(|model| {
+                model.threads().iter().any(|t| {
+                    t.name == name
+                        && match t.status {
+                            ThreadStatus::Finished | ThreadStatus::Panicked { .. } => true,
+                            ThreadStatus::Waiting { timed: false, .. } => expect == Expect::Blocked,
+                            ThreadStatus::CondWait { .. } => expect == Expect::CondWait,
+                            _ => false,
+                        }
+                })
+            })
+            .unwrap_or(false);
+        if settled {
+            return Ok(());
+        }
+        if Instant::now() > until {
+            bail!("step {number}: thread {name:?} did not settle within {SETTLE:?}");
+        }
+        std::thread::yield_now();
+    }
+}
