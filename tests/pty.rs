@@ -226,3 +226,39 @@ fn a_users_program_opens_the_viewer_and_its_output_is_kept_off_the_screen() {
     assert!(printed > left);
     assert!(!pty.screen.screen().alternate_screen());
 }
+
+#[test]
+fn replay_travels_through_a_recording_and_back() {
+    let dir = std::env::temp_dir().join(format!("lockscope-pty-replay-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let trace = dir.join("abba.trace");
+    let recorded = std::process::Command::new(env!("CARGO_BIN_EXE_lockscope"))
+        .args([
+            "run",
+            "abba",
+            "--headless",
+            "--record",
+            trace.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(recorded.status.code(), Some(3));
+    let mut pty = Pty::lockscope(&["replay", trace.to_str().unwrap()], &[]);
+    pty.wait_for("the replay at its start", |s| {
+        s.contains("REPLAY ❚❚ 1× 0/8")
+    });
+    // To the deadlock: the state at that event, banner included.
+    pty.keys("d");
+    pty.wait_for("the deadlock", |s| {
+        s.contains("REPLAY ❚❚ 1× 8/8") && s.contains("DEADLOCK")
+    });
+    // One event back: the cycle is not closed yet.
+    pty.keys(",");
+    pty.wait_for("one event back", |s| {
+        s.contains("7/8") && !s.contains("DEADLOCK")
+    });
+    pty.keys("q");
+    assert_eq!(pty.exit_code(), 0);
+    assert!(!pty.screen.screen().alternate_screen());
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -181,6 +181,8 @@ pub struct App {
     pub(crate) prompt: Option<String>,
     /// The log filter in force (empty: none).
     pub(crate) filter: String,
+    /// Shown in the header instead of LIVE/PAUSED (a replay's position).
+    pub(crate) mode_label: Option<String>,
     dirty: bool,
 }
 
@@ -211,8 +213,33 @@ impl App {
             help: false,
             prompt: None,
             filter: String::new(),
+            mode_label: None,
             dirty: true,
         }
+    }
+
+    /// Whether a prompt takes the keys as text (the log filter).
+    pub fn typing(&self) -> bool {
+        self.prompt.is_some()
+    }
+
+    /// Replaces LIVE/PAUSED in the header (a replay says where it is).
+    pub fn set_mode_label(&mut self, label: Option<String>) {
+        if label != self.mode_label {
+            self.mode_label = label;
+            self.dirty = true;
+        }
+    }
+
+    /// Forgets every event seen (model, timeline, log), keeping how the
+    /// screen is set up (selection, zoom, focus, filter): a replay going back
+    /// in time applies the events up to its cursor again.
+    pub fn reset_events(&mut self) {
+        self.model = Model::new();
+        self.timeline = Timeline::with_budget(self.config.history_spans);
+        self.log = EventLog::default();
+        self.frozen = None;
+        self.dirty = true;
     }
 
     /// Applies events, in order, to the model, the timeline and the log.

@@ -17,6 +17,7 @@ mod ui;
 // The terminal runtime (raw mode, alternate screen, panic hook, the event
 // loop): the lead's modules.
 mod program;
+mod replay;
 mod run;
 mod term;
 
@@ -28,5 +29,6 @@ mod tests;
 pub use app::{App, AppConfig, Flow, Focus, RunState, SortColumn};
 pub use input::{Action, map_key};
 pub(crate) use program::{attach, program_name};
+pub use replay::{Catchup, Replay, ReplayAction, map_replay_key};
 pub use run::{ColorChoice, ViewerOptions, color_enabled, watch_scenario, watch_trace};
 pub use ui::{MIN_HEIGHT, MIN_WIDTH, ScreenLayout, draw, layout};

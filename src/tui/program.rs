@@ -54,6 +54,7 @@ pub(crate) fn attach(mut builder: SessionBuilder) -> anyhow::Result<Session> {
                 deadlocks: deadlock_rx,
                 program_ended: end_rx,
                 output: capture.readers(),
+                replay: None,
             };
             let outcome = panic::catch_unwind(AssertUnwindSafe(|| run_viewer(watched, &options)));
             capture.finish();

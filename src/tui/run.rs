@@ -12,6 +12,7 @@ use crossbeam_channel::{Receiver, bounded, never, select, tick, unbounded};
 use crossterm::event::{self as term_event, Event as TermEvent};
 
 use super::app::{App, AppConfig, Flow, RunState};
+use super::replay::{Catchup, Replay, map_replay_key};
 use super::term::TermGuard;
 use super::ui;
 use crate::event::Event;
@@ -81,6 +82,8 @@ pub struct Watched {
     pub program_ended: Receiver<()>,
     /// The program's captured output, read on each tick.
     pub output: Vec<Box<dyn Read + Send>>,
+    /// A recording to travel through instead of live events.
+    pub replay: Option<Replay>,
 }
 
 /// Runs the viewer until the user quits. Returns the state the watched
@@ -111,8 +114,19 @@ pub fn run_viewer(mut watched: Watched, options: &ViewerOptions) -> anyhow::Resu
         select! {
             recv(input) -> msg => match msg {
                 Ok(TermEvent::Key(key)) => {
-                    // The app maps keys itself: a filter prompt takes raw text.
-                    flow = app.on_key(key);
+                    let travel = match &mut watched.replay {
+                        Some(replay) if !app.typing() => {
+                            map_replay_key(key).map(|action| (replay.act(action), replay))
+                        }
+                        _ => None,
+                    };
+                    match travel {
+                        Some((catchup, replay)) => {
+                            catch_up(&mut app, replay, catchup);
+                        }
+                        // The app maps keys itself: a filter prompt takes raw text.
+                        None => flow = app.on_key(key),
+                    }
                 }
                 Ok(TermEvent::Mouse(mouse)) => {
                     let area = guard.terminal().size().map(|s| ratatui::layout::Rect::new(0, 0, s.width, s.height));
@@ -171,8 +185,13 @@ pub fn run_viewer(mut watched: Watched, options: &ViewerOptions) -> anyhow::Resu
                 }
             },
             recv(ticker) -> _ => {
+                if let Some(replay) = &mut watched.replay {
+                    let catchup = replay.tick(FRAME.as_nanos() as u64);
+                    catch_up(&mut app, replay, catchup);
+                }
                 match &watched.meter {
                     Some(meter) => app.tick(meter.elapsed_ns(), meter.transport()),
+                    None if watched.replay.is_some() => {}
                     None => app.tick(replay_end, TransportStats {
                         sent: replay_events,
                         received: replay_events,
@@ -207,6 +226,27 @@ pub fn run_viewer(mut watched: Watched, options: &ViewerOptions) -> anyhow::Resu
     stop_input.store(true, Ordering::SeqCst);
     drop(guard);
     result
+}
+
+/// Shows the state at the replay's cursor after it moved.
+fn catch_up(app: &mut App, replay: &Replay, catchup: Catchup) {
+    match catchup {
+        Catchup::None => {}
+        Catchup::Forward { from, to } => app.ingest(&replay.events()[from..to]),
+        Catchup::Rebuild { to } => {
+            app.reset_events();
+            app.ingest(&replay.events()[..to]);
+        }
+    }
+    app.tick(
+        replay.now(),
+        TransportStats {
+            sent: replay.cursor() as u64,
+            received: replay.cursor() as u64,
+            ..TransportStats::default()
+        },
+    );
+    app.set_mode_label(Some(replay.label()));
 }
 
 /// Reads terminal input on a thread of its own, polling so that it notices
@@ -268,29 +308,29 @@ pub fn watch_scenario(
         deadlocks: started.deadlocks.clone(),
         program_ended: never(),
         output: Vec::new(),
+        replay: None,
     };
     run_viewer(watched, options)
 }
 
-/// Opens the viewer on a recording, showing the state at its end.
+/// Opens the viewer on a recording, at its start, paused: space plays,
+/// `.`/`,` step one event forward/back, `[`/`]` change the speed, Home/End
+/// jump, `d` goes to the next deadlock and `x` to the next contended
+/// acquisition. Everything shown is the state at the cursor.
 ///
 /// # Errors
 ///
 /// Fails when the terminal cannot be used.
 pub fn watch_trace(events: Vec<Event>, options: &ViewerOptions) -> anyhow::Result<RunState> {
-    let (tx, rx) = unbounded();
-    for chunk in events.chunks(4096) {
-        let _ = tx.send(chunk.to_vec());
-    }
-    drop(tx);
     let watched = Watched {
         meter: None,
-        events: rx,
+        events: never(),
         done: never(),
         threads: 0,
         deadlocks: never(),
         program_ended: never(),
         output: Vec::new(),
+        replay: Some(Replay::new(events)),
     };
     run_viewer(watched, options)
 }

@@ -31,7 +31,9 @@ fn header_line(app: &App) -> Line<'static> {
         Span::styled(format!(" {}", sanitize(&app.config.title)), t.bold()),
         sep(),
     ];
-    spans.push(if app.paused() {
+    spans.push(if let Some(label) = &app.mode_label {
+        Span::styled(label.clone(), t.warning().patch(t.bold()))
+    } else if app.paused() {
         Span::styled("PAUSED", t.warning().patch(t.bold()))
     } else {
         Span::styled("LIVE", t.good().patch(t.bold()))
