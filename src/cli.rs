@@ -151,6 +151,10 @@ struct RunArgs {
     /// Record every event to this trace file.
     #[arg(long, value_name = "FILE")]
     record: Option<PathBuf>,
+    /// Open the viewer in step mode: every thread stops before its next lock
+    /// operation and you choose which one moves (also the `s` key).
+    #[arg(long)]
+    step: bool,
     /// Replay a schedule (from `lockscope explore`) on the real threads, one
     /// lock operation at a time in its order, then let them run free
     /// (headless).
@@ -185,6 +189,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<ExitCode
                 timeout: Duration::from_secs(60),
                 record: None,
                 schedule: None,
+                step: false,
             },
             cli.color,
         ),
@@ -227,7 +232,7 @@ fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
         if let Some(path) = &args.record {
             builder = builder.record(path);
         }
-        let state = tui::watch_scenario(&scenario, builder, &options)?;
+        let state = tui::watch_scenario(&scenario, builder, &options, args.step)?;
         return Ok(ExitCode::from(match state {
             RunState::Deadlocked => 3,
             _ => 0,

@@ -262,3 +262,28 @@ fn replay_travels_through_a_recording_and_back() {
     assert!(!pty.screen.screen().alternate_screen());
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn step_mode_walks_abba_into_its_deadlock_with_keys_only() {
+    let mut pty = Pty::lockscope(&["run", "abba", "--step"], &[]);
+    pty.wait_for("both threads stopped before their first lock", |s| {
+        s.contains("1 left → lock A") && s.contains("2 right → lock B")
+    });
+    // Nothing moves on its own.
+    assert!(!pty.screen.screen().contents().contains("step 1:"));
+    pty.keys("1");
+    pty.wait_for("left took A and stopped before B", |s| {
+        s.contains("step 1: left → lock A") && s.contains("left → lock B")
+    });
+    pty.keys("2");
+    pty.wait_for("right took B", |s| s.contains("step 2: right → lock B"));
+    pty.keys("n");
+    pty.wait_for("left asked for B", |s| s.contains("step 3: left → lock B"));
+    pty.keys("n");
+    pty.wait_for("the cycle closed, with its steps", |s| {
+        s.contains("step 4: right → lock A") && s.contains("DEADLOCK after step 4")
+    });
+    pty.keys("q");
+    assert_eq!(pty.exit_code(), 3);
+    assert!(!pty.screen.screen().alternate_screen());
+}

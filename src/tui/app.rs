@@ -34,6 +34,41 @@ pub struct AppConfig {
     pub history_spans: usize,
 }
 
+/// Step mode's panel: what each thread would do next, and the steps taken.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StepPanel {
+    /// The panel's title (the keys).
+    pub title: String,
+    /// The lines, top first.
+    pub lines: Vec<StepLine>,
+}
+
+/// One line of the step panel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepLine {
+    /// The text (names already sanitised).
+    pub text: String,
+    /// How it is shown.
+    pub kind: StepLineKind,
+}
+
+/// What a step-panel line is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepLineKind {
+    /// A thread stopped before an operation: it can be moved.
+    Movable,
+    /// A thread that cannot move (blocked on a lock, waiting on a condvar).
+    Blocked,
+    /// A thread that finished, or is running between operations.
+    Quiet,
+    /// A step already taken.
+    Taken,
+    /// A step in the deadlock's cycle, or the deadlock itself.
+    Deadlock,
+    /// A remark (where a schedule was written, why a key does nothing).
+    Note,
+}
+
 /// What the observed program is doing, as the runtime knows it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum RunState {
@@ -183,6 +218,8 @@ pub struct App {
     pub(crate) filter: String,
     /// Shown in the header instead of LIVE/PAUSED (a replay's position).
     pub(crate) mode_label: Option<String>,
+    /// Step mode's panel, shown instead of the program's output.
+    pub(crate) step_panel: Option<StepPanel>,
     dirty: bool,
 }
 
@@ -214,7 +251,16 @@ impl App {
             prompt: None,
             filter: String::new(),
             mode_label: None,
+            step_panel: None,
             dirty: true,
+        }
+    }
+
+    /// Shows (or, with `None`, hides) the step-mode panel.
+    pub fn set_step_panel(&mut self, panel: Option<StepPanel>) {
+        if panel != self.step_panel {
+            self.step_panel = panel;
+            self.dirty = true;
         }
     }
 

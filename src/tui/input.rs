@@ -164,6 +164,13 @@ pub(crate) const HELP: &[(&str, &str)] = &[
     ("o", "sort the lock table by the next column"),
     ("?", "this help"),
     ("mouse", "wheel scrolls, click selects"),
+    ("s", "step mode: threads stop before each lock operation"),
+    ("1-9  n", "step: move that thread / the next one in turn"),
+    ("c  w  b", "step: run free / write the schedule / back"),
+    (
+        "replay",
+        "space play · . , one event · [ ] speed · d x jump",
+    ),
 ];
 
 #[cfg(test)]
@@ -253,7 +260,7 @@ mod tests {
 
     #[test]
     fn unbound_keys_and_reserved_step_keys_map_to_nothing() {
-        // s, b, n and w are kept free for the step-mode issue.
+        // s, b, n, w and digits are step mode's, taken before the app sees them.
         for c in ['s', 'b', 'n', 'w', 'x', '1'] {
             assert_eq!(ch(c), None, "{c}");
         }

@@ -19,6 +19,7 @@ mod ui;
 mod program;
 mod replay;
 mod run;
+mod step;
 mod term;
 
 #[cfg(test)]
@@ -26,9 +27,12 @@ mod fixtures;
 #[cfg(test)]
 mod tests;
 
-pub use app::{App, AppConfig, Flow, Focus, RunState, SortColumn};
+pub use app::{
+    App, AppConfig, Flow, Focus, RunState, SortColumn, StepLine, StepLineKind, StepPanel,
+};
 pub use input::{Action, map_key};
 pub(crate) use program::{attach, program_name};
 pub use replay::{Catchup, Replay, ReplayAction, map_replay_key};
 pub use run::{ColorChoice, ViewerOptions, color_enabled, watch_scenario, watch_trace};
+pub use step::{StepAction, Stepper, map_step_key};
 pub use ui::{MIN_HEIGHT, MIN_WIDTH, ScreenLayout, draw, layout};

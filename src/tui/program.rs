@@ -55,6 +55,7 @@ pub(crate) fn attach(mut builder: SessionBuilder) -> anyhow::Result<Session> {
                 program_ended: end_rx,
                 output: capture.readers(),
                 replay: None,
+                stepper: None,
             };
             let outcome = panic::catch_unwind(AssertUnwindSafe(|| run_viewer(watched, &options)));
             capture.finish();

@@ -13,6 +13,7 @@ use crossterm::event::{self as term_event, Event as TermEvent};
 
 use super::app::{App, AppConfig, Flow, RunState};
 use super::replay::{Catchup, Replay, map_replay_key};
+use super::step::{Stepper, map_step_key};
 use super::term::TermGuard;
 use super::ui;
 use crate::event::Event;
@@ -84,6 +85,8 @@ pub struct Watched {
     pub output: Vec<Box<dyn Read + Send>>,
     /// A recording to travel through instead of live events.
     pub replay: Option<Replay>,
+    /// Step mode (scenarios): threads stop before each lock operation.
+    pub stepper: Option<Stepper>,
 }
 
 /// Runs the viewer until the user quits. Returns the state the watched
@@ -113,6 +116,14 @@ pub fn run_viewer(mut watched: Watched, options: &ViewerOptions) -> anyhow::Resu
         let mut flow = Flow::Continue;
         select! {
             recv(input) -> msg => match msg {
+                Ok(TermEvent::Key(key)) if stepping(&watched, &app, key) => {
+                    if let Some(stepper) = watched.stepper.as_mut()
+                        && let Some(action) = map_step_key(key, stepper.is_on())
+                    {
+                        stepper.act(action, app.model());
+                        app.set_step_panel(stepper.panel(app.model()));
+                    }
+                }
                 Ok(TermEvent::Key(key)) => {
                     let travel = match &mut watched.replay {
                         Some(replay) if !app.typing() => {
@@ -185,6 +196,9 @@ pub fn run_viewer(mut watched: Watched, options: &ViewerOptions) -> anyhow::Resu
                 }
             },
             recv(ticker) -> _ => {
+                if let Some(stepper) = &watched.stepper {
+                    app.set_step_panel(stepper.panel(app.model()));
+                }
                 if let Some(replay) = &mut watched.replay {
                     let catchup = replay.tick(FRAME.as_nanos() as u64);
                     catch_up(&mut app, replay, catchup);
@@ -226,6 +240,15 @@ pub fn run_viewer(mut watched: Watched, options: &ViewerOptions) -> anyhow::Resu
     stop_input.store(true, Ordering::SeqCst);
     drop(guard);
     result
+}
+
+/// Whether `key` is a step-mode key now.
+fn stepping(watched: &Watched, app: &App, key: crossterm::event::KeyEvent) -> bool {
+    !app.typing()
+        && watched
+            .stepper
+            .as_ref()
+            .is_some_and(|s| map_step_key(key, s.is_on()).is_some())
 }
 
 /// Shows the state at the replay's cursor after it moved.
@@ -293,7 +316,13 @@ pub fn watch_scenario(
     scenario: &Scenario,
     builder: SessionBuilder,
     options: &ViewerOptions,
+    step: bool,
 ) -> anyhow::Result<RunState> {
+    let mut stepper = Stepper::new(Some(scenario));
+    if step {
+        // On before the threads start: they stop before their first operation.
+        stepper.turn_on();
+    }
     let (events_tx, events_rx) = unbounded();
     let started = scenario::start(scenario, builder.listener(events_tx))?;
     let meter = started
@@ -309,6 +338,7 @@ pub fn watch_scenario(
         program_ended: never(),
         output: Vec::new(),
         replay: None,
+        stepper: Some(stepper),
     };
     run_viewer(watched, options)
 }
@@ -331,6 +361,7 @@ pub fn watch_trace(events: Vec<Event>, options: &ViewerOptions) -> anyhow::Resul
         program_ended: never(),
         output: Vec::new(),
         replay: Some(Replay::new(events)),
+        stepper: None,
     };
     run_viewer(watched, options)
 }

@@ -11,7 +11,7 @@ use super::text::{fit, lock_name, put, thread_name};
 use super::{focused, panel};
 use crate::event::{Event, EventKind, LockId, Mode};
 use crate::model::{Model, format_duration, sanitize};
-use crate::tui::app::{App, Focus};
+use crate::tui::app::{App, Focus, StepLineKind, StepPanel};
 use crate::tui::buffers::LOG_CAP;
 use crate::tui::theme::Theme;
 
@@ -285,6 +285,48 @@ pub(super) fn render_output(app: &App, area: Rect, buf: &mut Buffer) {
             line,
             usize::from(inner.width),
             t.text(),
+        );
+    }
+}
+
+/// Step mode's panel, in place of the program's output.
+pub(super) fn render_steps(app: &App, panel: &StepPanel, area: Rect, buf: &mut Buffer) {
+    let t = app.theme;
+    let block = super::panel(t, panel.title.clone(), focused(app, Focus::Output));
+    let inner = block.inner(area);
+    block.render(area, buf);
+    let visible = usize::from(inner.height);
+    // The threads first; of the steps taken, the latest that fit.
+    let threads = panel
+        .lines
+        .iter()
+        .take_while(|l| {
+            !matches!(
+                l.kind,
+                StepLineKind::Taken | StepLineKind::Deadlock | StepLineKind::Note
+            )
+        })
+        .count();
+    let rest = &panel.lines[threads..];
+    let room = visible.saturating_sub(threads);
+    let shown = panel.lines[..threads]
+        .iter()
+        .chain(rest.iter().skip(rest.len().saturating_sub(room)));
+    for (i, line) in shown.take(visible).enumerate() {
+        let style = match line.kind {
+            StepLineKind::Movable => t.bold(),
+            StepLineKind::Blocked => t.deadlock(),
+            StepLineKind::Quiet | StepLineKind::Note => t.dim(),
+            StepLineKind::Taken => t.text(),
+            StepLineKind::Deadlock => t.deadlock().patch(t.bold()),
+        };
+        put(
+            buf,
+            inner.x,
+            inner.y + i as u16,
+            &line.text,
+            usize::from(inner.width),
+            style,
         );
     }
 }

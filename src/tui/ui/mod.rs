@@ -143,7 +143,10 @@ pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
         details::render(app, l.details, buf);
     } else {
         waitfor::render(app, l.waitfor, buf);
-        log::render_output(app, l.output, buf);
+        match &app.step_panel {
+            Some(panel) => log::render_steps(app, panel, l.output, buf),
+            None => log::render_output(app, l.output, buf),
+        }
     }
     footer::render(app, l.footer, buf);
     if app.help {

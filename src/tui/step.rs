@@ -1,0 +1,445 @@
+//! Step mode in the viewer: every instrumented thread stops before its next
+//! lock operation, and the user chooses which one moves.
+//!
+//! The threads stop at lockscope's step gate ([`crate::gate`]); a moved thread
+//! performs one operation and stops again before the next (or blocks on a lock,
+//! or waits on a condvar, or finishes, as the model then shows). The moves
+//! taken form a schedule that `w` writes for `run --schedule`.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::thread::ThreadId as StdThreadId;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use parking_lot::{Condvar, Mutex};
+
+use super::app::{StepLine, StepLineKind, StepPanel};
+use crate::event::{LockId, Site};
+use crate::gate::{self, Gate, Op};
+use crate::model::{Model, ThreadStatus, sanitize};
+use crate::scenario::{Op as StepOp, Scenario, Schedule, ScheduledStep, Step};
+
+/// A step-mode key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepAction {
+    /// Turn step mode on or off.
+    Toggle,
+    /// Move the n-th movable thread (1-based, as listed).
+    Move(usize),
+    /// Move the next movable thread after the last one moved.
+    Next,
+    /// Let every thread run free (step mode off).
+    Continue,
+    /// Write the schedule of the steps taken.
+    Write,
+    /// Undo the last step.
+    Back,
+}
+
+/// Step-mode keys: `s` always; the others only while step mode is on.
+pub fn map_step_key(key: KeyEvent, on: bool) -> Option<StepAction> {
+    if key.kind != KeyEventKind::Press || key.modifiers.contains(KeyModifiers::CONTROL) {
+        return None;
+    }
+    let action = match key.code {
+        KeyCode::Char('s') => StepAction::Toggle,
+        KeyCode::Char(c @ '1'..='9') => StepAction::Move(c as usize - '0' as usize),
+        KeyCode::Char('n') => StepAction::Next,
+        KeyCode::Char('c') => StepAction::Continue,
+        KeyCode::Char('w') => StepAction::Write,
+        KeyCode::Char('b') => StepAction::Back,
+        _ => return None,
+    };
+    (on || action == StepAction::Toggle).then_some(action)
+}
+
+#[derive(Clone, Debug)]
+struct Parked {
+    id: StdThreadId,
+    name: String,
+    op: Op,
+    site: Site,
+}
+
+#[derive(Default)]
+struct GateState {
+    parked: Vec<Parked>,
+    allowed: HashSet<StdThreadId>,
+    open: bool,
+}
+
+/// Holds threads before each operation until they are let through.
+#[derive(Default)]
+struct HoldGate {
+    state: Mutex<GateState>,
+    changed: Condvar,
+}
+
+impl Gate for HoldGate {
+    fn before(&self, op: Op, site: Site) {
+        let current = std::thread::current();
+        let id = current.id();
+        let name = current
+            .name()
+            .map_or_else(|| format!("{id:?}"), str::to_owned);
+        let mut state = self.state.lock();
+        if state.open {
+            return;
+        }
+        state.parked.push(Parked { id, name, op, site });
+        self.changed.notify_all();
+        while !state.open && !state.allowed.remove(&id) {
+            self.changed.wait(&mut state);
+        }
+        state.parked.retain(|p| p.id != id);
+    }
+}
+
+/// A step taken.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Taken {
+    thread: String,
+    text: String,
+    site: Site,
+}
+
+/// Step mode's state for one viewer.
+pub struct Stepper {
+    gate: Arc<HoldGate>,
+    on: bool,
+    taken: Vec<Taken>,
+    /// Scenario step texts by site, to write schedules in the scenario's words.
+    texts: HashMap<Site, String>,
+    /// Scenario thread order, for a stable listing.
+    order: Vec<String>,
+    scenario: Option<Scenario>,
+    last_moved: Option<String>,
+    note: Option<String>,
+}
+
+impl Stepper {
+    /// Step mode for `scenario` (or a program, with `None`), off until turned on.
+    pub fn new(scenario: Option<&Scenario>) -> Stepper {
+        let mut texts = HashMap::new();
+        if let Some(scenario) = scenario {
+            for thread in &scenario.threads {
+                collect_texts(&thread.steps, &mut texts);
+            }
+        }
+        Stepper {
+            gate: Arc::new(HoldGate::default()),
+            on: false,
+            taken: Vec::new(),
+            texts,
+            order: scenario
+                .map(|s| s.threads.iter().map(|t| t.name.clone()).collect())
+                .unwrap_or_default(),
+            scenario: scenario.cloned(),
+            last_moved: None,
+            note: None,
+        }
+    }
+
+    /// Whether threads stop at the gate.
+    pub fn is_on(&self) -> bool {
+        self.on
+    }
+
+    /// Turns step mode on: threads stop before their next operation.
+    pub fn turn_on(&mut self) {
+        self.gate.state.lock().open = false;
+        gate::install(Some(self.gate.clone()));
+        self.on = true;
+    }
+
+    /// Turns step mode off: every thread runs free.
+    pub fn turn_off(&mut self) {
+        gate::install(None);
+        let mut state = self.gate.state.lock();
+        state.open = true;
+        drop(state);
+        self.gate.changed.notify_all();
+        self.on = false;
+    }
+
+    /// Threads stopped at the gate, in listing order.
+    fn movable(&self) -> Vec<Parked> {
+        let mut parked = self.gate.state.lock().parked.clone();
+        let rank = |name: &str| {
+            self.order
+                .iter()
+                .position(|n| n == name)
+                .unwrap_or(usize::MAX)
+        };
+        parked.sort_by(|a, b| rank(&a.name).cmp(&rank(&b.name)).then(a.name.cmp(&b.name)));
+        parked
+    }
+
+    /// Handles a step-mode key.
+    pub fn act(&mut self, action: StepAction, model: &Model) {
+        self.note = None;
+        match action {
+            StepAction::Toggle if self.on => self.turn_off(),
+            StepAction::Toggle => self.turn_on(),
+            StepAction::Continue => self.turn_off(),
+            StepAction::Move(n) => {
+                let movable = self.movable();
+                match movable.get(n - 1) {
+                    Some(p) => self.release(p, model),
+                    None => self.note = Some(format!("no thread {n} can move now")),
+                }
+            }
+            StepAction::Next => {
+                let movable = self.movable();
+                let after = self
+                    .last_moved
+                    .as_ref()
+                    .and_then(|last| movable.iter().position(|p| &p.name == last));
+                let next = match after {
+                    Some(i) => movable.get(i + 1).or(movable.first()),
+                    None => movable.first(),
+                };
+                match next.cloned() {
+                    Some(p) => self.release(&p, model),
+                    None => self.note = Some("no thread can move now".into()),
+                }
+            }
+            StepAction::Write => self.note = Some(self.write()),
+            StepAction::Back => {
+                self.note = Some(match &self.scenario {
+                    Some(_) => "b: going back restarts the scenario and replays the steps but \
+                                the last; until then, w writes the schedule and \
+                                `run --schedule` replays it"
+                        .into(),
+                    None => "b: a program's own threads cannot be restarted, so a step \
+                             cannot be undone"
+                        .into(),
+                });
+            }
+        }
+    }
+
+    fn release(&mut self, p: &Parked, model: &Model) {
+        let text = self.op_text(p.op, p.site, model);
+        self.taken.push(Taken {
+            thread: p.name.clone(),
+            text,
+            site: p.site,
+        });
+        self.last_moved = Some(p.name.clone());
+        let mut state = self.gate.state.lock();
+        // Not movable any more from now on, even before it wakes.
+        state.parked.retain(|q| q.id != p.id);
+        state.allowed.insert(p.id);
+        drop(state);
+        self.gate.changed.notify_all();
+    }
+
+    /// The operation in the scenario's words when known (`lock fork 3`).
+    fn op_text(&self, op: Op, site: Site, model: &Model) -> String {
+        if let Some(text) = self.texts.get(&site)
+            && !matches!(op, Op::Unlock { .. })
+        {
+            return text.clone();
+        }
+        let name = |lock: LockId| model.lock_name(lock).to_owned();
+        match op {
+            Op::Lock { lock, mode, .. } => match (mode, model.lock(lock).map(|l| l.kind)) {
+                (crate::event::Mode::Shared, _) => format!("read {}", name(lock)),
+                (_, Some(crate::event::LockKind::RwLock)) => format!("write {}", name(lock)),
+                _ => format!("lock {}", name(lock)),
+            },
+            Op::Unlock { lock, .. } => format!("unlock {}", name(lock)),
+            Op::Wait { condvar, mutex } => format!("wait {} {}", name(condvar), name(mutex)),
+            Op::Notify {
+                condvar,
+                all: false,
+            } => format!("notify {}", name(condvar)),
+            Op::Notify { condvar, all: true } => format!("notify_all {}", name(condvar)),
+        }
+    }
+
+    /// Writes the steps taken as a schedule file; says where (or why not).
+    fn write(&self) -> String {
+        let Some(scenario) = &self.scenario else {
+            return "w: schedules replay scenarios; this is a program".into();
+        };
+        let schedule = Schedule {
+            scenario: scenario.name.clone(),
+            steps: self
+                .taken
+                .iter()
+                .map(|t| ScheduledStep {
+                    thread: t.thread.clone(),
+                    op: t.text.clone(),
+                })
+                .collect(),
+        };
+        let path = format!("{}.schedule", scenario.name);
+        match std::fs::write(&path, schedule.to_text(scenario)) {
+            Ok(()) => format!("{} steps written to {path}", self.taken.len()),
+            Err(err) => format!("cannot write {path}: {err}"),
+        }
+    }
+
+    /// The panel: each thread's next operation (numbered when it can move)
+    /// or why it cannot, then the steps taken, numbered.
+    pub fn panel(&self, model: &Model) -> Option<StepPanel> {
+        if !self.on && self.taken.is_empty() {
+            return None;
+        }
+        let title = if self.on {
+            " Step: 1-9 move · n next · c run free · w write · s off ".to_owned()
+        } else {
+            " Steps (s steps again) ".to_owned()
+        };
+        let movable = self.movable();
+        let mut lines = Vec::new();
+        let in_cycle: HashSet<String> = model
+            .threads_in_cycles()
+            .into_iter()
+            .map(|t| model.thread_name(t).to_owned())
+            .collect();
+        for (i, p) in movable.iter().enumerate() {
+            let text = self.op_text(p.op, p.site, model);
+            let site = if p.site == Site::UNKNOWN {
+                String::new()
+            } else {
+                format!("  ({})", p.site)
+            };
+            lines.push(StepLine {
+                text: format!(
+                    "{} {} → {}{}",
+                    i + 1,
+                    sanitize(&p.name),
+                    sanitize(&text),
+                    site
+                ),
+                kind: StepLineKind::Movable,
+            });
+        }
+        for thread in model.threads() {
+            if movable.iter().any(|p| p.name == thread.name) {
+                continue;
+            }
+            let name = sanitize(&thread.name);
+            let (text, kind) = match &thread.status {
+                ThreadStatus::Waiting { lock, .. } => {
+                    let holders: Vec<String> = model
+                        .lock(*lock)
+                        .map(|l| {
+                            l.holders
+                                .iter()
+                                .map(|h| sanitize(model.thread_name(h.thread)))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let held = if holders.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", held by {}", holders.join(", "))
+                    };
+                    let lock = sanitize(model.lock_name(*lock));
+                    (
+                        format!("  {name} cannot move: waits for {lock}{held}"),
+                        StepLineKind::Blocked,
+                    )
+                }
+                ThreadStatus::CondWait { condvar, .. } => (
+                    format!("  {name} waits on {}", sanitize(model.lock_name(*condvar))),
+                    StepLineKind::Blocked,
+                ),
+                ThreadStatus::Finished => (format!("  {name} finished"), StepLineKind::Quiet),
+                ThreadStatus::Panicked { .. } => {
+                    (format!("  {name} panicked"), StepLineKind::Quiet)
+                }
+                ThreadStatus::Running => (format!("  {name} running"), StepLineKind::Quiet),
+            };
+            lines.push(StepLine { text, kind });
+        }
+        let deadlocked = !in_cycle.is_empty();
+        for (i, t) in self.taken.iter().enumerate() {
+            let kind = if deadlocked && in_cycle.contains(&t.thread) {
+                StepLineKind::Deadlock
+            } else {
+                StepLineKind::Taken
+            };
+            let site = if t.site == Site::UNKNOWN {
+                String::new()
+            } else {
+                format!("  ({})", t.site)
+            };
+            lines.push(StepLine {
+                text: format!(
+                    "step {}: {} → {}{}",
+                    i + 1,
+                    sanitize(&t.thread),
+                    sanitize(&t.text),
+                    site
+                ),
+                kind,
+            });
+        }
+        if deadlocked {
+            lines.push(StepLine {
+                text: format!("DEADLOCK after step {}", self.taken.len()),
+                kind: StepLineKind::Deadlock,
+            });
+        }
+        if let Some(note) = &self.note {
+            lines.push(StepLine {
+                text: note.clone(),
+                kind: StepLineKind::Note,
+            });
+        }
+        Some(StepPanel { title, lines })
+    }
+}
+
+impl Drop for Stepper {
+    /// Never leave threads parked behind a viewer that is gone.
+    fn drop(&mut self) {
+        if self.on {
+            self.turn_off();
+        }
+    }
+}
+
+fn collect_texts(steps: &[Step], texts: &mut HashMap<Site, String>) {
+    for step in steps {
+        match &step.op {
+            StepOp::Repeat { body, .. } => collect_texts(body, texts),
+            _ => {
+                let text = step.text.split_whitespace().collect::<Vec<_>>().join(" ");
+                texts.insert(step.site, text);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_keys_only_act_in_step_mode_but_s() {
+        let key = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+        assert_eq!(map_step_key(key('s'), false), Some(StepAction::Toggle));
+        assert_eq!(map_step_key(key('3'), false), None);
+        assert_eq!(map_step_key(key('3'), true), Some(StepAction::Move(3)));
+        assert_eq!(map_step_key(key('n'), true), Some(StepAction::Next));
+        assert_eq!(map_step_key(key('c'), true), Some(StepAction::Continue));
+        assert_eq!(map_step_key(key('w'), true), Some(StepAction::Write));
+        assert_eq!(map_step_key(key('b'), true), Some(StepAction::Back));
+        assert_eq!(map_step_key(key('q'), true), None);
+    }
+
+    #[test]
+    fn scenario_texts_are_found_by_site() {
+        let scenario = Scenario::load("abba").unwrap();
+        let stepper = Stepper::new(Some(&scenario));
+        let site = scenario.threads[0].steps[0].site;
+        assert_eq!(stepper.texts.get(&site).map(String::as_str), Some("lock A"));
+    }
+}
