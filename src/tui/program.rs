@@ -17,6 +17,7 @@ use crossbeam_channel::{Sender, bounded, never, unbounded};
 
 use super::app::RunState;
 use super::run::{ViewerOptions, Watched, color_enabled, run_viewer};
+use super::step::Stepper;
 use crate::probe::Viewer;
 use crate::{DeadlockReport, Session, SessionBuilder};
 
@@ -42,6 +43,15 @@ pub(crate) fn attach(mut builder: SessionBuilder) -> anyhow::Result<Session> {
     let finishers = session.finishers();
     let capture = Capture::start()?;
     let (end_tx, end_rx) = bounded(1);
+    let mut stepper = Stepper::new(None);
+    if matches!(
+        std::env::var("LOCKSCOPE_STEP").ok().as_deref(),
+        Some("1" | "true" | "yes")
+    ) {
+        // Before the program's threads go on: each stops at its next lock
+        // operation until the user moves it.
+        stepper.turn_on();
+    }
     let options = ViewerOptions::new(title, color_enabled(Default::default()));
     let handle = std::thread::Builder::new()
         .name("lockscope-viewer".into())
@@ -55,7 +65,7 @@ pub(crate) fn attach(mut builder: SessionBuilder) -> anyhow::Result<Session> {
                 program_ended: end_rx,
                 output: capture.readers(),
                 replay: None,
-                stepper: None,
+                stepper: Some(stepper),
             };
             let outcome = panic::catch_unwind(AssertUnwindSafe(|| run_viewer(watched, &options)));
             capture.finish();

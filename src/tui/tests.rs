@@ -424,3 +424,68 @@ fn dirty_tracks_changes() {
     app.push_output("x");
     assert!(app.dirty());
 }
+
+/// Step mode's panel replaces the output panel: pending operations with
+/// their numbers, threads that cannot move, the steps taken, the deadlock.
+#[test]
+fn step_mode_panel_lists_pending_operations_and_the_steps_to_the_deadlock() {
+    use super::{StepLine, StepLineKind, StepPanel};
+    let line = |text: &str, kind| StepLine {
+        text: text.into(),
+        kind,
+    };
+    let mut app = app("abba", true, &abba(), 40 * MS);
+    app.set_run_state(RunState::Deadlocked);
+    app.set_step_panel(Some(StepPanel {
+        title: " Step: 1-9 move · n next · c run free · w write · s off ".into(),
+        lines: vec![
+            line(
+                "  left cannot move: waits for B, held by right",
+                StepLineKind::Blocked,
+            ),
+            line(
+                "  right cannot move: waits for A, held by left",
+                StepLineKind::Blocked,
+            ),
+            line(
+                "step 1: left → lock A  (abba.toml:13)",
+                StepLineKind::Deadlock,
+            ),
+            line(
+                "step 2: right → lock B  (abba.toml:23)",
+                StepLineKind::Deadlock,
+            ),
+            line(
+                "step 3: left → lock B  (abba.toml:15)",
+                StepLineKind::Deadlock,
+            ),
+            line(
+                "step 4: right → lock A  (abba.toml:25)",
+                StepLineKind::Deadlock,
+            ),
+            line("DEADLOCK after step 4", StepLineKind::Deadlock),
+        ],
+    }));
+    let terminal = screen(&app, 120, 40);
+    let buf = terminal.backend().buffer();
+    let (x, y) = find(buf, "DEADLOCK after step 4").unwrap();
+    assert_eq!(buf[(x, y)].fg, Color::Red);
+    assert!(
+        find(buf, "Output").is_none(),
+        "the step panel replaces the output"
+    );
+    insta::assert_snapshot!("step_mode_deadlock", terminal.backend());
+    // Pending operations, numbered and bold, while threads can still move.
+    app.set_step_panel(Some(StepPanel {
+        title: " Step: 1-9 move · n next · c run free · w write · s off ".into(),
+        lines: vec![
+            line("1 left → lock A  (abba.toml:13)", StepLineKind::Movable),
+            line("2 right → lock B  (abba.toml:23)", StepLineKind::Movable),
+        ],
+    }));
+    let terminal = screen(&app, 120, 40);
+    let buf = terminal.backend().buffer();
+    let (x, y) = find(buf, "1 left → lock A").unwrap();
+    assert!(buf[(x, y)].modifier.contains(Modifier::BOLD));
+    insta::assert_snapshot!("step_mode_pending", terminal.backend());
+}
