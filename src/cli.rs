@@ -19,7 +19,7 @@ use crate::scenario::{
     self, ExploreOptions, Found, Outcome, RunOptions, RunReport, Scenario, Schedule,
 };
 use crate::trace::{self, Trace};
-use crate::tui::{self, ColorChoice, RunState, ViewerOptions, color_enabled};
+use crate::tui::{self, ColorChoice, RunState, StepStart, ViewerOptions, color_enabled};
 use std::io::IsTerminal;
 
 /// The scenario `lockscope` runs with no arguments.
@@ -156,8 +156,8 @@ struct RunArgs {
     #[arg(long)]
     step: bool,
     /// Replay a schedule (from `lockscope explore`) on the real threads, one
-    /// lock operation at a time in its order, then let them run free
-    /// (headless).
+    /// lock operation at a time in its order, then let them run free; in the
+    /// viewer, step through it with `n`.
     #[arg(long, value_name = "FILE")]
     schedule: Option<PathBuf>,
 }
@@ -226,17 +226,37 @@ fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    if schedule.is_none() && !args.headless && !args.json && std::io::stdout().is_terminal() {
+    if !args.headless && !args.json && std::io::stdout().is_terminal() {
         let options = ViewerOptions::new(scenario.name.clone(), color_enabled(color));
-        let mut builder = Session::builder().name(scenario.name.clone());
-        if let Some(path) = &args.record {
-            builder = builder.record(path);
+        // A schedule in the viewer is stepped through with `n`.
+        let mut step = match &schedule {
+            Some(schedule) => {
+                let threads = scenario::validate(schedule, &scenario)?;
+                let plan = threads
+                    .iter()
+                    .map(|&t| scenario.threads[t].name.clone())
+                    .collect();
+                Some(StepStart { plan, auto: false })
+            }
+            None => args.step.then(StepStart::default),
+        };
+        loop {
+            let mut builder = Session::builder().name(scenario.name.clone());
+            if let Some(path) = &args.record {
+                builder = builder.record(path);
+            }
+            let end = tui::watch_scenario(&scenario, builder, &options, step.take())?;
+            match end.restart {
+                // Step mode's `b`: a fresh run, replaying all but the last step.
+                Some(plan) => step = Some(StepStart { plan, auto: true }),
+                None => {
+                    return Ok(ExitCode::from(match end.state {
+                        RunState::Deadlocked => 3,
+                        _ => 0,
+                    }));
+                }
+            }
         }
-        let state = tui::watch_scenario(&scenario, builder, &options, args.step)?;
-        return Ok(ExitCode::from(match state {
-            RunState::Deadlocked => 3,
-            _ => 0,
-        }));
     }
     let options = RunOptions {
         timeout: Some(args.timeout),

@@ -287,3 +287,52 @@ fn step_mode_walks_abba_into_its_deadlock_with_keys_only() {
     assert_eq!(pty.exit_code(), 3);
     assert!(!pty.screen.screen().alternate_screen());
 }
+
+#[test]
+fn back_undoes_a_step_by_replaying_the_others_on_a_fresh_run() {
+    let mut pty = Pty::lockscope(&["run", "abba", "--step"], &[]);
+    pty.wait_for("both threads stopped", |s| s.contains("2 right → lock B"));
+    pty.keys("1");
+    pty.wait_for("left at its second lock", |s| s.contains("left → lock B"));
+    pty.keys("2");
+    pty.wait_for("step 2", |s| s.contains("step 2: right → lock B"));
+    pty.keys("n");
+    pty.wait_for("step 3", |s| s.contains("step 3: left → lock B"));
+    pty.keys("b");
+    pty.wait_for("a fresh run with two steps replayed", |s| {
+        s.contains("replayed 2 steps; your move")
+            && s.contains("step 2: right → lock B")
+            && !s.contains("step 3:")
+    });
+    pty.keys("q");
+    assert_eq!(pty.exit_code(), 0);
+    assert!(!pty.screen.screen().alternate_screen());
+}
+
+#[test]
+fn a_schedule_is_stepped_through_with_n_in_the_viewer() {
+    let dir = std::env::temp_dir().join(format!("lockscope-pty-sched-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("abba.schedule");
+    let explored = std::process::Command::new(env!("CARGO_BIN_EXE_lockscope"))
+        .args(["explore", "abba", "--out", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(explored.status.code(), Some(3));
+    let mut pty = Pty::lockscope(&["run", "abba", "--schedule", file.to_str().unwrap()], &[]);
+    pty.wait_for("step mode on the schedule", |s| {
+        s.contains("2 right → lock B")
+    });
+    for step in 1..=4 {
+        pty.keys("n");
+        pty.wait_for(&format!("step {step}"), |s| {
+            s.contains(&format!("step {step}:"))
+        });
+    }
+    pty.wait_for("the schedule's deadlock", |s| {
+        s.contains("DEADLOCK after step 4")
+    });
+    pty.keys("q");
+    assert_eq!(pty.exit_code(), 3);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

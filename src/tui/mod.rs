@@ -33,6 +33,8 @@ pub use app::{
 pub use input::{Action, map_key};
 pub(crate) use program::{attach, program_name};
 pub use replay::{Catchup, Replay, ReplayAction, map_replay_key};
-pub use run::{ColorChoice, ViewerOptions, color_enabled, watch_scenario, watch_trace};
+pub use run::{
+    ColorChoice, ScenarioEnd, StepStart, ViewerOptions, color_enabled, watch_scenario, watch_trace,
+};
 pub use step::{StepAction, Stepper, map_step_key};
 pub use ui::{MIN_HEIGHT, MIN_WIDTH, ScreenLayout, draw, layout};

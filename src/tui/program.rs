@@ -56,7 +56,7 @@ pub(crate) fn attach(mut builder: SessionBuilder) -> anyhow::Result<Session> {
     let handle = std::thread::Builder::new()
         .name("lockscope-viewer".into())
         .spawn(move || {
-            let watched = Watched {
+            let mut watched = Watched {
                 meter: Some(meter),
                 events: events_rx,
                 done: never(),
@@ -67,7 +67,8 @@ pub(crate) fn attach(mut builder: SessionBuilder) -> anyhow::Result<Session> {
                 replay: None,
                 stepper: Some(stepper),
             };
-            let outcome = panic::catch_unwind(AssertUnwindSafe(|| run_viewer(watched, &options)));
+            let outcome =
+                panic::catch_unwind(AssertUnwindSafe(|| run_viewer(&mut watched, &options)));
             capture.finish();
             let exit = |code| {
                 // A recording keeps everything up to here.

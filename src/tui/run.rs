@@ -96,7 +96,7 @@ pub struct Watched {
 ///
 /// Fails when the terminal cannot be set up or drawn on; the terminal is
 /// restored in every case.
-pub fn run_viewer(mut watched: Watched, options: &ViewerOptions) -> anyhow::Result<RunState> {
+pub fn run_viewer(watched: &mut Watched, options: &ViewerOptions) -> anyhow::Result<RunState> {
     let mut app = App::new(AppConfig {
         title: options.title.clone(),
         color: options.color,
@@ -116,12 +116,15 @@ pub fn run_viewer(mut watched: Watched, options: &ViewerOptions) -> anyhow::Resu
         let mut flow = Flow::Continue;
         select! {
             recv(input) -> msg => match msg {
-                Ok(TermEvent::Key(key)) if stepping(&watched, &app, key) => {
+                Ok(TermEvent::Key(key)) if stepping(watched, &app, key) => {
                     if let Some(stepper) = watched.stepper.as_mut()
                         && let Some(action) = map_step_key(key, stepper.is_on())
                     {
                         stepper.act(action, app.model());
                         app.set_step_panel(stepper.panel(app.model()));
+                        if stepper.restart_request().is_some() {
+                            flow = Flow::Quit;
+                        }
                     }
                 }
                 Ok(TermEvent::Key(key)) => {
@@ -196,7 +199,8 @@ pub fn run_viewer(mut watched: Watched, options: &ViewerOptions) -> anyhow::Resu
                 }
             },
             recv(ticker) -> _ => {
-                if let Some(stepper) = &watched.stepper {
+                if let Some(stepper) = &mut watched.stepper {
+                    stepper.autoplay(app.model());
                     app.set_step_panel(stepper.panel(app.model()));
                 }
                 if let Some(replay) = &mut watched.replay {
@@ -316,12 +320,13 @@ pub fn watch_scenario(
     scenario: &Scenario,
     builder: SessionBuilder,
     options: &ViewerOptions,
-    step: bool,
-) -> anyhow::Result<RunState> {
+    step: Option<StepStart>,
+) -> anyhow::Result<ScenarioEnd> {
     let mut stepper = Stepper::new(Some(scenario));
-    if step {
+    if let Some(start) = step {
         // On before the threads start: they stop before their first operation.
         stepper.turn_on();
+        stepper.set_plan(start.plan, start.auto);
     }
     let (events_tx, events_rx) = unbounded();
     let started = scenario::start(scenario, builder.listener(events_tx))?;
@@ -329,7 +334,7 @@ pub fn watch_scenario(
         .session
         .meter()
         .ok_or_else(|| anyhow::anyhow!("the session is not recording"))?;
-    let watched = Watched {
+    let mut watched = Watched {
         meter: Some(meter),
         events: events_rx,
         done: started.done.clone(),
@@ -340,7 +345,28 @@ pub fn watch_scenario(
         replay: None,
         stepper: Some(stepper),
     };
-    run_viewer(watched, options)
+    let state = run_viewer(&mut watched, options)?;
+    let restart = watched.stepper.as_mut().and_then(Stepper::take_restart);
+    Ok(ScenarioEnd { state, restart })
+}
+
+/// How to start step mode.
+#[derive(Clone, Debug, Default)]
+pub struct StepStart {
+    /// Threads to move first, in order (a schedule's), by name.
+    pub plan: Vec<String>,
+    /// Move them without waiting for keys (going back replays so).
+    pub auto: bool,
+}
+
+/// How the viewer on a scenario ended.
+#[derive(Debug)]
+pub struct ScenarioEnd {
+    /// The scenario's state when the user quit.
+    pub state: RunState,
+    /// Step mode's `b`: start over and replay these moves (the steps taken
+    /// but the last), by thread name.
+    pub restart: Option<Vec<String>>,
 }
 
 /// Opens the viewer on a recording, at its start, paused: space plays,
@@ -352,7 +378,7 @@ pub fn watch_scenario(
 ///
 /// Fails when the terminal cannot be used.
 pub fn watch_trace(events: Vec<Event>, options: &ViewerOptions) -> anyhow::Result<RunState> {
-    let watched = Watched {
+    let mut watched = Watched {
         meter: None,
         events: never(),
         done: never(),
@@ -363,5 +389,5 @@ pub fn watch_trace(events: Vec<Event>, options: &ViewerOptions) -> anyhow::Resul
         replay: Some(Replay::new(events)),
         stepper: None,
     };
-    run_viewer(watched, options)
+    run_viewer(&mut watched, options)
 }

@@ -115,6 +115,12 @@ pub struct Stepper {
     scenario: Option<Scenario>,
     last_moved: Option<String>,
     note: Option<String>,
+    /// Threads to move next, in order (a schedule being stepped through).
+    plan: std::collections::VecDeque<String>,
+    /// Move the plan's threads without keys.
+    auto: bool,
+    /// `b` asked to start over with these moves.
+    restart: Option<Vec<String>>,
 }
 
 impl Stepper {
@@ -137,6 +143,88 @@ impl Stepper {
             scenario: scenario.cloned(),
             last_moved: None,
             note: None,
+            plan: Default::default(),
+            auto: false,
+            restart: None,
+        }
+    }
+
+    /// Threads to move first, by name, in order: `n` (or, with `auto`, the
+    /// viewer itself) moves them.
+    pub fn set_plan(&mut self, plan: Vec<String>, auto: bool) {
+        self.plan = plan.into();
+        self.auto = auto;
+    }
+
+    /// What `b` asked for: start over and replay these moves.
+    pub fn restart_request(&self) -> Option<&Vec<String>> {
+        self.restart.as_ref()
+    }
+
+    /// Takes the restart request, leaving the threads of this run stopped
+    /// where they are (they belong to a run that is being abandoned).
+    pub fn take_restart(&mut self) -> Option<Vec<String>> {
+        let restart = self.restart.take()?;
+        gate::install(None);
+        self.on = false; // so that dropping does not let them run free
+        Some(restart)
+    }
+
+    /// Moves the plan's next thread when the last move has settled (auto).
+    pub fn autoplay(&mut self, model: &Model) {
+        if !self.auto || !self.on || self.plan.is_empty() || !self.settled(model) {
+            return;
+        }
+        self.move_planned(model);
+        if self.plan.is_empty() {
+            self.auto = false;
+            self.note = Some(format!("replayed {} steps; your move", self.taken.len()));
+        }
+    }
+
+    /// Whether the thread moved last has stopped again, blocked, or ended.
+    fn settled(&self, model: &Model) -> bool {
+        let Some(last) = &self.last_moved else {
+            return true;
+        };
+        if self
+            .gate
+            .state
+            .lock()
+            .parked
+            .iter()
+            .any(|p| &p.name == last)
+        {
+            return true;
+        }
+        model.threads().iter().any(|t| {
+            &t.name == last
+                && matches!(
+                    t.status,
+                    ThreadStatus::Waiting { timed: false, .. }
+                        | ThreadStatus::CondWait { .. }
+                        | ThreadStatus::Finished
+                        | ThreadStatus::Panicked { .. }
+                )
+        })
+    }
+
+    /// Moves the plan's next thread if it is stopped at the gate.
+    fn move_planned(&mut self, model: &Model) {
+        let Some(next) = self.plan.front().cloned() else {
+            return;
+        };
+        match self.movable().into_iter().find(|p| p.name == next) {
+            Some(p) => {
+                self.plan.pop_front();
+                self.release(&p, model);
+            }
+            None => {
+                self.note = Some(format!(
+                    "the schedule's next thread, {}, is not at its next operation yet",
+                    sanitize(&next)
+                ));
+            }
         }
     }
 
@@ -189,6 +277,7 @@ impl Stepper {
                     None => self.note = Some(format!("no thread {n} can move now")),
                 }
             }
+            StepAction::Next if !self.plan.is_empty() => self.move_planned(model),
             StepAction::Next => {
                 let movable = self.movable();
                 let after = self
@@ -205,17 +294,24 @@ impl Stepper {
                 }
             }
             StepAction::Write => self.note = Some(self.write()),
-            StepAction::Back => {
-                self.note = Some(match &self.scenario {
-                    Some(_) => "b: going back restarts the scenario and replays the steps but \
-                                the last; until then, w writes the schedule and \
-                                `run --schedule` replays it"
-                        .into(),
-                    None => "b: a program's own threads cannot be restarted, so a step \
-                             cannot be undone"
-                        .into(),
-                });
-            }
+            StepAction::Back => match &self.scenario {
+                Some(_) if self.taken.is_empty() => {
+                    self.note = Some("b: no step to undo".into());
+                }
+                Some(_) => {
+                    // Threads are real: start over and replay all but the last.
+                    let mut moves: Vec<String> =
+                        self.taken.iter().map(|t| t.thread.clone()).collect();
+                    moves.pop();
+                    self.restart = Some(moves);
+                }
+                None => {
+                    self.note = Some(
+                        "b: a program's own threads cannot be restarted, so a step cannot be undone"
+                            .into(),
+                    );
+                }
+            },
         }
     }
 
