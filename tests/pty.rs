@@ -336,3 +336,29 @@ fn a_schedule_is_stepped_through_with_n_in_the_viewer() {
     assert_eq!(pty.exit_code(), 3);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn lockscope_step_stops_a_programs_threads_in_the_viewer() {
+    let bank = bank_example();
+    let mut pty = Pty::spawn(
+        bank.to_str().unwrap(),
+        &["--fixed"],
+        &[("LOCKSCOPE_STEP", "1")],
+    );
+    pty.wait_for("tellers stopped before their first lock", |s| {
+        s.contains("teller 0 → lock account") && s.contains("teller 3 → lock account")
+    });
+    // Nothing moves until asked; then one teller takes one step.
+    pty.keys("n");
+    pty.wait_for("a step taken", |s| s.contains("step 1: teller"));
+    pty.keys("b");
+    pty.wait_for("why a program cannot go back", |s| {
+        s.contains("cannot be restarted")
+    });
+    // Run free and let the program finish.
+    pty.keys("c");
+    pty.wait_for("the program's end", |s| s.contains("finished"));
+    pty.keys("q");
+    assert_eq!(pty.exit_code(), 0);
+    assert!(!pty.screen.screen().alternate_screen());
+}

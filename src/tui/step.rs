@@ -46,6 +46,8 @@ pub fn map_step_key(key: KeyEvent, on: bool) -> Option<StepAction> {
         KeyCode::Char(c @ '1'..='9') => StepAction::Move(c as usize - '0' as usize),
         KeyCode::Char('n') => StepAction::Next,
         KeyCode::Char('c') => StepAction::Continue,
+        // In step mode space lets everything run free (not a view pause).
+        KeyCode::Char(' ') if on => StepAction::Continue,
         KeyCode::Char('w') => StepAction::Write,
         KeyCode::Char('b') => StepAction::Back,
         _ => return None,
@@ -306,10 +308,8 @@ impl Stepper {
                     self.restart = Some(moves);
                 }
                 None => {
-                    self.note = Some(
-                        "b: a program's own threads cannot be restarted, so a step cannot be undone"
-                            .into(),
-                    );
+                    // Said short: the panel is narrow.
+                    self.note = Some("b: a program's threads cannot be restarted".into());
                 }
             },
         }
@@ -385,7 +385,7 @@ impl Stepper {
             return None;
         }
         let title = if self.on {
-            " Step: 1-9 move · n next · c run free · w write · s off ".to_owned()
+            " Step: 1-9 move · n next · c run free · w write · b back ".to_owned()
         } else {
             " Steps (s steps again) ".to_owned()
         };
@@ -526,6 +526,8 @@ mod tests {
         assert_eq!(map_step_key(key('3'), true), Some(StepAction::Move(3)));
         assert_eq!(map_step_key(key('n'), true), Some(StepAction::Next));
         assert_eq!(map_step_key(key('c'), true), Some(StepAction::Continue));
+        assert_eq!(map_step_key(key(' '), true), Some(StepAction::Continue));
+        assert_eq!(map_step_key(key(' '), false), None, "space pauses the view");
         assert_eq!(map_step_key(key('w'), true), Some(StepAction::Write));
         assert_eq!(map_step_key(key('b'), true), Some(StepAction::Back));
         assert_eq!(map_step_key(key('q'), true), None);
