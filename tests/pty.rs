@@ -362,3 +362,23 @@ fn lockscope_step_stops_a_programs_threads_in_the_viewer() {
     assert_eq!(pty.exit_code(), 0);
     assert!(!pty.screen.screen().alternate_screen());
 }
+
+#[test]
+fn a_paused_live_session_travels_back_in_time() {
+    let mut pty = Pty::lockscope(&["run", "abba"], &[]);
+    pty.wait_for("the deadlock", |s| s.contains("DEADLOCK: "));
+    pty.keys(" ");
+    pty.wait_for("paused", |s| s.contains("PAUSED"));
+    pty.keys(",");
+    pty.wait_for("one event back: the cycle not yet closed", |s| {
+        s.contains("REPLAY ❚❚ 1× 7/8") && !s.contains("DEADLOCK: ")
+    });
+    pty.keys("d");
+    pty.wait_for("forward to the deadlock", |s| {
+        s.contains("8/8") && s.contains("DEADLOCK: ")
+    });
+    pty.keys(" ");
+    pty.wait_for("live again", |s| s.contains("LIVE"));
+    pty.keys("q");
+    assert_eq!(pty.exit_code(), 3);
+}

@@ -12,7 +12,7 @@ use crossbeam_channel::{Receiver, bounded, never, select, tick, unbounded};
 use crossterm::event::{self as term_event, Event as TermEvent};
 
 use super::app::{App, AppConfig, Flow, RunState};
-use super::replay::{Catchup, Replay, map_replay_key};
+use super::replay::{Catchup, Replay, ReplayAction, map_replay_key};
 use super::step::{Stepper, map_step_key};
 use super::term::TermGuard;
 use super::ui;
@@ -111,11 +111,41 @@ pub fn run_viewer(watched: &mut Watched, options: &ViewerOptions) -> anyhow::Res
     let mut last_draw: Option<Instant> = None;
     let mut force_draw = true;
     let (mut replay_end, mut replay_events) = (0, 0);
+    // Live time travel: the events so far, and the cursor when paused.
+    let mut history = History::default();
+    let mut travel: Option<Replay> = None;
     let mut output = String::new();
     let result = loop {
         let mut flow = Flow::Continue;
         select! {
             recv(input) -> msg => match msg {
+                Ok(TermEvent::Key(key)) if travels(watched, &app, travel.is_some(), key) => {
+                    if key.code == crossterm::event::KeyCode::Char(' ') {
+                        // Back to the present, live.
+                        travel = None;
+                        app.reset_events();
+                        app.ingest(&history.events);
+                        app.set_mode_label(None);
+                    } else if let Some(action) = map_replay_key(key) {
+                        if history.full {
+                            app.set_mode_label(Some("PAUSED · history too long to travel".into()));
+                        } else {
+                            let r = travel.get_or_insert_with(|| {
+                                let mut r = Replay::new(history.events.clone());
+                                r.act(ReplayAction::End);
+                                r
+                            });
+                            let first = app.mode_label.is_none();
+                            let catchup = r.act(action);
+                            if first {
+                                // The screen showed the pause's copy: rebuild.
+                                catch_up(&mut app, r, Catchup::Rebuild { to: r.cursor() });
+                            } else {
+                                catch_up(&mut app, r, catchup);
+                            }
+                        }
+                    }
+                }
                 Ok(TermEvent::Key(key)) if stepping(watched, &app, key) => {
                     if let Some(stepper) = watched.stepper.as_mut()
                         && let Some(action) = map_step_key(key, stepper.is_on())
@@ -154,14 +184,17 @@ pub fn run_viewer(watched: &mut Watched, options: &ViewerOptions) -> anyhow::Res
             },
             recv(watched.events) -> batch => {
                 if let Ok(batch) = batch {
-                    replay_end = batch.last().map_or(replay_end, |ev| ev.time.max(replay_end));
-                    replay_events += batch.len() as u64;
-                    app.ingest(&batch);
                     // Take what else is queued now: one frame for all of it.
-                    for batch in watched.events.try_iter().take(256) {
+                    let more: Vec<_> = watched.events.try_iter().take(256).collect();
+                    for batch in std::iter::once(&batch).chain(&more) {
                         replay_end = batch.last().map_or(replay_end, |ev| ev.time.max(replay_end));
                         replay_events += batch.len() as u64;
-                        app.ingest(&batch);
+                        history.keep(batch);
+                        // While travelling back, the screen shows the past:
+                        // new events wait in the history.
+                        if travel.is_none() {
+                            app.ingest(batch);
+                        }
                     }
                 } else {
                     watched.events = never();
@@ -208,6 +241,7 @@ pub fn run_viewer(watched: &mut Watched, options: &ViewerOptions) -> anyhow::Res
                     catch_up(&mut app, replay, catchup);
                 }
                 match &watched.meter {
+                    Some(_) if travel.is_some() => {}
                     Some(meter) => app.tick(meter.elapsed_ns(), meter.transport()),
                     None if watched.replay.is_some() => {}
                     None => app.tick(replay_end, TransportStats {
@@ -225,6 +259,11 @@ pub fn run_viewer(watched: &mut Watched, options: &ViewerOptions) -> anyhow::Res
             },
         }
         if matches!(flow, Flow::Quit) {
+            // The viewer's own model may see the cycle a moment before the
+            // collector's report arrives: either one means deadlocked.
+            if travel.is_none() && app.model().active_deadlocks().next().is_some() {
+                state = RunState::Deadlocked;
+            }
             break Ok(state);
         }
         let due = last_draw.is_none_or(|at| at.elapsed() >= FRAME);
@@ -244,6 +283,51 @@ pub fn run_viewer(watched: &mut Watched, options: &ViewerOptions) -> anyhow::Res
     stop_input.store(true, Ordering::SeqCst);
     drop(guard);
     result
+}
+
+/// Events kept for travelling back in a live session, up to a bound.
+#[derive(Default)]
+struct History {
+    events: Vec<Event>,
+    full: bool,
+}
+
+/// Events kept for time travel in a live session (about 160 MB).
+const HISTORY_CAP: usize = 2_000_000;
+
+impl History {
+    fn keep(&mut self, batch: &[Event]) {
+        if self.events.len() + batch.len() > HISTORY_CAP {
+            // Travelling needs every event from the start: past the bound
+            // it is off, and says so, rather than show a wrong past.
+            self.full = true;
+            self.events = Vec::new();
+        }
+        if !self.full {
+            self.events.extend_from_slice(batch);
+        }
+    }
+}
+
+/// Whether `key` travels in time: a live session, paused (or already
+/// travelling), and a replay key other than play.
+fn travels(
+    watched: &Watched,
+    app: &App,
+    travelling: bool,
+    key: crossterm::event::KeyEvent,
+) -> bool {
+    watched.replay.is_none()
+        && watched.stepper.as_ref().is_none_or(|s| !s.is_on())
+        && !app.typing()
+        && (app.paused() || travelling)
+        && match map_replay_key(key) {
+            Some(ReplayAction::TogglePlay) => {
+                travelling && key.code == crossterm::event::KeyCode::Char(' ')
+            }
+            Some(_) => true,
+            None => false,
+        }
 }
 
 /// Whether `key` is a step-mode key now.
