@@ -196,13 +196,17 @@ pub(super) fn render_log(app: &App, area: Rect, buf: &mut Buffer) {
     }
     let filter = Filter::new(model, &app.filter);
     let visible = usize::from(inner.height);
-    let matching: Vec<&Event> = view
+    let mut matching: Vec<&Event> = view
         .log
         .events()
         .iter()
-        .rev()
         .filter(|ev| filter.as_ref().is_none_or(|f| f.matches(ev)))
         .collect();
+    // In the order things happened: the collector merges threads' streams in
+    // the order it reads them (keeping each thread's and each lock's order).
+    // A stable sort keeps that order among equal times.
+    matching.sort_by_key(|ev| ev.time);
+    matching.reverse();
     // Scrolled up at most until the oldest match reaches the top line.
     let scroll = app.log_scroll.min(matching.len().saturating_sub(visible));
     let mut shown: Vec<&Event> = matching.into_iter().skip(scroll).take(visible).collect();
