@@ -48,7 +48,7 @@ impl SessionBuilder {
 /// `LOCKSCOPE=tui` (the default when stdout is a terminal), `headless` (the
 /// default otherwise) or `off`; `LOCKSCOPE_REPORT=1` prints the summary when
 /// the session ends; `LOCKSCOPE_RECORD=FILE` records every event to a trace
-/// file.
+/// file; `LOCKSCOPE_STEP=1` starts the viewer in step mode.
 ///
 /// # Errors
 ///
