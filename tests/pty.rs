@@ -382,3 +382,27 @@ fn a_paused_live_session_travels_back_in_time() {
     pty.keys("q");
     assert_eq!(pty.exit_code(), 3);
 }
+
+#[test]
+fn in_step_mode_enter_moves_the_thread_selected_in_the_timeline() {
+    let mut pty = Pty::lockscope(&["run", "abba", "--step"], &[]);
+    pty.wait_for("both threads stopped", |s| s.contains("2 right → lock B"));
+    // The selected lane (marked ▶) is the thread that moves.
+    let selected = pty
+        .screen
+        .screen()
+        .contents()
+        .lines()
+        .find_map(|l| {
+            l.split('▶')
+                .nth(1)
+                .map(|r| r.split_whitespace().next().unwrap_or("").to_owned())
+        })
+        .unwrap();
+    pty.keys("\r");
+    pty.wait_for("the selected thread took a step", |s| {
+        s.contains(&format!("step 1: {selected} → lock"))
+    });
+    pty.keys("q");
+    pty.exit_code();
+}

@@ -165,7 +165,10 @@ pub(crate) const HELP: &[(&str, &str)] = &[
     ("?", "this help"),
     ("mouse", "wheel scrolls, click selects"),
     ("s", "step mode: threads stop before each lock operation"),
-    ("1-9  n", "step: move that thread / the next one in turn"),
+    (
+        "1-9  n  Enter",
+        "step: move that thread / the next / the selected one",
+    ),
     ("c  w  b", "step: run free / write the schedule / back"),
     (
         "replay",

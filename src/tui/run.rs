@@ -146,6 +146,14 @@ pub fn run_viewer(watched: &mut Watched, options: &ViewerOptions) -> anyhow::Res
                         }
                     }
                 }
+                Ok(TermEvent::Key(key)) if enter_moves(watched, &app, key) => {
+                    // Step mode: Enter moves the thread selected in the timeline.
+                    let name = app.model().threads().get(app.thread_sel).map(|t| t.name.clone());
+                    if let (Some(stepper), Some(name)) = (watched.stepper.as_mut(), name) {
+                        stepper.move_named(&name, app.model());
+                        app.set_step_panel(stepper.panel(app.model()));
+                    }
+                }
                 Ok(TermEvent::Key(key)) if stepping(watched, &app, key) => {
                     if let Some(stepper) = watched.stepper.as_mut()
                         && let Some(action) = map_step_key(key, stepper.is_on())
@@ -328,6 +336,15 @@ fn travels(
             Some(_) => true,
             None => false,
         }
+}
+
+/// Whether `key` is Enter on the timeline in step mode.
+fn enter_moves(watched: &Watched, app: &App, key: crossterm::event::KeyEvent) -> bool {
+    key.code == crossterm::event::KeyCode::Enter
+        && key.kind == crossterm::event::KeyEventKind::Press
+        && !app.typing()
+        && app.focus == super::app::Focus::Timeline
+        && watched.stepper.as_ref().is_some_and(Stepper::is_on)
 }
 
 /// Whether `key` is a step-mode key now.

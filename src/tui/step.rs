@@ -211,6 +211,16 @@ impl Stepper {
         })
     }
 
+    /// Moves the thread called `name` (the one selected in the timeline), if
+    /// it is stopped at the gate.
+    pub fn move_named(&mut self, name: &str, model: &Model) {
+        self.note = None;
+        match self.movable().into_iter().find(|p| p.name == name) {
+            Some(p) => self.release(&p, model),
+            None => self.note = Some(format!("{} cannot move now", sanitize(name))),
+        }
+    }
+
     /// Moves the plan's next thread if it is stopped at the gate.
     fn move_planned(&mut self, model: &Model) {
         let Some(next) = self.plan.front().cloned() else {
