@@ -274,12 +274,7 @@ fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
     } else {
         write_text(&mut out, &report)
     };
-    // A reader that stopped reading (`| head`) is not an error of the run:
-    // the exit status still tells how it ended.
-    match written.and_then(|()| out.flush()) {
-        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => return Err(err.into()),
-        _ => {}
-    }
+    finish_output(written.and_then(|()| out.flush()))?;
     if let Some(path) = &args.record {
         eprintln!(
             "lockscope: recorded {} events to {}",
@@ -292,6 +287,15 @@ fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
         outcome => outcome.exit_code() as u8,
     };
     Ok(ExitCode::from(code))
+}
+
+/// A reader that stopped reading (`| head`) is not an error: the exit status
+/// still tells how the run ended. Any other write error is.
+fn finish_output(written: std::io::Result<()>) -> anyhow::Result<()> {
+    match written {
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => Err(err.into()),
+        _ => Ok(()),
+    }
 }
 
 /// Reads a trace, saying on stderr what a damaged tail cost.
@@ -324,10 +328,7 @@ fn replay(args: ReplayArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
     } else {
         writeln!(out, "{}", model::format_summary(&summary))
     };
-    match written.and_then(|()| out.flush()) {
-        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => return Err(err.into()),
-        _ => {}
-    }
+    finish_output(written.and_then(|()| out.flush()))?;
     // The same status a live run would have ended with.
     Ok(ExitCode::from(if summary.deadlocks.is_empty() {
         0
@@ -350,10 +351,8 @@ fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
         ExportFormat::Jsonl => trace::export::jsonl(&trace, &mut out),
         ExportFormat::Text => trace::export::text(&trace, &mut out),
     };
-    match written.and_then(|()| out.flush()) {
-        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => Err(err.into()),
-        _ => Ok(ExitCode::SUCCESS),
-    }
+    finish_output(written.and_then(|()| out.flush()))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn explore(args: ExploreArgs) -> anyhow::Result<ExitCode> {

@@ -86,8 +86,7 @@ impl Collector {
             select! {
                 recv(self.rx) -> msg => match msg {
                     Ok(Msg::Batch { thread, number, events }) => {
-                        self.hub.in_flight.fetch_sub(events.len() as u64, Ordering::Relaxed);
-                        self.accept(thread, number, events);
+                        self.accept_shipped(thread, number, events);
                         self.apply_ready();
                     }
                     Ok(Msg::Wake(thread)) => {
@@ -135,12 +134,7 @@ impl Collector {
                     thread,
                     number,
                     events,
-                } => {
-                    self.hub
-                        .in_flight
-                        .fetch_sub(events.len() as u64, Ordering::Relaxed);
-                    self.accept(thread, number, events);
-                }
+                } => self.accept_shipped(thread, number, events),
                 // Every ring is read below.
                 Msg::Wake(_) => {}
                 Msg::Sync(reply) => replies.push(reply),
@@ -179,6 +173,15 @@ impl Collector {
         if let Some((number, events)) = batch {
             self.accept(thread, number, events);
         }
+    }
+
+    /// Takes a batch that came over the channel (it no longer counts as in
+    /// flight).
+    fn accept_shipped(&mut self, thread: ThreadId, number: u64, events: Vec<Event>) {
+        self.hub
+            .in_flight
+            .fetch_sub(events.len() as u64, Ordering::Relaxed);
+        self.accept(thread, number, events);
     }
 
     fn accept(&mut self, thread: ThreadId, number: u64, mut events: Vec<Event>) {

@@ -79,3 +79,129 @@ fn pass(op: impl FnOnce() -> Option<Op>, site: Site) {
         gate.before(op, site);
     }
 }
+
+/// A thread stopped at a [`HoldGate`], and what it is about to do.
+#[derive(Clone, Debug)]
+pub struct Parked {
+    /// The thread.
+    pub id: std::thread::ThreadId,
+    /// Its name (its std name, or its id when it has none).
+    pub name: String,
+    /// The operation it waits to perform.
+    pub op: Op,
+    /// Where.
+    pub site: Site,
+}
+
+#[derive(Default)]
+struct HoldState {
+    parked: Vec<Parked>,
+    allowed: Vec<std::thread::ThreadId>,
+    open: bool,
+}
+
+/// A gate that holds every thread before each operation until it is let
+/// through, one operation at a time: step mode and schedule replay.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::{Duration, Instant};
+/// use lockscope::gate::{self, HoldGate};
+///
+/// let hold = Arc::new(HoldGate::default());
+/// gate::install(Some(hold.clone()));
+/// let session = lockscope::Session::builder().start().unwrap();
+/// let m = Arc::new(lockscope::Mutex::named("m", 0));
+/// let m2 = Arc::clone(&m);
+/// let t = lockscope::thread::Builder::new()
+///     .name("worker".into())
+///     .spawn(move || *m2.lock() += 1)
+///     .unwrap();
+/// let parked = hold.wait_for("worker", Instant::now() + Duration::from_secs(10)).unwrap();
+/// hold.release(parked.id); // the lock
+/// let parked = hold.wait_for("worker", Instant::now() + Duration::from_secs(10)).unwrap();
+/// hold.release(parked.id); // the unlock
+/// t.join().unwrap();
+/// gate::install(None);
+/// drop(session);
+/// assert_eq!(*m.lock(), 1);
+/// ```
+#[derive(Default)]
+pub struct HoldGate {
+    state: parking_lot::Mutex<HoldState>,
+    changed: parking_lot::Condvar,
+}
+
+impl Gate for HoldGate {
+    fn before(&self, op: Op, site: Site) {
+        let current = std::thread::current();
+        let id = current.id();
+        let name = current
+            .name()
+            .map_or_else(|| format!("{id:?}"), str::to_owned);
+        let mut state = self.state.lock();
+        if state.open {
+            return;
+        }
+        state.parked.push(Parked { id, name, op, site });
+        self.changed.notify_all();
+        loop {
+            if state.open {
+                state.parked.retain(|p| p.id != id);
+                return;
+            }
+            if let Some(i) = state.allowed.iter().position(|&a| a == id) {
+                state.allowed.swap_remove(i);
+                return;
+            }
+            self.changed.wait(&mut state);
+        }
+    }
+}
+
+impl HoldGate {
+    /// The threads stopped now, in the order they arrived.
+    pub fn parked(&self) -> Vec<Parked> {
+        self.state.lock().parked.clone()
+    }
+
+    /// Whether the thread called `name` is stopped.
+    pub fn is_parked(&self, name: &str) -> bool {
+        self.state.lock().parked.iter().any(|p| p.name == name)
+    }
+
+    /// Waits (until `until`) for the thread called `name` to stop.
+    pub fn wait_for(&self, name: &str, until: std::time::Instant) -> Option<Parked> {
+        let mut state = self.state.lock();
+        loop {
+            if let Some(p) = state.parked.iter().find(|p| p.name == name) {
+                return Some(p.clone());
+            }
+            if self.changed.wait_until(&mut state, until).timed_out() {
+                return state.parked.iter().find(|p| p.name == name).cloned();
+            }
+        }
+    }
+
+    /// Lets thread `id` perform its operation; from now on it is not
+    /// stopped (until its next operation).
+    pub fn release(&self, id: std::thread::ThreadId) {
+        let mut state = self.state.lock();
+        state.parked.retain(|p| p.id != id);
+        state.allowed.push(id);
+        self.changed.notify_all();
+    }
+
+    /// Lets every thread through, now and from now on (until [`close`](Self::close)).
+    pub fn open(&self) {
+        self.state.lock().open = true;
+        self.changed.notify_all();
+    }
+
+    /// Holds threads again.
+    pub fn close(&self) {
+        self.state.lock().open = false;
+    }
+}

@@ -9,82 +9,19 @@
 //! schedule gives the same events in the same order, and the same outcome,
 //! every time.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use parking_lot::{Condvar, Mutex};
 
 use super::run::{Outcome, RunOptions, RunReport, start};
 use super::{Moved, Scenario, Schedule, Sim, SimOp, SimStatus, validate};
 use crate::Session;
-use crate::event::Site;
-use crate::gate::{self, Gate, Op};
+use crate::gate::{self, HoldGate, Op};
 use crate::model::ThreadStatus;
 
 /// How long one step may take to settle before the replay gives up on it.
 const SETTLE: Duration = Duration::from_secs(10);
-
-/// Threads parked at the gate, by name, and the ones let through.
-#[derive(Default)]
-struct StepGate {
-    state: Mutex<GateState>,
-    changed: Condvar,
-}
-
-#[derive(Default)]
-struct GateState {
-    parked: HashMap<String, (Op, Site)>,
-    allowed: Vec<String>,
-}
-
-impl Gate for StepGate {
-    fn before(&self, op: Op, site: Site) {
-        let current = std::thread::current();
-        let Some(name) = current.name() else {
-            return; // not a scenario thread
-        };
-        let mut state = self.state.lock();
-        state.parked.insert(name.to_owned(), (op, site));
-        self.changed.notify_all();
-        loop {
-            if let Some(i) = state.allowed.iter().position(|n| n == name) {
-                state.allowed.swap_remove(i);
-                return;
-            }
-            self.changed.wait(&mut state);
-        }
-    }
-}
-
-impl StepGate {
-    /// Waits (bounded) until `name` is parked; returns where.
-    fn wait_parked(&self, name: &str, until: Instant) -> Option<(Op, Site)> {
-        let mut state = self.state.lock();
-        loop {
-            if let Some(&parked) = state.parked.get(name) {
-                return Some(parked);
-            }
-            if self.changed.wait_until(&mut state, until).timed_out() {
-                return state.parked.get(name).copied();
-            }
-        }
-    }
-
-    /// Lets `name` through; from now on it is not parked (it will be again
-    /// at its next operation).
-    fn release(&self, name: &str) {
-        let mut state = self.state.lock();
-        state.parked.remove(name);
-        state.allowed.push(name.to_owned());
-        self.changed.notify_all();
-    }
-
-    fn is_parked(&self, name: &str) -> bool {
-        self.state.lock().parked.contains_key(name)
-    }
-}
 
 /// Takes the gate away on every way out, letting parked threads run free.
 struct Uninstall;
@@ -110,7 +47,7 @@ pub fn replay(
     options: &RunOptions,
 ) -> anyhow::Result<RunReport> {
     let steps = validate(schedule, scenario)?;
-    let step_gate = Arc::new(StepGate::default());
+    let step_gate = Arc::new(HoldGate::default());
     gate::install(Some(step_gate.clone()));
     let _uninstall = Uninstall;
     let mut builder = Session::builder().name(scenario.name.clone());
@@ -130,13 +67,14 @@ pub fn replay(
             SimOp::Reacquire { .. } | SimOp::Load(_) | SimOp::Store(_)
         );
         if gated {
-            let Some((op, site)) = step_gate.wait_parked(name, Instant::now() + SETTLE) else {
+            let Some(parked) = step_gate.wait_for(name, Instant::now() + SETTLE) else {
                 bail!(
                     "step {number}: thread {name:?} never reached \"{}\" ({})",
                     pending.text,
                     pending.site
                 );
             };
+            let (op, site) = (parked.op, parked.site);
             let unlock = matches!(op, Op::Unlock { .. });
             if !unlock && site != pending.site {
                 bail!(
@@ -145,7 +83,7 @@ pub fn replay(
                     pending.site
                 );
             }
-            step_gate.release(name);
+            step_gate.release(parked.id);
         }
         let moved = sim
             .step(t)
@@ -211,7 +149,7 @@ enum Expect {
 /// waiting on a condvar, as the model sees it.
 fn settle(
     session: &Session,
-    gate: &StepGate,
+    gate: &HoldGate,
     name: &str,
     number: usize,
     expect: Expect,

@@ -68,8 +68,8 @@ pub enum ColorChoice {
 
 /// What the viewer watches and how it learns about it.
 pub struct Watched {
-    /// The recording session's clock and counters (`None` for a replay: the
-    /// clock stops at the last event).
+    /// The recording session's clock and counters (`None` for a replay,
+    /// whose clock is its cursor).
     pub meter: Option<Meter>,
     /// Events in model order, in batches.
     pub events: Receiver<Vec<Event>>,
@@ -110,7 +110,6 @@ pub fn run_viewer(watched: &mut Watched, options: &ViewerOptions) -> anyhow::Res
     let mut state = RunState::Running;
     let mut last_draw: Option<Instant> = None;
     let mut force_draw = true;
-    let (mut replay_end, mut replay_events) = (0, 0);
     // Live time travel: the events so far, and the cursor when paused.
     let mut history = History::default();
     let mut travel: Option<Replay> = None;
@@ -195,8 +194,6 @@ pub fn run_viewer(watched: &mut Watched, options: &ViewerOptions) -> anyhow::Res
                     // Take what else is queued now: one frame for all of it.
                     let more: Vec<_> = watched.events.try_iter().take(256).collect();
                     for batch in std::iter::once(&batch).chain(&more) {
-                        replay_end = batch.last().map_or(replay_end, |ev| ev.time.max(replay_end));
-                        replay_events += batch.len() as u64;
                         history.keep(batch);
                         // While travelling back, the screen shows the past:
                         // new events wait in the history.
@@ -248,15 +245,11 @@ pub fn run_viewer(watched: &mut Watched, options: &ViewerOptions) -> anyhow::Res
                     let catchup = replay.tick(FRAME.as_nanos() as u64);
                     catch_up(&mut app, replay, catchup);
                 }
-                match &watched.meter {
-                    Some(_) if travel.is_some() => {}
-                    Some(meter) => app.tick(meter.elapsed_ns(), meter.transport()),
-                    None if watched.replay.is_some() => {}
-                    None => app.tick(replay_end, TransportStats {
-                        sent: replay_events,
-                        received: replay_events,
-                        ..TransportStats::default()
-                    }),
+                // A replay's clock is its cursor (set by `catch_up`).
+                if let Some(meter) = &watched.meter
+                    && travel.is_none()
+                {
+                    app.tick(meter.elapsed_ns(), meter.transport());
                 }
                 for source in &mut watched.output {
                     output.clear();

@@ -8,14 +8,12 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::thread::ThreadId as StdThreadId;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use parking_lot::{Condvar, Mutex};
 
 use super::app::{StepLine, StepLineKind, StepPanel};
 use crate::event::{LockId, Site};
-use crate::gate::{self, Gate, Op};
+use crate::gate::{self, HoldGate, Op, Parked};
 use crate::model::{Model, ThreadStatus, sanitize};
 use crate::scenario::{Op as StepOp, Scenario, Schedule, ScheduledStep, Step};
 
@@ -53,48 +51,6 @@ pub fn map_step_key(key: KeyEvent, on: bool) -> Option<StepAction> {
         _ => return None,
     };
     (on || action == StepAction::Toggle).then_some(action)
-}
-
-#[derive(Clone, Debug)]
-struct Parked {
-    id: StdThreadId,
-    name: String,
-    op: Op,
-    site: Site,
-}
-
-#[derive(Default)]
-struct GateState {
-    parked: Vec<Parked>,
-    allowed: HashSet<StdThreadId>,
-    open: bool,
-}
-
-/// Holds threads before each operation until they are let through.
-#[derive(Default)]
-struct HoldGate {
-    state: Mutex<GateState>,
-    changed: Condvar,
-}
-
-impl Gate for HoldGate {
-    fn before(&self, op: Op, site: Site) {
-        let current = std::thread::current();
-        let id = current.id();
-        let name = current
-            .name()
-            .map_or_else(|| format!("{id:?}"), str::to_owned);
-        let mut state = self.state.lock();
-        if state.open {
-            return;
-        }
-        state.parked.push(Parked { id, name, op, site });
-        self.changed.notify_all();
-        while !state.open && !state.allowed.remove(&id) {
-            self.changed.wait(&mut state);
-        }
-        state.parked.retain(|p| p.id != id);
-    }
 }
 
 /// A step taken.
@@ -189,14 +145,7 @@ impl Stepper {
         let Some(last) = &self.last_moved else {
             return true;
         };
-        if self
-            .gate
-            .state
-            .lock()
-            .parked
-            .iter()
-            .any(|p| &p.name == last)
-        {
+        if self.gate.is_parked(last) {
             return true;
         }
         model.threads().iter().any(|t| {
@@ -247,7 +196,7 @@ impl Stepper {
 
     /// Turns step mode on: threads stop before their next operation.
     pub fn turn_on(&mut self) {
-        self.gate.state.lock().open = false;
+        self.gate.close();
         gate::install(Some(self.gate.clone()));
         self.on = true;
     }
@@ -255,16 +204,13 @@ impl Stepper {
     /// Turns step mode off: every thread runs free.
     pub fn turn_off(&mut self) {
         gate::install(None);
-        let mut state = self.gate.state.lock();
-        state.open = true;
-        drop(state);
-        self.gate.changed.notify_all();
+        self.gate.open();
         self.on = false;
     }
 
     /// Threads stopped at the gate, in listing order.
     fn movable(&self) -> Vec<Parked> {
-        let mut parked = self.gate.state.lock().parked.clone();
+        let mut parked = self.gate.parked();
         let rank = |name: &str| {
             self.order
                 .iter()
@@ -333,12 +279,7 @@ impl Stepper {
             site: p.site,
         });
         self.last_moved = Some(p.name.clone());
-        let mut state = self.gate.state.lock();
-        // Not movable any more from now on, even before it wakes.
-        state.parked.retain(|q| q.id != p.id);
-        state.allowed.insert(p.id);
-        drop(state);
-        self.gate.changed.notify_all();
+        self.gate.release(p.id);
     }
 
     /// The operation in the scenario's words when known (`lock fork 3`).
