@@ -32,6 +32,8 @@
 
 pub mod cli;
 pub mod event;
+#[doc(hidden)]
+pub mod fuzzing;
 mod launch;
 pub mod model;
 mod probe;

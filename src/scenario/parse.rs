@@ -22,6 +22,10 @@ const MAX_DEPTH: usize = 32;
 const MAX_THREADS: usize = 1000;
 /// The most step strings all threads may have together, after `count` copies.
 const MAX_STEPS: usize = 100_000;
+/// The most bytes of thread names and step strings all threads may have
+/// together, after `count` copies: each copy owns its text, so without this a
+/// file of 50 KiB could make 50 MiB of copies within the thread and step limits.
+const MAX_COPIED: usize = 4 * MAX_TEXT;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -230,7 +234,7 @@ fn threads(
     }
     let names = Names::new(locks, vars);
     let mut first_seen: HashMap<String, u32> = HashMap::new();
-    let (mut thread_count, mut step_count) = (0usize, 0usize);
+    let (mut thread_count, mut step_count, mut copied) = (0usize, 0usize, 0usize);
     let mut templates = Vec::with_capacity(raw.len());
     for table in raw {
         let site = src.site(&table.span());
@@ -239,8 +243,8 @@ fn threads(
         if name.is_empty() {
             return Err(src.error(&name_span, "thread name must not be empty"));
         }
-        let copies = match &thread.count {
-            None => vec![name.clone()],
+        let n = match &thread.count {
+            None => 1,
             Some(count) if *count.get_ref() == 0 => {
                 return Err(src.error(&count.span(), "count must be at least 1"));
             }
@@ -250,11 +254,11 @@ fn threads(
                     let message = format!("too many threads (at most {MAX_THREADS})");
                     return Err(src.error(&count.span(), message));
                 }
-                (0..n).map(|i| format!("{name} {i}")).collect()
+                n
             }
         };
-        thread_count += copies.len();
-        step_count = step_count.saturating_add(copies.len().saturating_mul(thread.steps.len()));
+        thread_count += n;
+        step_count = step_count.saturating_add(n.saturating_mul(thread.steps.len()));
         if thread_count > MAX_THREADS || step_count > MAX_STEPS {
             let message = format!(
                 "scenario is too big (at most {MAX_THREADS} threads and {MAX_STEPS} steps, \
@@ -262,6 +266,21 @@ fn threads(
             );
             return Err(src.error(&name_span, message));
         }
+        // Each copy's name has up to 4 more bytes (" 999").
+        let text: usize = thread.steps.iter().map(|step| step.get_ref().len()).sum();
+        copied = copied.saturating_add(n.saturating_mul(name.len() + 4 + text));
+        if copied > MAX_COPIED {
+            let message = format!(
+                "scenario is too big (at most {} MiB of thread names and steps, \
+                 counting each copy made by count)",
+                MAX_COPIED >> 20
+            );
+            return Err(src.error(&name_span, message));
+        }
+        let copies = match thread.count {
+            None => vec![name.clone()],
+            Some(_) => (0..n).map(|i| format!("{name} {i}")).collect(),
+        };
         for copy in &copies {
             if let Some(line) = first_seen.get(copy) {
                 let message = format!(

@@ -88,16 +88,22 @@ pub(crate) fn kind_from_code(code: u8) -> Option<LockKind> {
     }
 }
 
-/// Dense locks live in a vector; ids beyond it (never in a real recording,
-/// always possible in a hostile file) in a map, so no id can make either side
-/// allocate a huge table.
+/// The most locks kept in the vector; ids beyond it (never in a real
+/// recording, always possible in a hostile file) live in the map.
 const DENSE_LOCKS: usize = 1 << 16;
 
 /// The last sequence number seen per lock: sequence numbers are stored as
 /// deltas against it (usually +1, one byte).
+///
+/// Lock ids are handed out in order, so the vector only ever grows by the next
+/// id: a lock that shows up before its predecessors waits in the map until the
+/// vector reaches it. A record naming lock 65535 therefore costs one map entry,
+/// not a 512 KiB table: no id can make either side allocate more than a few
+/// words per record.
 #[derive(Default)]
 pub(crate) struct SeqTable {
     dense: Vec<u64>,
+    /// Locks at or past `dense.len()`, never below it.
     sparse: HashMap<u32, u64>,
 }
 
@@ -107,13 +113,41 @@ impl SeqTable {
     #[inline]
     pub(crate) fn slot(&mut self, lock: u32) -> &mut u64 {
         let i = lock as usize;
-        if i < DENSE_LOCKS {
-            if i >= self.dense.len() {
-                self.dense.resize(i + 1, 0);
-            }
-            &mut self.dense[i]
-        } else {
-            self.sparse.entry(lock).or_insert(0)
+        if i == self.dense.len() && i < DENSE_LOCKS {
+            let parked = self.sparse.remove(&lock).unwrap_or(0);
+            self.dense.push(parked);
         }
+        match self.dense.get_mut(i) {
+            Some(last) => last,
+            None => self.sparse.entry(lock).or_insert(0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_far_lock_id_does_not_grow_the_table() {
+        let mut seqs = SeqTable::default();
+        *seqs.slot(65_535) = 7;
+        assert!(seqs.dense.capacity() < 16, "{}", seqs.dense.capacity());
+        assert_eq!(*seqs.slot(65_535), 7);
+    }
+
+    #[test]
+    fn locks_seen_out_of_order_keep_their_values() {
+        let mut seqs = SeqTable::default();
+        for lock in [2, 0, 5, 1, 3, 2, 4, 5, 6, 1 << 20] {
+            *seqs.slot(lock) += u64::from(lock) + 1;
+        }
+        let values: Vec<u64> = [0, 1, 2, 3, 4, 5, 6, 1 << 20]
+            .iter()
+            .map(|&lock| *seqs.slot(lock))
+            .collect();
+        assert_eq!(values, [1, 2, 6, 4, 5, 12, 7, (1 << 20) + 1]);
+        assert_eq!(seqs.dense.len(), 7);
+        assert_eq!(seqs.sparse.len(), 1);
     }
 }

@@ -44,6 +44,7 @@ use serde::Serialize;
 use crate::event::Event;
 use crate::model::{Model, Summary};
 
+pub(crate) use reader::fix_checksums;
 pub use reader::{read, read_from};
 pub use record::{RecordStats, Recorder};
 pub use writer::TraceWriter;

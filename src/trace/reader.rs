@@ -224,6 +224,27 @@ fn next_chunk(bytes: &[u8], pos: usize) -> Result<Option<Chunk<'_>>, String> {
     }))
 }
 
+/// `bytes` with the checksum of every chunk whose framing holds recomputed,
+/// so that a fuzzer's mutations reach the record decoder.
+pub(crate) fn fix_checksums(bytes: &[u8]) -> Vec<u8> {
+    let mut out = bytes.to_vec();
+    let mut pos = PREAMBLE;
+    while pos < out.len() {
+        let mut cur = Cursor::new(&out[pos..]);
+        let framed = cur.byte().is_ok()
+            && cur.varint().is_ok_and(|len| cur.take(len).is_ok())
+            && cur.remaining() >= 4;
+        if !framed {
+            break;
+        }
+        let end = pos + cur.pos();
+        let crc = crc32(&out[pos..end]);
+        out[end..end + 4].copy_from_slice(&crc.to_le_bytes());
+        pos = end + 4;
+    }
+    out
+}
+
 fn tag_name(tag: u8) -> String {
     if tag.is_ascii_graphic() {
         format!("'{}'", tag as char)
