@@ -381,7 +381,7 @@ fn explore(args: ExploreArgs) -> anyhow::Result<ExitCode> {
         eprintln!();
     }
     let mut out = std::io::stdout().lock();
-    write!(out, "{}", scenario::format_report(&report, &scenario))?;
+    let mut written = write!(out, "{}", scenario::format_report(&report, &scenario));
     let schedule = match &report.outcome {
         Found::Deadlock { schedule, .. }
         | Found::ExpectationViolated { schedule, .. }
@@ -392,11 +392,12 @@ fn explore(args: ExploreArgs) -> anyhow::Result<ExitCode> {
         let path = args
             .out
             .unwrap_or_else(|| PathBuf::from(format!("{}.schedule", scenario.name)));
+        // Written whatever became of stdout (`explore abba | head -1`).
         std::fs::write(&path, schedule.to_text(&scenario))
             .with_context(|| format!("cannot write {}", path.display()))?;
-        writeln!(out, "schedule written to {}", path.display())?;
+        written = written.and_then(|()| writeln!(out, "schedule written to {}", path.display()));
     }
-    out.flush()?;
+    finish_output(written.and_then(|()| out.flush()))?;
     Ok(ExitCode::from(match report.outcome {
         Found::Deadlock { .. } => 3,
         Found::ExpectationViolated { .. } => EXIT_EXPECTATION,

@@ -2,142 +2,9 @@
 //! check the terminal is given back. Needs nothing installed by hand.
 #![allow(clippy::unwrap_used)]
 
-use std::io::{Read, Write};
-use std::time::{Duration, Instant};
+mod common;
 
-use crossbeam_channel::{Receiver, unbounded};
-use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
-
-const ENTER_ALT: &[u8] = b"\x1b[?1049h";
-const LEAVE_ALT: &[u8] = b"\x1b[?1049l";
-const SHOW_CURSOR: &[u8] = b"\x1b[?25h";
-
-/// A program running in a pseudo-terminal, with a vt100 model of its screen.
-struct Pty {
-    child: Box<dyn Child + Send + Sync>,
-    _master: Box<dyn MasterPty + Send>,
-    writer: Box<dyn Write + Send>,
-    output: Receiver<Vec<u8>>,
-    raw: Vec<u8>,
-    screen: vt100::Parser,
-}
-
-impl Pty {
-    fn spawn(program: &str, args: &[&str], env: &[(&str, &str)]) -> Pty {
-        let (rows, cols) = (40, 120);
-        let pair = native_pty_system()
-            .openpty(PtySize {
-                rows,
-                cols,
-                pixel_width: 0,
-                pixel_height: 0,
-            })
-            .unwrap();
-        let mut cmd = CommandBuilder::new(program);
-        cmd.args(args);
-        cmd.env("TERM", "xterm-256color");
-        cmd.env_remove("NO_COLOR");
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let child = pair.slave.spawn_command(cmd).unwrap();
-        drop(pair.slave);
-        let mut reader = pair.master.try_clone_reader().unwrap();
-        let writer = pair.master.take_writer().unwrap();
-        let (tx, rx) = unbounded();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 8192];
-            loop {
-                match reader.read(&mut buf) {
-                    Ok(0) | Err(_) => return,
-                    Ok(n) => {
-                        if tx.send(buf[..n].to_vec()).is_err() {
-                            return;
-                        }
-                    }
-                }
-            }
-        });
-        Pty {
-            child,
-            _master: pair.master,
-            writer,
-            output: rx,
-            raw: Vec::new(),
-            screen: vt100::Parser::new(
-                std::num::NonZeroU16::new(rows).unwrap(),
-                std::num::NonZeroU16::new(cols).unwrap(),
-                0,
-            ),
-        }
-    }
-
-    fn lockscope(args: &[&str], env: &[(&str, &str)]) -> Pty {
-        Pty::spawn(env!("CARGO_BIN_EXE_lockscope"), args, env)
-    }
-
-    /// Reads output until `done(screen text)` holds; panics with the screen
-    /// after the timeout.
-    fn wait_for(&mut self, what: &str, mut done: impl FnMut(&str) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            let text = self.screen.screen().contents();
-            if done(&text) {
-                return;
-            }
-            let left = deadline.saturating_duration_since(Instant::now());
-            assert!(
-                !left.is_zero(),
-                "timed out waiting for {what}; screen:\n{text}"
-            );
-            if let Ok(bytes) = self
-                .output
-                .recv_timeout(left.min(Duration::from_millis(100)))
-            {
-                self.take(&bytes);
-            }
-        }
-    }
-
-    fn take(&mut self, bytes: &[u8]) {
-        self.raw.extend_from_slice(bytes);
-        self.screen.process(bytes);
-    }
-
-    fn keys(&mut self, keys: &str) {
-        self.writer.write_all(keys.as_bytes()).unwrap();
-        self.writer.flush().unwrap();
-    }
-
-    /// Waits (bounded) for the process to exit, draining its output.
-    fn exit_code(&mut self) -> u32 {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            while let Ok(bytes) = self.output.try_recv() {
-                self.take(&bytes);
-            }
-            if let Some(status) = self.child.try_wait().unwrap() {
-                // Whatever was written before the exit.
-                while let Ok(bytes) = self.output.recv_timeout(Duration::from_millis(200)) {
-                    self.take(&bytes);
-                }
-                return status.exit_code();
-            }
-            if Instant::now() > deadline {
-                self.child.kill().unwrap();
-                panic!(
-                    "the process did not exit; screen:\n{}",
-                    self.screen.screen().contents()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    fn position(&self, needle: &[u8]) -> Option<usize> {
-        self.raw.windows(needle.len()).rposition(|w| w == needle)
-    }
-}
+use common::pty::{ENTER_ALT, LEAVE_ALT, Pty, SHOW_CURSOR, example};
 
 #[test]
 fn abba_deadlock_shows_in_the_viewer_and_q_restores_the_terminal() {
@@ -193,17 +60,9 @@ fn help_overlay_opens_and_closes() {
     assert!(!pty.screen.screen().alternate_screen());
 }
 
-/// The bank example (`examples/bank.rs`), built by `cargo test` next to the
-/// test binaries.
-fn bank_example() -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap();
-    dir.join("examples").join("bank")
-}
-
 #[test]
 fn a_users_program_opens_the_viewer_and_its_output_is_kept_off_the_screen() {
-    let bank = bank_example();
+    let bank = example("bank");
     let mut pty = Pty::spawn(bank.to_str().unwrap(), &["--fixed"], &[]);
     pty.wait_for("the tellers' lanes", |s| {
         s.contains("teller 0") && s.contains("teller 3")
@@ -339,7 +198,7 @@ fn a_schedule_is_stepped_through_with_n_in_the_viewer() {
 
 #[test]
 fn lockscope_step_stops_a_programs_threads_in_the_viewer() {
-    let bank = bank_example();
+    let bank = example("bank");
     let mut pty = Pty::spawn(
         bank.to_str().unwrap(),
         &["--fixed"],
@@ -386,7 +245,10 @@ fn a_paused_live_session_travels_back_in_time() {
 #[test]
 fn in_step_mode_enter_moves_the_thread_selected_in_the_timeline() {
     let mut pty = Pty::lockscope(&["run", "abba", "--step"], &[]);
-    pty.wait_for("both threads stopped", |s| s.contains("2 right → lock B"));
+    // The step panel comes from the gate, the lanes from the events: both.
+    pty.wait_for("both threads stopped, a lane selected", |s| {
+        s.contains("2 right → lock B") && s.contains('▶')
+    });
     // The selected lane (marked ▶) is the thread that moves.
     let selected = pty
         .screen

@@ -110,6 +110,7 @@ pub fn run_viewer(watched: &mut Watched, options: &ViewerOptions) -> anyhow::Res
     let mut state = RunState::Running;
     let mut last_draw: Option<Instant> = None;
     let mut force_draw = true;
+    let mut drawn_size = None;
     // Live time travel: the events so far, and the cursor when paused.
     let mut history = History::default();
     let mut travel: Option<Replay> = None;
@@ -237,6 +238,11 @@ pub fn run_viewer(watched: &mut Watched, options: &ViewerOptions) -> anyhow::Res
                 }
             },
             recv(ticker) -> _ => {
+                // crossterm 0.29 can drop a resize that arrives together
+                // with a key press: look for ourselves.
+                if guard.terminal().size().ok() != drawn_size {
+                    force_draw = true;
+                }
                 if let Some(stepper) = &mut watched.stepper {
                     stepper.autoplay(app.model());
                     app.set_step_panel(stepper.panel(app.model()));
@@ -270,8 +276,9 @@ pub fn run_viewer(watched: &mut Watched, options: &ViewerOptions) -> anyhow::Res
         let due = last_draw.is_none_or(|at| at.elapsed() >= FRAME);
         if (app.dirty() || force_draw) && due {
             force_draw = false;
-            if let Err(err) = guard.terminal().draw(|frame| ui::draw(frame, &app)) {
-                break Err(err.into());
+            match guard.terminal().draw(|frame| ui::draw(frame, &app)) {
+                Ok(frame) => drawn_size = Some(frame.area.as_size()),
+                Err(err) => break Err(err.into()),
             }
             app.clear_dirty();
             last_draw = Some(Instant::now());
@@ -439,9 +446,15 @@ pub fn watch_scenario(
         replay: None,
         stepper: Some(stepper),
     };
-    let state = run_viewer(&mut watched, options)?;
+    let state = run_viewer(&mut watched, options);
     let restart = watched.stepper.as_mut().and_then(Stepper::take_restart);
-    Ok(ScenarioEnd { state, restart })
+    // The session (and its recording) ends at the quit, before dropping the
+    // stepper lets parked threads run on where no one sees them.
+    drop(started);
+    Ok(ScenarioEnd {
+        state: state?,
+        restart,
+    })
 }
 
 /// How to start step mode.

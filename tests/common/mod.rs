@@ -1,6 +1,8 @@
 //! Helpers shared by the real-thread tests.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod pty;
+
 use std::sync::Mutex as StdMutex;
 use std::sync::MutexGuard as StdGuard;
 use std::time::{Duration, Instant};
