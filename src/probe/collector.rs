@@ -49,8 +49,8 @@ const LISTENER_BATCH: usize = 4096;
 
 /// Messages a listener may leave unread (about 1 M events, 80 MB). Past it
 /// the collector waits for the listener (and the program's threads, in turn,
-/// for the collector), up to [`STALL_LIMIT`] before the listener loses
-/// batches.
+/// for the collector); a listener that reads nothing for [`STALL_LIMIT`]
+/// loses batches.
 const LISTENER_BACKLOG: usize = 256;
 
 /// What the session wants done when a deadlock is found.
@@ -59,7 +59,8 @@ pub(crate) type DeadlockHandler = Box<dyn FnMut(&DeadlockReport) + Send>;
 /// Something that wants every event, in model order, as it is applied.
 pub(crate) struct Listener {
     tx: Sender<Vec<Event>>,
-    /// It left its backlog full for [`STALL_LIMIT`]: until it reads again,
+    /// It read nothing for [`STALL_LIMIT`] with its backlog full: until it
+    /// reads again,
     /// batches for it are dropped without waiting.
     stalled: bool,
 }
@@ -73,12 +74,18 @@ impl Listener {
     /// false once the listener is gone.
     fn send(&mut self, chunk: &[Event], dropped: &AtomicU64) -> bool {
         if self.tx.len() >= LISTENER_BACKLOG {
-            let deadline = std::time::Instant::now() + STALL_LIMIT;
-            while !self.stalled && self.tx.len() >= LISTENER_BACKLOG / 4 * 3 {
-                if std::time::Instant::now() >= deadline {
+            let mut deadline = std::time::Instant::now() + STALL_LIMIT;
+            let mut unread = self.tx.len();
+            while !self.stalled && unread >= LISTENER_BACKLOG / 4 * 3 {
+                std::thread::sleep(Duration::from_micros(200));
+                let now = self.tx.len();
+                if now < unread {
+                    // It reads, however slowly: keep waiting for it.
+                    deadline = std::time::Instant::now() + STALL_LIMIT;
+                } else if std::time::Instant::now() >= deadline {
                     self.stalled = true;
                 }
-                std::thread::sleep(Duration::from_micros(200));
+                unread = now;
             }
             if self.stalled && self.tx.len() >= LISTENER_BACKLOG {
                 dropped.fetch_add(chunk.len() as u64, Ordering::Relaxed);
@@ -253,9 +260,9 @@ impl Collector {
     }
 
     fn accept(&mut self, thread: ThreadId, number: u64, mut events: Vec<Event>) {
-        self.counters
-            .received
-            .fetch_add(events.len() as u64, Ordering::Relaxed);
+        let n = events.len() as u64;
+        self.counters.received.fetch_add(n, Ordering::Relaxed);
+        self.hub.taken.fetch_add(n, Ordering::Relaxed);
         let origin = self.hub.origin;
         for ev in &mut events {
             ev.time = clock::to_nanos(origin, ev.time);

@@ -233,6 +233,7 @@ impl SessionBuilder {
             origin: clock::raw(),
             in_flight: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
+            taken: AtomicU64::new(0),
             held_back: AtomicU64::new(0),
             stalled: AtomicBool::new(false),
         });

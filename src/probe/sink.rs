@@ -59,6 +59,8 @@ pub(crate) struct Hub {
     pub(crate) in_flight: AtomicU64,
     /// Events dropped because the collector stopped moving.
     pub(crate) dropped: AtomicU64,
+    /// Events the collector has taken, ever: its progress.
+    pub(crate) taken: AtomicU64,
     /// Events the collector holds back waiting for order (it stores this).
     pub(crate) held_back: AtomicU64,
     /// A thread waited [`STALL_LIMIT`] for the collector in vain: until the
@@ -72,8 +74,8 @@ pub(crate) struct Hub {
 /// stays bounded, the collector gets the CPU it needs, and nothing is lost.
 pub(crate) const MAX_BACKLOG: u64 = 1_000_000;
 
-/// How long a thread waits for a collector that takes nothing before later
-/// batches are dropped (counted, shown, and the analysis marked unreliable)
+/// How long a thread waits for a collector that takes nothing at all before
+/// later batches are dropped (counted, shown, and the analysis marked unreliable)
 /// without waiting: a program must not hang on its debugger.
 pub(crate) const STALL_LIMIT: Duration = Duration::from_secs(1);
 
@@ -101,14 +103,20 @@ impl Hub {
         if self.stalled.load(Ordering::Relaxed) {
             return;
         }
-        let deadline = Instant::now() + STALL_LIMIT;
+        let mut deadline = Instant::now() + STALL_LIMIT;
+        let mut taken = self.taken.load(Ordering::Relaxed);
         while self.backlog() > MAX_BACKLOG / 4 * 3 {
-            if Instant::now() >= deadline {
+            // A slow path: the collector needs the CPU more than this thread.
+            std::thread::sleep(Duration::from_micros(200));
+            let now = self.taken.load(Ordering::Relaxed);
+            if now != taken {
+                // The collector moves, however slowly: keep waiting for it.
+                taken = now;
+                deadline = Instant::now() + STALL_LIMIT;
+            } else if Instant::now() >= deadline {
                 self.stalled.store(true, Ordering::Relaxed);
                 return;
             }
-            // A slow path: the collector needs the CPU more than this thread.
-            std::thread::sleep(Duration::from_micros(200));
         }
     }
 }
