@@ -9,6 +9,7 @@
 
 use std::collections::VecDeque;
 use std::hint::black_box;
+use std::sync::LazyLock;
 use std::time::Instant;
 
 use criterion::Criterion;
@@ -18,10 +19,20 @@ use lockscope::tui::{Action, App, AppConfig, draw};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-const THREADS: usize = 64;
-const LOCKS: usize = 32;
+/// Threads and locks: 64 and 32 unless `LOCKSCOPE_BENCH_THREADS` and
+/// `LOCKSCOPE_BENCH_LOCKS` say otherwise (the README's 1,000-thread figure).
+static THREADS: LazyLock<usize> = LazyLock::new(|| from_env("LOCKSCOPE_BENCH_THREADS", 64));
+static LOCKS: LazyLock<usize> = LazyLock::new(|| from_env("LOCKSCOPE_BENCH_LOCKS", 32));
 /// Locks `RWLOCKS_FROM..LOCKS` are RwLocks.
-const RWLOCKS_FROM: usize = 24;
+static RWLOCKS_FROM: LazyLock<usize> = LazyLock::new(|| *LOCKS * 3 / 4);
+
+fn from_env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .filter(|&n| n >= 2)
+        .unwrap_or(default)
+}
 const EVENTS: usize = 1_000_000;
 
 struct Rng(u64);
@@ -93,17 +104,17 @@ impl Sim {
         let first = if rng.below(3) == 0 {
             rng.below(4) as usize // a hot lock
         } else {
-            rng.below(LOCKS as u64) as usize
+            rng.below(*LOCKS as u64) as usize
         };
         let mut plan = vec![first];
-        if rng.below(2) == 0 && first + 1 < LOCKS {
-            plan.push(first + 1 + rng.below((LOCKS - first - 1) as u64) as usize);
+        if rng.below(2) == 0 && first + 1 < *LOCKS {
+            plan.push(first + 1 + rng.below((*LOCKS - first - 1) as u64) as usize);
         }
         self.plans[t] = plan
             .into_iter()
             .rev()
             .map(|l| {
-                let shared = l >= RWLOCKS_FROM && rng.below(10) < 7;
+                let shared = l >= *RWLOCKS_FROM && rng.below(10) < 7;
                 (
                     l,
                     if shared {
@@ -168,15 +179,15 @@ fn generate() -> Vec<Event> {
     let mut sim = Sim {
         events: Vec::with_capacity(EVENTS + 128),
         now: 0,
-        seq: vec![0; LOCKS],
-        holders: vec![Vec::new(); LOCKS],
-        queues: vec![VecDeque::new(); LOCKS],
-        plans: vec![Vec::new(); THREADS],
-        held: vec![Vec::new(); THREADS],
-        blocked: vec![false; THREADS],
+        seq: vec![0; *LOCKS],
+        holders: vec![Vec::new(); *LOCKS],
+        queues: vec![VecDeque::new(); *LOCKS],
+        plans: vec![Vec::new(); *THREADS],
+        held: vec![Vec::new(); *THREADS],
+        blocked: vec![false; *THREADS],
     };
-    for l in 0..LOCKS {
-        let kind = if l >= RWLOCKS_FROM {
+    for l in 0..*LOCKS {
+        let kind = if l >= *RWLOCKS_FROM {
             LockKind::RwLock
         } else {
             LockKind::Mutex
@@ -190,7 +201,7 @@ fn generate() -> Vec<Event> {
         };
         sim.emit(0, created);
     }
-    for t in 0..THREADS {
+    for t in 0..*THREADS {
         let name = format!("worker {t}");
         sim.emit(t, EventKind::ThreadStart { name });
     }
@@ -199,7 +210,7 @@ fn generate() -> Vec<Event> {
         // Steps of 1–9 µs; blocked threads' steps emit nothing, so a million
         // events make ~26 s of history.
         sim.now += 1_000 + rng.below(8_000);
-        let t = rng.below(THREADS as u64) as usize;
+        let t = rng.below(*THREADS as u64) as usize;
         sim.step(t, &mut rng);
     }
     sim.events

@@ -41,13 +41,16 @@ fn main() -> anyhow::Result<()> {
         peak_rss = peak_rss.max(rss);
         let t = session.transport_now();
         eprintln!(
-            "{:>5.1}s  sent {:>11}  received {:>11}  backlog {:>10}  held back {:>9}  dropped {:>10}  rss {:>7} KiB",
+            "{:>5.1}s  sent {:>11}  received {:>11}  backlog {:>10}  held back {:>9}  dropped {:>10}  skipped {:>8}  late {:>8}  viewer dropped {:>9}  rss {:>7} KiB",
             start.elapsed().as_secs_f64(),
             t.sent,
             t.received,
             t.sent - t.received,
             t.pending,
             t.dropped,
+            t.skipped,
+            t.late,
+            t.listener_dropped,
             rss
         );
     }

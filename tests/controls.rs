@@ -240,7 +240,9 @@ fn under_load_every_event_sent_is_received_in_lock_order() {
     let locks: Arc<Vec<Mutex<u64>>> =
         Arc::new((0..4).map(|i| Mutex::named(format!("hot{i}"), 0)).collect());
     let rw = Arc::new(RwLock::named("rw", 0u64));
-    const ROUNDS: u64 = 20_000;
+    // 3.2 M events: well past the collector's backlog bound, so threads
+    // must wait for it rather than drop anything.
+    const ROUNDS: u64 = 100_000;
     let handles: Vec<_> = (0..8)
         .map(|t| {
             let (locks, rw) = (Arc::clone(&locks), Arc::clone(&rw));
@@ -261,6 +263,7 @@ fn under_load_every_event_sent_is_received_in_lock_order() {
     }
     let transport = session.transport();
     assert_eq!(transport.sent, transport.received);
+    assert_eq!(transport.dropped, 0);
     assert_eq!(transport.pending, 0);
     assert_eq!(transport.late, 0);
     assert_eq!(transport.skipped, 0);
@@ -279,6 +282,52 @@ fn under_load_every_event_sent_is_received_in_lock_order() {
         .unwrap()
         .acquisitions;
     assert_eq!(rw_acq, 8 * ROUNDS);
+}
+
+/// A deadlock handler that never returns stops the collector: the program's
+/// threads wait for it a bounded time, then go on dropping (and counting)
+/// what cannot be taken, so the program never hangs on its debugger.
+#[test]
+fn a_stuck_collector_costs_counted_events_not_a_hung_program() {
+    let _serial = serial();
+    let (entered_tx, entered) = crossbeam_channel::bounded(1);
+    let (release, released) = crossbeam_channel::bounded::<()>(1);
+    let session = lockscope::Session::builder()
+        .on_deadlock(move |_| {
+            let _ = entered_tx.send(());
+            let _ = released.recv();
+        })
+        .start()
+        .unwrap();
+    // A deadlock, so the collector enters the handler and stays there.
+    let m = Arc::new(Mutex::named("self", ()));
+    let m2 = Arc::clone(&m);
+    thread::spawn(move || {
+        let _a = m2.lock();
+        let _b = m2.lock();
+    });
+    entered.recv_timeout(common::TIMEOUT).unwrap();
+    let hot = Arc::new(Mutex::named("hot", 0u64));
+    const PAIRS: u64 = 1_500_000;
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let hot = Arc::clone(&hot);
+            thread::spawn(move || {
+                for _ in 0..PAIRS {
+                    *hot.lock() += 1;
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let stuck = session.transport_now();
+    assert!(stuck.dropped > 0, "{stuck:?}");
+    release.send(()).unwrap();
+    let transport = session.transport();
+    assert_eq!(transport.sent, transport.received + transport.dropped);
+    assert_eq!(*hot.lock(), 2 * PAIRS);
 }
 
 /// A thread that takes a lock and then blocks outside lockscope never ships

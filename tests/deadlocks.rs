@@ -11,11 +11,26 @@ use std::sync::{Arc, Barrier};
 use common::{expect_deadlock, serial, session};
 use lockscope::{Condvar, Mutex, RwLock, thread};
 
-/// `n` threads in a ring: thread i takes lock i, all meet, then each takes
-/// lock i+1. Returns the cycle's thread names in report order.
-fn ring(n: usize) -> lockscope::DeadlockReport {
+/// Runs `shape` (which leaves some threads deadlocked) in a fresh session and
+/// returns the session's one deadlock report.
+fn detect(shape: impl FnOnce()) -> lockscope::DeadlockReport {
     let _serial = serial();
     let (session, reports) = session();
+    shape();
+    let report = expect_deadlock(&reports);
+    session.sync();
+    assert!(reports.try_recv().is_err(), "one deadlock, reported twice");
+    drop(session);
+    report
+}
+
+/// `n` threads in a ring: thread i takes lock i, all meet, then each takes
+/// lock i+1.
+fn ring(n: usize) -> lockscope::DeadlockReport {
+    detect(|| ring_shape(n))
+}
+
+fn ring_shape(n: usize) {
     let locks: Arc<Vec<Mutex<()>>> =
         Arc::new((0..n).map(|i| Mutex::named(format!("L{i}"), ())).collect());
     let barrier = Arc::new(Barrier::new(n));
@@ -23,6 +38,8 @@ fn ring(n: usize) -> lockscope::DeadlockReport {
         let (locks, barrier) = (Arc::clone(&locks), Arc::clone(&barrier));
         thread::Builder::new()
             .name(format!("t{i}"))
+            // They stay deadlocked for the rest of the process: keep them small.
+            .stack_size(64 * 1024)
             .spawn(move || {
                 let _mine = locks[i].lock();
                 barrier.wait();
@@ -30,9 +47,6 @@ fn ring(n: usize) -> lockscope::DeadlockReport {
             })
             .unwrap();
     }
-    let report = expect_deadlock(&reports);
-    drop(session);
-    report
 }
 
 #[test]
@@ -61,47 +75,49 @@ fn five_thread_ring_deadlocks() {
 }
 
 #[test]
-fn relocking_a_held_mutex_is_a_self_deadlock() {
-    let _serial = serial();
-    let (session, reports) = session();
+fn a_hundred_thread_ring_deadlocks() {
+    let report = ring(100);
+    assert_eq!(report.threads.len(), 100);
+    assert_eq!(report.locks.len(), 100);
+}
+
+fn self_deadlock() {
     let m = Arc::new(Mutex::named("m", ()));
-    let m2 = Arc::clone(&m);
     thread::Builder::new()
         .name("selfish".into())
         .spawn(move || {
-            let _first = m2.lock();
-            let _second = m2.lock();
+            let _first = m.lock();
+            let _second = m.lock();
         })
         .unwrap();
-    let report = expect_deadlock(&reports);
+}
+
+#[test]
+fn relocking_a_held_mutex_is_a_self_deadlock() {
+    let report = detect(self_deadlock);
     assert_eq!(report.threads, ["selfish"]);
     assert_eq!(report.locks, ["m"]);
-    drop(session);
+}
+
+fn read_to_write_upgrade() {
+    let l = Arc::new(RwLock::named("config", ()));
+    thread::Builder::new()
+        .name("upgrader".into())
+        .spawn(move || {
+            let _r = l.read();
+            let _w = l.write();
+        })
+        .unwrap();
 }
 
 #[test]
 fn upgrading_a_read_lock_to_write_is_a_self_deadlock() {
-    let _serial = serial();
-    let (session, reports) = session();
-    let l = Arc::new(RwLock::named("config", ()));
-    let l2 = Arc::clone(&l);
-    thread::Builder::new()
-        .name("upgrader".into())
-        .spawn(move || {
-            let _r = l2.read();
-            let _w = l2.write();
-        })
-        .unwrap();
-    let report = expect_deadlock(&reports);
+    let report = detect(read_to_write_upgrade);
     assert_eq!(report.threads, ["upgrader"]);
     assert_eq!(report.locks, ["config"]);
-    drop(session);
 }
 
-#[test]
-fn a_cycle_through_a_mutex_and_an_rwlock_deadlocks() {
-    let _serial = serial();
-    let (session, reports) = session();
+fn mutex_and_rwlock_cycle() {
     let m = Arc::new(Mutex::named("m", ()));
     let r = Arc::new(RwLock::named("r", ()));
     let barrier = Arc::new(Barrier::new(2));
@@ -127,20 +143,20 @@ fn a_cycle_through_a_mutex_and_an_rwlock_deadlocks() {
             })
             .unwrap();
     }
-    let report = expect_deadlock(&reports);
+}
+
+#[test]
+fn a_cycle_through_a_mutex_and_an_rwlock_deadlocks() {
+    let report = detect(mutex_and_rwlock_cycle);
     let mut locks = report.locks.clone();
     locks.sort();
     assert_eq!(locks, ["m", "r"]);
-    drop(session);
 }
 
 /// T1 holds X and waits on a condvar; T2 takes the condvar's mutex, notifies,
 /// and (still holding the mutex) asks for X. T1 wakes needing the mutex back:
 /// a cycle that exists only after the wake.
-#[test]
-fn a_cycle_formed_after_a_condvar_wake_deadlocks() {
-    let _serial = serial();
-    let (session, reports) = session();
+fn cycle_after_a_condvar_wake() {
     let x = Arc::new(Mutex::named("x", ()));
     let m = Arc::new(Mutex::named("m", false));
     let cv = Arc::new(Condvar::named("cv"));
@@ -190,14 +206,46 @@ fn a_cycle_formed_after_a_condvar_wake_deadlocks() {
             })
             .unwrap();
     }
-    let report = expect_deadlock(&reports);
+}
+
+#[test]
+fn a_cycle_formed_after_a_condvar_wake_deadlocks() {
+    let report = detect(cycle_after_a_condvar_wake);
     let mut threads = report.threads.clone();
     threads.sort();
     assert_eq!(threads, ["sleeper", "waker"]);
     let mut locks = report.locks.clone();
     locks.sort();
     assert_eq!(locks, ["m", "x"]);
-    drop(session);
+}
+
+/// Every shape, many times: detected every time, with the whole cycle.
+/// `LOCKSCOPE_SHAPE_RUNS=N` sets the runs (10 by default); the README's
+/// figure comes from `LOCKSCOPE_SHAPE_RUNS=200 cargo test --release --test
+/// deadlocks every_shape -- --nocapture`.
+#[test]
+fn every_shape_is_detected_every_time() {
+    let runs: usize = std::env::var("LOCKSCOPE_SHAPE_RUNS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    let shapes: [(&str, fn(), usize); 8] = [
+        ("2-thread ring", || ring_shape(2), 2),
+        ("3-thread ring", || ring_shape(3), 3),
+        ("5-thread ring", || ring_shape(5), 5),
+        ("100-thread ring", || ring_shape(100), 100),
+        ("self-deadlock", self_deadlock, 1),
+        ("read-to-write upgrade", read_to_write_upgrade, 1),
+        ("mutex and rwlock", mutex_and_rwlock_cycle, 2),
+        ("after a condvar wake", cycle_after_a_condvar_wake, 2),
+    ];
+    for (name, shape, threads) in shapes {
+        for run in 0..runs {
+            let report = detect(shape);
+            assert_eq!(report.threads.len(), threads, "{name}, run {run}");
+        }
+        println!("{name}: detected in {runs} of {runs} runs");
+    }
 }
 
 #[test]

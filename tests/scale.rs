@@ -76,3 +76,119 @@ fn a_thousand_threads_and_ten_thousand_locks() {
     assert!(summary.potential_deadlocks.is_empty());
     assert_eq!(summary.threads.len(), THREADS + 1);
 }
+
+/// Eight threads hammer four locks until `until` says stop; every `every`
+/// the transport counts and resident memory are sampled and printed.
+/// Returns the samples `(seconds, sent, received, rss KiB)` and the session's
+/// final transport counts.
+fn hammer_sampled(
+    every: std::time::Duration,
+    until: impl Fn(&lockscope::TransportStats, std::time::Duration) -> bool,
+) -> (Vec<(f64, u64, u64, u64)>, lockscope::TransportStats) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let session = Session::builder().on_deadlock(|_| {}).start().unwrap();
+    let locks: Arc<Vec<Mutex<u64>>> = Arc::new(
+        (0..4)
+            .map(|i| Mutex::named(format!("hot {i}"), 0))
+            .collect(),
+    );
+    let stop = Arc::new(AtomicBool::new(false));
+    let workers: Vec<_> = (0..8)
+        .map(|t| {
+            let (locks, stop) = (Arc::clone(&locks), Arc::clone(&stop));
+            thread::spawn(move || {
+                let mut i = t;
+                while !stop.load(Ordering::Relaxed) {
+                    *locks[i % 4].lock() += 1;
+                    i += 1;
+                }
+            })
+        })
+        .collect();
+    let started = Instant::now();
+    let mut samples = Vec::new();
+    loop {
+        std::thread::sleep(every);
+        let t = session.transport_now();
+        let at = started.elapsed();
+        samples.push((at.as_secs_f64(), t.sent, t.received, rss_kib()));
+        println!(
+            "{:>7.1}s sent {:>13} received {:>13} dropped {} skipped {} late {} rss {} MiB",
+            at.as_secs_f64(),
+            t.sent,
+            t.received,
+            t.dropped,
+            t.skipped,
+            t.late,
+            rss_kib() / 1024
+        );
+        if until(&t, at) {
+            break;
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.join().unwrap();
+    }
+    let transport = session.transport();
+    let summary = session.finish().unwrap();
+    assert!(summary.deadlocks.is_empty());
+    assert_eq!(summary.anomalies, 0);
+    (samples, transport)
+}
+
+/// Nothing lost, and memory flat: the median resident size of the second
+/// half of the run is within half again (plus 64 MiB) of the first half's.
+/// (The peak is printed, not compared: single samples swing with the
+/// allocator and the backlog.)
+fn assert_healthy(samples: &[(f64, u64, u64, u64)], transport: &lockscope::TransportStats) {
+    assert_eq!(transport.sent, transport.received, "{transport:?}");
+    assert_eq!(transport.dropped + transport.skipped + transport.late, 0);
+    let median = |s: &[(f64, u64, u64, u64)]| {
+        let mut rss: Vec<u64> = s.iter().map(|s| s.3).collect();
+        rss.sort_unstable();
+        rss.get(rss.len() / 2).copied().unwrap_or(0)
+    };
+    let half = samples.len() / 2;
+    let (first, last) = (median(&samples[..half]), median(&samples[half..]));
+    let peak = samples.iter().map(|s| s.3).max().unwrap_or(0);
+    println!(
+        "sent {} = received {}; median rss {} MiB in the first half, {} MiB in the second; peak {} MiB",
+        transport.sent,
+        transport.received,
+        first / 1024,
+        last / 1024,
+        peak / 1024
+    );
+    assert!(
+        last <= first + first / 2 + 64 * 1024,
+        "memory grew: {first} KiB then {last} KiB"
+    );
+}
+
+/// 100 million events through one session: `cargo test --release --test
+/// scale hundred_million -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement; run explicitly"]
+fn a_hundred_million_events() {
+    let (samples, transport) = hammer_sampled(std::time::Duration::from_secs(1), |t, _| {
+        t.sent >= 100_000_000
+    });
+    assert!(transport.sent >= 100_000_000);
+    assert_healthy(&samples, &transport);
+}
+
+/// The soak: ten minutes of hammering (`LOCKSCOPE_SOAK_SECS` to change it),
+/// sampled every ten seconds: `cargo test --release --test scale soak --
+/// --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement; run explicitly"]
+fn soak() {
+    let secs: u64 = std::env::var("LOCKSCOPE_SOAK_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(600);
+    let every = std::time::Duration::from_secs((secs / 60).clamp(1, 10));
+    let (samples, transport) = hammer_sampled(every, |_, at| at.as_secs() >= secs);
+    assert_healthy(&samples, &transport);
+}

@@ -45,6 +45,14 @@ impl PotentialDeadlock {
 
 /// The graph, with adjacency kept per lock as a small vector sorted by target:
 /// the per-acquisition "is this edge known?" check is a binary search.
+///
+/// A new edge `a -> b` closes a cycle when `b` reaches `a`. Searching the
+/// whole graph for that on every new edge is quadratic in a program with many
+/// lock pairs, so the edges that closed no cycle keep a topological rank
+/// (Pearce and Kelly's dynamic ordering): along them ranks only grow, so the
+/// search skips every lock ranked above `a` and above the start of every
+/// cycle-closing edge, and a program that keeps one lock order never
+/// searches at all.
 #[derive(Clone, Debug, Default)]
 pub(super) struct LockOrder {
     /// `adj[a]` holds `(b, index into edges)` sorted by `b`.
@@ -53,21 +61,39 @@ pub(super) struct LockOrder {
     dfs: Dfs<u32>,
     reported: BTreeSet<Vec<u32>>,
     potentials: Vec<PotentialDeadlock>,
+    /// Per lock: its rank in a topological order of the acyclic edges.
+    rank: Vec<u32>,
+    /// Per lock: the locks with an acyclic edge into it.
+    back: Vec<Vec<u32>>,
+    /// Per edge: whether it closed a cycle (then it is not ranked).
+    closing: Vec<bool>,
+    /// The edges that closed a cycle.
+    closers: Vec<u32>,
 }
 
-struct Adjacency<'a>(&'a [Vec<(u32, u32)>]);
+/// The graph's out-edges, skipping locks ranked above `bound`.
+struct Bounded<'a> {
+    adj: &'a [Vec<(u32, u32)>],
+    rank: &'a [u32],
+    bound: u32,
+}
 
-impl Digraph for Adjacency<'_> {
+impl Digraph for Bounded<'_> {
     type Edge = u32;
 
     fn len(&self) -> usize {
-        self.0.len()
+        self.adj.len()
     }
 
     fn next_edge(&self, node: usize, cursor: &mut usize) -> Option<(usize, u32)> {
-        let &(to, edge) = self.0.get(node)?.get(*cursor)?;
-        *cursor += 1;
-        Some((to as usize, edge))
+        let row = self.adj.get(node)?;
+        while let Some(&(to, edge)) = row.get(*cursor) {
+            *cursor += 1;
+            if self.rank[to as usize] <= self.bound {
+                return Some((to as usize, edge));
+            }
+        }
+        None
     }
 }
 
@@ -90,8 +116,11 @@ impl LockOrder {
             return false;
         }
         let need = a.max(b) + 1;
-        if self.adj.len() < need {
-            self.adj.resize_with(need, Vec::new);
+        while self.adj.len() < need {
+            // A new lock ranks after every known one.
+            self.rank.push(self.adj.len() as u32);
+            self.back.push(Vec::new());
+            self.adj.push(Vec::new());
         }
         let row = &mut self.adj[a];
         let slot = match row.binary_search_by_key(&edge.to.0, |&(to, _)| to) {
@@ -101,22 +130,93 @@ impl LockOrder {
         let index = self.edges.len() as u32;
         row.insert(slot, (edge.to.0, index));
         self.edges.push(edge);
-        self.close_cycle(index, b, a, time)
+        let Some(cycle) = self.find_cycle(index, b, a) else {
+            self.closing.push(false);
+            self.back[b].push(a as u32);
+            if self.rank[b] < self.rank[a] {
+                self.reorder(a, b);
+            }
+            return false;
+        };
+        self.closing.push(true);
+        self.closers.push(index);
+        self.report(cycle, time)
     }
 
-    /// Looks for a path `b ->* a`, which with the new edge `a -> b` is a cycle.
-    fn close_cycle(&mut self, new: u32, b: usize, a: usize, time: Nanos) -> bool {
-        let mut cycle: Option<Vec<u32>> = None;
-        self.dfs.paths(&Adjacency(&self.adj), b, a, |path| {
+    /// Looks for a path `b ->* a`, which with the new edge `a -> b` is a
+    /// cycle. On such a path every lock ranks at most as high as `a` or the
+    /// start of some cycle-closing edge: ranks grow along the other edges.
+    fn find_cycle(&mut self, new: u32, b: usize, a: usize) -> Option<Vec<u32>> {
+        let edges = &self.edges;
+        let bound = self
+            .closers
+            .iter()
+            .map(|&e| self.rank[edges[e as usize].from.index()])
+            .fold(self.rank[a], u32::max);
+        if self.rank[b] > bound {
+            return None;
+        }
+        let graph = Bounded {
+            adj: &self.adj,
+            rank: &self.rank,
+            bound,
+        };
+        let mut cycle = None;
+        self.dfs.paths(&graph, b, a, |path| {
             let mut c = Vec::with_capacity(path.len() + 1);
             c.push(new);
             c.extend_from_slice(path);
             cycle = Some(c);
             false
         });
-        let Some(mut cycle) = cycle else {
-            return false;
-        };
+        cycle
+    }
+
+    /// Restores the ranks after the acyclic edge `a -> b` with `b` ranked
+    /// below `a`: the locks `b` reaches below `a`'s rank and the locks that
+    /// reach `a` above `b`'s rank trade ranks, the latter first.
+    fn reorder(&mut self, a: usize, b: usize) {
+        let (low, high) = (self.rank[b], self.rank[a]);
+        let mut forward = vec![b];
+        let mut seen = std::collections::HashSet::from([b]);
+        let mut i = 0;
+        while let Some(&v) = forward.get(i) {
+            i += 1;
+            for &(w, e) in &self.adj[v] {
+                let w = w as usize;
+                if !self.closing[e as usize] && self.rank[w] < high && seen.insert(w) {
+                    forward.push(w);
+                }
+            }
+        }
+        let mut backward = vec![a];
+        seen.clear();
+        seen.insert(a);
+        let mut i = 0;
+        while let Some(&v) = backward.get(i) {
+            i += 1;
+            for &w in &self.back[v] {
+                let w = w as usize;
+                if self.rank[w] > low && seen.insert(w) {
+                    backward.push(w);
+                }
+            }
+        }
+        forward.sort_unstable_by_key(|&v| self.rank[v]);
+        backward.sort_unstable_by_key(|&v| self.rank[v]);
+        let mut ranks: Vec<u32> = backward
+            .iter()
+            .chain(&forward)
+            .map(|&v| self.rank[v])
+            .collect();
+        ranks.sort_unstable();
+        for (&v, r) in backward.iter().chain(&forward).zip(ranks) {
+            self.rank[v] = r;
+        }
+    }
+
+    /// Records the cycle `cycle` (edge indices) unless it was seen before.
+    fn report(&mut self, mut cycle: Vec<u32>, time: Nanos) -> bool {
         let edges = &self.edges;
         rotate_to_min(&mut cycle, |&e| edges[e as usize].from);
         let key: Vec<u32> = cycle.iter().map(|&e| edges[e as usize].from.0).collect();
@@ -151,6 +251,65 @@ mod tests {
 
     fn locks(p: &PotentialDeadlock) -> Vec<u32> {
         p.locks().map(|l| l.0).collect()
+    }
+
+    /// Does `from` reach `to` over `edges`?
+    fn reaches(edges: &[(u32, u32)], from: u32, to: u32) -> bool {
+        let mut seen = vec![from];
+        let mut i = 0;
+        while let Some(&v) = seen.get(i) {
+            i += 1;
+            if v == to {
+                return true;
+            }
+            for &(x, y) in edges {
+                if x == v && !seen.contains(&y) {
+                    seen.push(y);
+                }
+            }
+        }
+        false
+    }
+
+    /// The ranked, pruned search against a plain reachability check on
+    /// thousands of random graphs: the same edges close cycles, and the ranks
+    /// stay a topological order of the other edges.
+    #[test]
+    fn the_ranked_search_finds_exactly_the_cycles_a_full_search_finds() {
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n) as u32
+        };
+        let mut closing_seen = 0;
+        for _ in 0..3_000 {
+            let nodes = 2 + u64::from(next(10));
+            let mut g = LockOrder::default();
+            let mut added: Vec<(u32, u32)> = Vec::new();
+            for _ in 0..next(40) {
+                let (a, b) = (next(nodes), next(nodes));
+                if a == b || added.contains(&(a, b)) {
+                    continue;
+                }
+                let closes = reaches(&added, b, a);
+                g.add(edge(a, b), 0);
+                added.push((a, b));
+                assert_eq!(g.closing.last().copied(), Some(closes), "{added:?}");
+                closing_seen += usize::from(closes);
+                let mut ranks = g.rank.clone();
+                ranks.sort_unstable();
+                assert!(ranks.iter().enumerate().all(|(i, &r)| r == i as u32));
+                for (e, &closing) in g.edges.iter().zip(&g.closing) {
+                    if !closing {
+                        let (u, v) = (e.from.index(), e.to.index());
+                        assert!(g.rank[u] < g.rank[v], "{added:?}");
+                    }
+                }
+            }
+        }
+        assert!(closing_seen > 1_000, "{closing_seen}");
     }
 
     #[test]

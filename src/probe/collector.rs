@@ -14,7 +14,7 @@ use super::clock;
 use super::ring::Ring;
 use super::sequencer::Sequencer;
 use super::session::DeadlockReport;
-use super::sink::{Hub, Msg};
+use super::sink::{Hub, MAX_BACKLOG, Msg, STALL_LIMIT};
 use crate::event::{Event, ThreadId};
 use crate::model::Model;
 
@@ -31,8 +31,14 @@ const STALL_TICKS: u64 = 3;
 const LOSSY_TICKS: u64 = 100;
 
 /// Events the sequencer may hold back waiting for order before it turns
-/// lossy (about 80 MB).
-const MAX_HELD_BACK: usize = 1_000_000;
+/// lossy. Threads wait for the collector long before (see [`MAX_BACKLOG`]):
+/// this many held back means an event is really lost.
+const MAX_HELD_BACK: usize = 4 * MAX_BACKLOG as usize;
+
+/// Events held back (waiting for an event of another thread) that make the
+/// collector read every ring at once rather than at its next tick: the missing
+/// event is most likely sitting in a quiet thread's ring.
+pub(crate) const READ_ALL_ABOVE: usize = 65_536;
 
 /// Events gathered before they are applied, so that memory stays bounded
 /// while a large backlog is taken.
@@ -41,7 +47,9 @@ const APPLY_EVERY: usize = 65_536;
 /// Events per message to a listener.
 const LISTENER_BATCH: usize = 4096;
 
-/// Messages a listener may leave unread (about 1 M events, 80 MB) before it
+/// Messages a listener may leave unread (about 1 M events, 80 MB). Past it
+/// the collector waits for the listener (and the program's threads, in turn,
+/// for the collector); a listener that reads nothing for [`STALL_LIMIT`]
 /// loses batches.
 const LISTENER_BACKLOG: usize = 256;
 
@@ -49,7 +57,45 @@ const LISTENER_BACKLOG: usize = 256;
 pub(crate) type DeadlockHandler = Box<dyn FnMut(&DeadlockReport) + Send>;
 
 /// Something that wants every event, in model order, as it is applied.
-pub(crate) type Listener = Sender<Vec<Event>>;
+pub(crate) struct Listener {
+    tx: Sender<Vec<Event>>,
+    /// It read nothing for [`STALL_LIMIT`] with its backlog full: until it
+    /// reads again,
+    /// batches for it are dropped without waiting.
+    stalled: bool,
+}
+
+impl Listener {
+    pub(crate) fn new(tx: Sender<Vec<Event>>) -> Listener {
+        Listener { tx, stalled: false }
+    }
+
+    /// Sends `chunk`, first waiting (bounded) for room in the backlog. Returns
+    /// false once the listener is gone.
+    fn send(&mut self, chunk: &[Event], dropped: &AtomicU64) -> bool {
+        if self.tx.len() >= LISTENER_BACKLOG {
+            let mut deadline = std::time::Instant::now() + STALL_LIMIT;
+            let mut unread = self.tx.len();
+            while !self.stalled && unread >= LISTENER_BACKLOG / 4 * 3 {
+                std::thread::sleep(Duration::from_micros(200));
+                let now = self.tx.len();
+                if now < unread {
+                    // It reads, however slowly: keep waiting for it.
+                    deadline = std::time::Instant::now() + STALL_LIMIT;
+                } else if std::time::Instant::now() >= deadline {
+                    self.stalled = true;
+                }
+                unread = now;
+            }
+            if self.stalled && self.tx.len() >= LISTENER_BACKLOG {
+                dropped.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                return true;
+            }
+        }
+        self.stalled = false;
+        self.tx.send(chunk.to_vec()).is_ok()
+    }
+}
 
 /// Counters shared with the session.
 #[derive(Debug, Default)]
@@ -74,6 +120,12 @@ pub(crate) struct Collector {
     pub(crate) rings: Vec<Option<Arc<Ring>>>,
     /// The sequencer went lossy since the last tick.
     pub(crate) lossy_now: bool,
+    /// At the last full read, some thread had a batch on its way.
+    pub(crate) in_transit: bool,
+    /// Held-back events past which every ring is read at once.
+    pub(crate) read_all_above: usize,
+    /// So many events are held back that every ring should be read now.
+    pub(crate) read_all_soon: bool,
 }
 
 impl Collector {
@@ -81,16 +133,22 @@ impl Collector {
     pub(crate) fn run(mut self) {
         let ticker = crossbeam_channel::tick(TICK);
         let mut tick = 0;
+        // Ticks in which no thread had a batch on its way: how long a missing
+        // sequence number has really been missing (a thread descheduled
+        // between taking its batch and sending it can take many ticks).
+        let mut quiet_ticks = 0;
         let (mut last_dropped, mut lossy_until) = (0, 0);
         loop {
             select! {
                 recv(self.rx) -> msg => match msg {
                     Ok(Msg::Batch { thread, number, events }) => {
                         self.accept_shipped(thread, number, events);
+                        self.read_rings_if_held_back();
                         self.apply_ready();
                     }
                     Ok(Msg::Wake(thread)) => {
                         self.read_ring(thread);
+                        self.read_rings_if_held_back();
                         self.apply_ready();
                     }
                     Ok(Msg::Sync(reply)) => {
@@ -115,8 +173,11 @@ impl Collector {
                     let ready = &mut self.ready;
                     self.sequencer
                         .set_lossy(tick < lossy_until, &mut |ev| ready.push(ev));
+                    if !self.in_transit {
+                        quiet_ticks += 1;
+                    }
                     self.sequencer
-                        .skip_stale(tick, STALL_TICKS, &mut |ev| ready.push(ev));
+                        .skip_stale(quiet_ticks, STALL_TICKS, &mut |ev| ready.push(ev));
                     self.apply_ready();
                 }
             }
@@ -141,17 +202,31 @@ impl Collector {
                 Msg::Stop => stop = true,
             }
         }
-        let rings: Vec<_> = self.hub.threads.lock().clone();
-        for (thread, ring) in rings {
-            if let Some((number, events)) = ring.take(thread) {
-                self.accept(thread, number, events);
-            }
-        }
+        self.read_rings();
         self.apply_ready();
         for reply in replies {
             let _ = reply.send(());
         }
         stop
+    }
+
+    /// Reads every ring if much is held back (see [`READ_ALL_ABOVE`]).
+    fn read_rings_if_held_back(&mut self) {
+        if std::mem::take(&mut self.read_all_soon) {
+            self.read_rings();
+        }
+    }
+
+    /// Reads every thread's ring.
+    fn read_rings(&mut self) {
+        let rings: Vec<_> = self.hub.threads.lock().clone();
+        self.in_transit = false;
+        for (thread, ring) in rings {
+            if let Some((number, events)) = ring.take(thread) {
+                self.accept(thread, number, events);
+            }
+            self.in_transit |= ring.shipping();
+        }
     }
 
     /// Reads one thread's ring.
@@ -185,9 +260,9 @@ impl Collector {
     }
 
     fn accept(&mut self, thread: ThreadId, number: u64, mut events: Vec<Event>) {
-        self.counters
-            .received
-            .fetch_add(events.len() as u64, Ordering::Relaxed);
+        let n = events.len() as u64;
+        self.counters.received.fetch_add(n, Ordering::Relaxed);
+        self.hub.taken.fetch_add(n, Ordering::Relaxed);
         let origin = self.hub.origin;
         for ev in &mut events {
             ev.time = clock::to_nanos(origin, ev.time);
@@ -195,6 +270,13 @@ impl Collector {
         let ready = &mut self.ready;
         self.sequencer
             .push(thread, number, events, &mut |ev| ready.push(ev));
+        if self.sequencer.pending() > self.read_all_above {
+            // Doubling the bound keeps this rare while a backlog is taken.
+            self.read_all_above = self.sequencer.pending() * 2;
+            self.read_all_soon = true;
+        } else if self.sequencer.pending() < READ_ALL_ABOVE / 2 {
+            self.read_all_above = READ_ALL_ABOVE;
+        }
         if self.sequencer.pending() > MAX_HELD_BACK {
             // So much is held back that waiting for order costs more memory
             // than it is worth: let it through (counted as skipped).
@@ -209,9 +291,9 @@ impl Collector {
     /// Applies the events the sequencer let through, reporting new deadlocks
     /// after the model is unlocked (a handler may want to look at it).
     fn apply_ready(&mut self) {
-        self.counters
-            .pending
-            .store(self.sequencer.pending() as u64, Ordering::Relaxed);
+        let held_back = self.sequencer.pending() as u64;
+        self.counters.pending.store(held_back, Ordering::Relaxed);
+        self.hub.held_back.store(held_back, Ordering::Relaxed);
         self.counters
             .late
             .store(self.sequencer.late(), Ordering::Relaxed);
@@ -235,21 +317,14 @@ impl Collector {
         }
         // A few messages per applied batch: a viewer keeps up with millions of
         // events a second without a channel operation per event. A listener
-        // that falls too far behind loses batches (counted) rather than let
-        // memory grow without bound.
-        let counters = &self.counters;
+        // that falls behind slows everything down rather than let memory grow
+        // without bound; one that stops reading loses batches (counted).
+        let dropped = &self.counters.listener_dropped;
         let ready = &self.ready;
-        self.listeners.retain(|listener| {
-            ready.chunks(LISTENER_BATCH).all(|chunk| {
-                if listener.len() >= LISTENER_BACKLOG {
-                    counters
-                        .listener_dropped
-                        .fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                    true
-                } else {
-                    listener.send(chunk.to_vec()).is_ok()
-                }
-            })
+        self.listeners.retain_mut(|listener| {
+            ready
+                .chunks(LISTENER_BATCH)
+                .all(|chunk| listener.send(chunk, dropped))
         });
         self.ready.clear();
         for report in &reports {

@@ -65,7 +65,10 @@ impl LockMeta {
             (u64::from(st.epoch()) << 32) | u64::from(id.0),
             Ordering::Release,
         );
-        sink::emit(
+        // Every thread's events on this lock wait for this one: send it now,
+        // not when the registering thread (perhaps about to sleep) next
+        // fills its ring.
+        sink::emit_and_ship(
             st,
             EventKind::LockCreated {
                 lock: id,

@@ -9,7 +9,7 @@
 //! their slot in the ring only marks their place.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use parking_lot::Mutex;
 
@@ -37,6 +37,10 @@ pub(crate) struct Ring {
     /// Whoever holds this is the consumer; it numbers the batches it takes.
     consumer: Mutex<u64>,
     rare: Mutex<VecDeque<EventKind>>,
+    /// The owner took a batch to ship and has not sent it yet: events missing
+    /// from the collector's view are on their way, however long the thread
+    /// is descheduled.
+    shipping: AtomicBool,
 }
 
 const RARE: u64 = 0;
@@ -234,6 +238,7 @@ impl Ring {
             tail: Padded::default(),
             consumer: Mutex::new(0),
             rare: Mutex::new(VecDeque::new()),
+            shipping: AtomicBool::new(false),
         }
     }
 
@@ -256,9 +261,13 @@ impl Ring {
             p.tail = self.tail.0.load(Ordering::Acquire);
             if p.head - p.tail >= RING {
                 // The collector is behind: take the batch ourselves rather
-                // than wait for it or drop anything.
-                if let Some((number, events)) = self.take(thread) {
-                    after = AfterWrite::Ship(number, events);
+                // than wait for it or drop anything. The flag is published
+                // (by the consumer lock) with the take.
+                self.shipping.store(true, Ordering::Relaxed);
+                match self.take(thread) {
+                    Some((number, events)) => after = AfterWrite::Ship(number, events),
+                    // The collector took it meanwhile.
+                    None => self.shipped(),
                 }
                 p.tail = self.tail.0.load(Ordering::Acquire);
             }
@@ -281,6 +290,16 @@ impl Ring {
             after = AfterWrite::Wake;
         }
         after
+    }
+
+    /// A batch taken by the owner may be on its way (see [`Ring::shipped`]).
+    pub(crate) fn shipping(&self) -> bool {
+        self.shipping.load(Ordering::Acquire)
+    }
+
+    /// The owner has sent (or dropped) the batch it took.
+    pub(crate) fn shipped(&self) {
+        self.shipping.store(false, Ordering::Release);
     }
 
     /// Takes every published event as the next numbered batch (raw times).

@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 use crossbeam_channel::{Receiver, unbounded};
 use parking_lot::Mutex;
 
-use super::collector::{Collector, Counters, DeadlockHandler};
+use super::collector::{Collector, Counters, DeadlockHandler, Listener, READ_ALL_ABOVE};
 use super::sequencer::Sequencer;
 use super::sink::{HUB, Hub, Msg};
 use super::{clock, state};
@@ -233,6 +233,9 @@ impl SessionBuilder {
             origin: clock::raw(),
             in_flight: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
+            taken: AtomicU64::new(0),
+            held_back: AtomicU64::new(0),
+            stalled: AtomicBool::new(false),
         });
         let model = Arc::new(Mutex::new(Model::new()));
         let counters = Arc::new(Counters::default());
@@ -249,11 +252,14 @@ impl SessionBuilder {
                     std::process::exit(3);
                 })
             }),
-            listeners: self.listeners,
+            listeners: self.listeners.into_iter().map(Listener::new).collect(),
             sequencer: Sequencer::new(),
             ready: Vec::new(),
             rings: Vec::new(),
             lossy_now: false,
+            in_transit: false,
+            read_all_above: READ_ALL_ABOVE,
+            read_all_soon: false,
         };
         let handle = std::thread::Builder::new()
             .name("lockscope-collector".into())

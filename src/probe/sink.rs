@@ -7,10 +7,17 @@
 //! ring is half full. A thread whose ring is full takes the batch itself and
 //! ships it over the channel rather than wait. Batches carry numbers so the
 //! collector puts a thread's batches back in order whichever path they took.
+//!
+//! Overload slows the program down rather than lose events: past
+//! [`MAX_BACKLOG`] a thread that shipped a batch waits for the collector
+//! (see [`STALL_LIMIT`]). Only a collector that stops moving altogether — a
+//! deadlock handler that never returns, say — makes threads drop batches, and
+//! every dropped event is counted.
 
 use std::cell::RefCell;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender;
 use parking_lot::{Mutex, RwLock};
@@ -50,15 +57,69 @@ pub(crate) struct Hub {
     pub(crate) origin: u64,
     /// Events in batches sent but not yet taken by the collector.
     pub(crate) in_flight: AtomicU64,
-    /// Events dropped because the collector was too far behind.
+    /// Events dropped because the collector stopped moving.
     pub(crate) dropped: AtomicU64,
+    /// Events the collector has taken, ever: its progress.
+    pub(crate) taken: AtomicU64,
+    /// Events the collector holds back waiting for order (it stores this).
+    pub(crate) held_back: AtomicU64,
+    /// A thread waited [`STALL_LIMIT`] for the collector in vain: until the
+    /// backlog shrinks, batches past the bound are dropped without waiting.
+    pub(crate) stalled: AtomicBool,
 }
 
-/// The most events that may wait in the channel for the collector (about
-/// 160 MB). Past it, a thread whose ring is full drops its batch — counted,
-/// shown, and the analysis marked unreliable — rather than wait for the
-/// viewer or let memory grow without bound.
-pub(crate) const MAX_IN_FLIGHT: u64 = 2_000_000;
+/// The most events that may wait for the collector: in the channel, or held
+/// back by it waiting for order (about 50 MB). Past it, a thread that ships
+/// a batch waits until the collector has taken a quarter of them, so memory
+/// stays bounded, the collector gets the CPU it needs, and nothing is lost.
+pub(crate) const MAX_BACKLOG: u64 = 1_000_000;
+
+/// How long a thread waits for a collector that takes nothing at all before
+/// later batches are dropped (counted, shown, and the analysis marked unreliable)
+/// without waiting: a program must not hang on its debugger.
+pub(crate) const STALL_LIMIT: Duration = Duration::from_secs(1);
+
+impl Hub {
+    /// Events waiting for the collector.
+    fn backlog(&self) -> u64 {
+        self.in_flight.load(Ordering::Relaxed) + self.held_back.load(Ordering::Relaxed)
+    }
+
+    /// The collector stopped moving: batches past the bound are dropped.
+    fn drop_batch(&self) -> bool {
+        self.stalled.load(Ordering::Relaxed) && self.backlog() > MAX_BACKLOG
+    }
+
+    /// Slows the calling thread to the collector's pace: waits (bounded)
+    /// while the backlog is past the bound. The thread's batch is already
+    /// sent, so the collector never waits for a thread that waits for it.
+    fn wait_for_collector(&self) {
+        if self.backlog() <= MAX_BACKLOG {
+            if self.stalled.load(Ordering::Relaxed) {
+                self.stalled.store(false, Ordering::Relaxed);
+            }
+            return;
+        }
+        if self.stalled.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut deadline = Instant::now() + STALL_LIMIT;
+        let mut taken = self.taken.load(Ordering::Relaxed);
+        while self.backlog() > MAX_BACKLOG / 4 * 3 {
+            // A slow path: the collector needs the CPU more than this thread.
+            std::thread::sleep(Duration::from_micros(200));
+            let now = self.taken.load(Ordering::Relaxed);
+            if now != taken {
+                // The collector moves, however slowly: keep waiting for it.
+                taken = now;
+                deadline = Instant::now() + STALL_LIMIT;
+            } else if Instant::now() >= deadline {
+                self.stalled.store(true, Ordering::Relaxed);
+                return;
+            }
+        }
+    }
+}
 
 /// The current session's hub, read only on slow paths (registration).
 pub(crate) static HUB: RwLock<Option<Arc<Hub>>> = RwLock::new(None);
@@ -92,7 +153,7 @@ impl Local {
             }
             AfterWrite::Ship(number, events) => {
                 let n = events.len() as u64;
-                if self.hub.in_flight.load(Ordering::Relaxed) > MAX_IN_FLIGHT {
+                if self.hub.drop_batch() {
                     self.hub.dropped.fetch_add(n, Ordering::Relaxed);
                     // The batch's number still arrives, empty, so the
                     // thread's later batches are not held back for it.
@@ -109,9 +170,11 @@ impl Local {
                         events,
                     });
                 }
+                self.ring.shipped();
                 if wake {
                     let _ = self.hub.tx.send(Msg::Wake(self.thread));
                 }
+                self.hub.wait_for_collector();
             }
         }
     }
