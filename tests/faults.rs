@@ -847,3 +847,29 @@ fn a_programs_viewer_with_stdout_closed() {
     let total: u64 = summary.locks.iter().map(|l| l.acquisitions).sum();
     assert_eq!(total, 4 * 300 * 2 + 4);
 }
+
+/// SIGTERM (`kill`) and SIGHUP (the terminal window closing) quit the viewer
+/// as `q` does: the terminal is restored, and the exit status says how the
+/// run ended.
+fn quit_by_signal(signal: &str) {
+    let mut pty = Pty::lockscope(&["run", "abba"], &[]);
+    pty.wait_for("the deadlock", |s| s.contains("DEADLOCK: "));
+    let pid = pty.child.process_id().unwrap();
+    let sent = Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    assert_eq!(pty.exit_code(), 3, "{}", String::from_utf8_lossy(&pty.raw));
+    pty.assert_restored();
+}
+
+#[test]
+fn sigterm_quits_the_viewer_and_restores_the_terminal() {
+    quit_by_signal("-TERM");
+}
+
+#[test]
+fn sighup_quits_the_viewer_and_restores_the_terminal() {
+    quit_by_signal("-HUP");
+}

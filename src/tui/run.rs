@@ -105,6 +105,14 @@ pub fn run_viewer(watched: &mut Watched, options: &ViewerOptions) -> anyhow::Res
     let mut guard = TermGuard::enter()?;
     let (input, stop_input) = spawn_input();
     let ticker = tick(FRAME);
+    // SIGTERM and SIGHUP (the terminal closing) quit like `q`: the terminal
+    // is restored and a recording finished, rather than the process dying
+    // in raw mode.
+    let signalled = Arc::new(AtomicBool::new(false));
+    let signals: Vec<_> = [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP]
+        .into_iter()
+        .filter_map(|sig| signal_hook::flag::register(sig, Arc::clone(&signalled)).ok())
+        .collect();
     let test_panic = std::env::var_os("LOCKSCOPE_TEST_PANIC").is_some();
     let mut finished = 0;
     let mut state = RunState::Running;
@@ -238,6 +246,9 @@ pub fn run_viewer(watched: &mut Watched, options: &ViewerOptions) -> anyhow::Res
                 }
             },
             recv(ticker) -> _ => {
+                if signalled.load(Ordering::Relaxed) {
+                    flow = Flow::Quit;
+                }
                 // crossterm 0.29 can drop a resize that arrives together
                 // with a key press: look for ourselves.
                 if guard.terminal().size().ok() != drawn_size {
@@ -289,6 +300,10 @@ pub fn run_viewer(watched: &mut Watched, options: &ViewerOptions) -> anyhow::Res
         }
     };
     stop_input.store(true, Ordering::SeqCst);
+    for id in signals {
+        // Without the viewer, the signals' default action again.
+        signal_hook::low_level::unregister(id);
+    }
     drop(guard);
     result
 }
