@@ -204,6 +204,64 @@ fn the_prompt_takes_q_as_text_and_esc_cancels() {
     assert_eq!(app.on_key(ctrl_c), Flow::Quit);
 }
 
+/// Draws `app` at three sizes, with and without details, and checks that no
+/// control or bidi character reaches a cell and that every panel's right
+/// border is where the layout puts it. Returns each screen's text.
+fn safe_layouts(app: &mut App) -> Vec<String> {
+    let mut screens = Vec::new();
+    for (w, h) in [(120, 40), (80, 24), (61, 15)] {
+        for details in [false, true] {
+            app.details = details;
+            let terminal = screen(app, w, h);
+            let buf = terminal.backend().buffer();
+            for cell in buf.content() {
+                let sym = cell.symbol();
+                assert!(
+                    !sym.chars().any(|c| c.is_control()
+                        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')),
+                    "{sym:?} at {w}x{h}"
+                );
+            }
+            let l = layout(Rect::new(0, 0, w, h), 2).unwrap();
+            for r in [l.timeline, l.locks, l.log] {
+                for y in r.y + 1..r.bottom() - 1 {
+                    assert_eq!(
+                        buf[(r.right() - 1, y)].symbol(),
+                        "│",
+                        "{w}x{h} {r:?} row {y}"
+                    );
+                }
+            }
+            screens.push(text(buf));
+        }
+    }
+    screens
+}
+
+/// Names far wider than the screen, of wide (CJK, emoji), zero-width and
+/// combining characters, and C1 controls: clipped, never spilling over a
+/// border.
+#[test]
+fn very_long_and_wide_names_keep_the_layout() {
+    let mut s = Script::new();
+    s.lock(0, &"死锁🔒".repeat(2_000), LockKind::Mutex);
+    s.lock(
+        1,
+        &"👨\u{200d}👩\u{200d}👧e\u{301}\u{200b}".repeat(500),
+        LockKind::RwLock,
+    );
+    s.thread(0, &format!("\u{85}\u{9b}2J{}", "线程🧵".repeat(3_000)));
+    s.thread(1, &"a".repeat(10_000));
+    s.at(MS).acquire(0, 0);
+    s.at(2 * MS).acquire(1, 1);
+    s.at(3 * MS).request(1, 0).request(0, 1);
+    let mut app = app(&"標題".repeat(1_000), true, &s.build(), 30 * MS);
+    app.push_output(&format!("{}\n", "输出🔥".repeat(5_000)));
+    for all in safe_layouts(&mut app) {
+        assert!(all.contains("Locks (2)"), "{all}");
+    }
+}
+
 #[test]
 fn hostile_names_never_reach_the_terminal_raw() {
     let mut s = Script::new();
@@ -220,33 +278,8 @@ fn hostile_names_never_reach_the_terminal_raw() {
     s.at(3 * MS).request(1, 0).request(0, 1);
     let mut app = app("\u{1b}[2Jtitle\u{7}", true, &s.build(), 30 * MS);
     app.push_output("\u{1b}[31mred\u{1b}[0m \u{202e}txet\n\u{7}bell\r\n");
-    for (w, h) in [(120, 40), (80, 24), (61, 15)] {
-        for details in [false, true] {
-            app.details = details;
-            let terminal = screen(&app, w, h);
-            let buf = terminal.backend().buffer();
-            for cell in buf.content() {
-                let sym = cell.symbol();
-                assert!(
-                    !sym.chars().any(|c| c.is_control()
-                        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')),
-                    "{sym:?} at {w}x{h}"
-                );
-            }
-            // The layout holds: every panel's right border is where it should be.
-            let l = layout(Rect::new(0, 0, w, h), 2).unwrap();
-            for r in [l.timeline, l.locks, l.log] {
-                for y in r.y + 1..r.bottom() - 1 {
-                    assert_eq!(
-                        buf[(r.right() - 1, y)].symbol(),
-                        "│",
-                        "{w}x{h} {r:?} row {y}"
-                    );
-                }
-            }
-            let all = text(buf);
-            assert!(all.contains("\\u{1b}[31mevil"), "{all}");
-        }
+    for all in safe_layouts(&mut app) {
+        assert!(all.contains("\\u{1b}[31mevil"), "{all}");
     }
     app.details = false;
     let terminal = screen(&app, 120, 40);
