@@ -329,6 +329,21 @@ impl Meter {
     pub fn transport(&self) -> TransportStats {
         transport(&self.hub, &self.counters)
     }
+
+    /// Has the collector take every pending event through the model and to
+    /// the listeners (a recording), waiting at most `wait` for it.
+    pub(crate) fn sync(&self, wait: Duration) {
+        sync(&self.hub, wait);
+    }
+}
+
+/// Asks the collector for one pass over every buffer and waits (bounded) for
+/// it; a collector that is gone has nothing left to do.
+fn sync(hub: &Hub, wait: Duration) {
+    let (tx, rx): (_, Receiver<()>) = crossbeam_channel::bounded(1);
+    if hub.tx.send(Msg::Sync(tx)).is_ok() {
+        let _ = rx.recv_timeout(wait);
+    }
 }
 
 struct Running {
@@ -485,12 +500,7 @@ fn transport(hub: &Hub, counters: &Counters) -> TransportStats {
 
 impl Running {
     fn sync(&self) {
-        let (tx, rx): (_, Receiver<()>) = crossbeam_channel::bounded(1);
-        if self.hub.tx.send(Msg::Sync(tx)).is_ok() {
-            // The collector answers after one pass over every buffer; it can
-            // only fail to if it is gone, and then there is nothing to wait for.
-            let _ = rx.recv_timeout(Duration::from_secs(10));
-        }
+        sync(&self.hub, Duration::from_secs(10));
     }
 
     fn transport(&self) -> TransportStats {

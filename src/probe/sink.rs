@@ -9,8 +9,8 @@
 //! collector puts a thread's batches back in order whichever path they took.
 //!
 //! Overload slows the program down rather than lose events: past
-//! [`MAX_BACKLOG`] a thread that shipped a batch waits for the collector
-//! (see [`STALL_LIMIT`]). Only a collector that stops moving altogether — a
+//! [`MAX_BACKLOG`] a thread that shipped a batch, or whose ring is half full,
+//! waits for the collector (see [`STALL_LIMIT`]). Only a collector that stops moving altogether — a
 //! deadlock handler that never returns, say — makes threads drop batches, and
 //! every dropped event is counted.
 
@@ -70,7 +70,7 @@ pub(crate) struct Hub {
 
 /// The most events that may wait for the collector: in the channel, or held
 /// back by it waiting for order (about 50 MB). Past it, a thread that ships
-/// a batch waits until the collector has taken a quarter of them, so memory
+/// a batch or fills half its ring waits until a quarter of them are gone, so memory
 /// stays bounded, the collector gets the CPU it needs, and nothing is lost.
 pub(crate) const MAX_BACKLOG: u64 = 1_000_000;
 
@@ -147,9 +147,16 @@ impl Local {
         let time = clock::raw();
         match self.ring.write(&mut self.producer, self.thread, time, kind) {
             AfterWrite::Nothing if !wake => {}
-            AfterWrite::Nothing | AfterWrite::Wake => {
+            AfterWrite::Nothing => {
                 // A send only fails once the session is gone.
                 let _ = self.hub.tx.send(Msg::Wake(self.thread));
+            }
+            AfterWrite::Wake => {
+                let _ = self.hub.tx.send(Msg::Wake(self.thread));
+                // Events the collector reads from rings count too: a thread
+                // whose events are held back behind a slow one must not
+                // outrun it without bound.
+                self.hub.wait_for_collector();
             }
             AfterWrite::Ship(number, events) => {
                 let n = events.len() as u64;

@@ -11,6 +11,7 @@ use std::io::{self, Read, Write};
 use std::panic::{self, AssertUnwindSafe};
 use std::path::PathBuf;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use anyhow::Context;
 use crossbeam_channel::{Sender, bounded, never, unbounded};
@@ -57,7 +58,7 @@ pub(crate) fn attach(mut builder: SessionBuilder) -> anyhow::Result<Session> {
         .name("lockscope-viewer".into())
         .spawn(move || {
             let mut watched = Watched {
-                meter: Some(meter),
+                meter: Some(meter.clone()),
                 events: events_rx,
                 done: never(),
                 threads: 0,
@@ -70,8 +71,13 @@ pub(crate) fn attach(mut builder: SessionBuilder) -> anyhow::Result<Session> {
             let outcome =
                 panic::catch_unwind(AssertUnwindSafe(|| run_viewer(&mut watched, &options)));
             capture.finish();
+            // The viewer reads no more: nothing must wait for it. (The
+            // stepper stays: it holds parked threads until the exit.)
+            watched.events = never();
             let exit = |code| {
-                // A recording keeps everything up to here.
+                // A recording keeps everything up to here, including what the
+                // collector had not taken yet (bounded: the backlog is).
+                meter.sync(Duration::from_secs(5));
                 finishers.run();
                 std::process::exit(code)
             };
