@@ -125,8 +125,11 @@ pub fn run_viewer(watched: &mut Watched, options: &ViewerOptions) -> anyhow::Res
     let mut output = String::new();
     let result = loop {
         let mut flow = Flow::Continue;
+        let mut typed = false;
         select! {
-            recv(input) -> msg => match msg {
+            recv(input) -> msg => {
+                typed = true;
+                match msg {
                 Ok(TermEvent::Key(key)) if travels(watched, &app, travel.is_some(), key) => {
                     if key.code == crossterm::event::KeyCode::Char(' ') {
                         // Back to the present, live.
@@ -197,6 +200,7 @@ pub fn run_viewer(watched: &mut Watched, options: &ViewerOptions) -> anyhow::Res
                 Ok(TermEvent::Resize(..)) => force_draw = true,
                 Ok(_) => {}
                 Err(_) => break Err(anyhow::anyhow!("the terminal input stopped")),
+                }
             },
             recv(watched.events) -> batch => {
                 if let Ok(batch) = batch {
@@ -284,7 +288,10 @@ pub fn run_viewer(watched: &mut Watched, options: &ViewerOptions) -> anyhow::Res
             }
             break Ok(state);
         }
-        let due = last_draw.is_none_or(|at| at.elapsed() >= FRAME);
+        // Events are drawn at most once a frame; what the user typed is drawn
+        // at once. (The slack keeps a tick that comes a hair early from
+        // putting the draw off by a whole frame.)
+        let due = typed || last_draw.is_none_or(|at| at.elapsed() >= FRAME / 4 * 3);
         if (app.dirty() || force_draw) && due {
             force_draw = false;
             match guard.terminal().draw(|frame| ui::draw(frame, &app)) {

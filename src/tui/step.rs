@@ -79,6 +79,9 @@ pub struct Stepper {
     auto: bool,
     /// `b` asked to start over with these moves.
     restart: Option<Vec<String>>,
+    /// `n` presses waiting for a running thread to reach its next operation:
+    /// keys typed faster than threads run are kept, not lost.
+    queued: usize,
 }
 
 impl Stepper {
@@ -104,6 +107,7 @@ impl Stepper {
             plan: Default::default(),
             auto: false,
             restart: None,
+            queued: 0,
         }
     }
 
@@ -128,8 +132,14 @@ impl Stepper {
         Some(restart)
     }
 
-    /// Moves the plan's next thread when the last move has settled (auto).
+    /// On every tick: carries out a queued `n` once its thread has arrived,
+    /// and moves the plan's next thread when the last move has settled
+    /// (auto).
     pub fn autoplay(&mut self, model: &Model) {
+        if self.on && self.queued > 0 && self.settled(model) {
+            self.queued -= 1;
+            self.act(StepAction::Next, model);
+        }
         if !self.auto || !self.on || self.plan.is_empty() || !self.settled(model) {
             return;
         }
@@ -160,6 +170,41 @@ impl Stepper {
         })
     }
 
+    /// Whether the thread called `name` is on its way to its next operation:
+    /// moved (or never stopped), not at the gate, not blocked, not ended.
+    fn on_its_way(&self, name: &str, model: &Model) -> bool {
+        !self.gate.is_parked(name)
+            && model.threads().iter().any(|t| {
+                t.name == name
+                    && matches!(
+                        t.status,
+                        ThreadStatus::Running | ThreadStatus::Waiting { timed: true, .. }
+                    )
+            })
+    }
+
+    /// Keeps an `n` that cannot be carried out yet because `name` (or, with
+    /// `None`, any thread) is still on its way; false if none is.
+    fn queue_next(&mut self, name: Option<&str>, model: &Model) -> bool {
+        let waiting_for = match name {
+            Some(name) => self.on_its_way(name, model).then(|| name.to_owned()),
+            None => model
+                .threads()
+                .iter()
+                .find(|t| self.on_its_way(&t.name, model))
+                .map(|t| t.name.clone()),
+        };
+        let Some(thread) = waiting_for else {
+            return false;
+        };
+        self.queued += 1;
+        self.note = Some(format!(
+            "n: {} is on its way; it moves when it gets there",
+            sanitize(&thread)
+        ));
+        true
+    }
+
     /// Moves the thread called `name` (the one selected in the timeline), if
     /// it is stopped at the gate.
     pub fn move_named(&mut self, name: &str, model: &Model) {
@@ -180,6 +225,7 @@ impl Stepper {
                 self.plan.pop_front();
                 self.release(&p, model);
             }
+            None if self.queue_next(Some(&next), model) => {}
             None => {
                 self.note = Some(format!(
                     "the schedule's next thread, {}, is not at its next operation yet",
@@ -224,6 +270,10 @@ impl Stepper {
     /// Handles a step-mode key.
     pub fn act(&mut self, action: StepAction, model: &Model) {
         self.note = None;
+        if action != StepAction::Next {
+            // Any other key takes over from the queued presses.
+            self.queued = 0;
+        }
         match action {
             StepAction::Toggle if self.on => self.turn_off(),
             StepAction::Toggle => self.turn_on(),
@@ -248,6 +298,7 @@ impl Stepper {
                 };
                 match next.cloned() {
                     Some(p) => self.release(&p, model),
+                    None if self.queue_next(None, model) => {}
                     None => self.note = Some("no thread can move now".into()),
                 }
             }

@@ -7,7 +7,7 @@
 //! back whatever way the viewer ends.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Write};
 use std::sync::Once;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -21,7 +21,9 @@ use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 
 /// The backend the viewer draws with.
-pub type Backend = CrosstermBackend<File>;
+/// Buffered: a frame goes out in a few writes, not one per escape sequence
+/// (ratatui flushes at the end of every draw).
+pub type Backend = CrosstermBackend<BufWriter<File>>;
 
 /// Whether the terminal is in the viewer's mode (raw, alternate screen).
 static ACTIVE: AtomicBool = AtomicBool::new(false);
@@ -55,7 +57,10 @@ impl TermGuard {
             restore();
             return Err(err).context("cannot set up the terminal");
         }
-        match Terminal::new(CrosstermBackend::new(tty)) {
+        match Terminal::new(CrosstermBackend::new(BufWriter::with_capacity(
+            1 << 16,
+            tty,
+        ))) {
             Ok(terminal) => Ok(TermGuard { terminal }),
             Err(err) => {
                 restore();
