@@ -204,8 +204,10 @@ pub fn run_viewer(watched: &mut Watched, options: &ViewerOptions) -> anyhow::Res
             },
             recv(watched.events) -> batch => {
                 if let Ok(batch) = batch {
-                    // Take what else is queued now: one frame for all of it.
-                    let more: Vec<_> = watched.events.try_iter().take(256).collect();
+                    // Take some of what else is queued (up to 64 k events,
+                    // a few ms of work): one frame for all of it, and typed
+                    // keys still come through between such bites.
+                    let more: Vec<_> = watched.events.try_iter().take(15).collect();
                     for batch in std::iter::once(&batch).chain(&more) {
                         history.keep(batch);
                         // While travelling back, the screen shows the past:
