@@ -304,6 +304,10 @@ fn check_message(message: &str, file: &str) {
         message.starts_with(file),
         "{message:?} does not start with {file}"
     );
-    let control = |c: char| c.is_control() && c != '\n';
+    // No control character (but line breaks) and no bidi override.
+    let control = |c: char| {
+        (c.is_control() && c != '\n')
+            || matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
     assert!(!message.chars().any(control), "{message:?}");
 }

@@ -73,20 +73,14 @@ impl<'a> Source<'a> {
     }
 }
 
-/// A name for a message: as written, but with control characters escaped, so an
-/// error message never carries terminal escape sequences.
+/// A name for a message: as written, but with control characters and bidi
+/// overrides escaped (as [`crate::model::sanitize`] does), so an error message
+/// never carries terminal escape sequences or reorders itself.
 pub(super) struct Plain<'a>(pub &'a str);
 
 impl fmt::Display for Plain<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for c in self.0.chars() {
-            if c.is_control() {
-                write!(f, "{}", c.escape_default())?;
-            } else {
-                write!(f, "{c}")?;
-            }
-        }
-        Ok(())
+        f.write_str(&crate::model::sanitize(self.0))
     }
 }
 

@@ -11,6 +11,17 @@ fn unknown_lock_points_at_the_step_string() {
     );
 }
 
+/// Declared names quoted back in a message keep no bidi override or
+/// escape sequence raw.
+#[test]
+fn hostile_declared_names_are_escaped_in_messages() {
+    let text = ABBA.replace("A = \"mutex\"", "\"\\u001b[31mA\\u202e\" = \"mutex\"");
+    assert_error(
+        &text,
+        "t.toml:8:10: unknown lock \"A\" in step \"lock A\" (declared locks: \\u{1b}[31mA\\u{202e}, B)",
+    );
+}
+
 #[test]
 fn bad_duration_says_what_is_expected() {
     assert_error(
