@@ -279,7 +279,7 @@ fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
         eprintln!(
             "lockscope: recorded {} events to {}",
             report.summary.events,
-            path.display()
+            shown(path)
         );
     }
     let code = match report.outcome {
@@ -298,13 +298,18 @@ fn finish_output(written: std::io::Result<()>) -> anyhow::Result<()> {
     }
 }
 
+/// A file name for a message: no escape sequence or bidi override raw.
+fn shown(path: &Path) -> String {
+    model::sanitize(&path.display().to_string())
+}
+
 /// Reads a trace, saying on stderr what a damaged tail cost.
 fn load_trace(file: &Path) -> anyhow::Result<Trace> {
     let trace = trace::read(file)?;
     if let Some(damage) = &trace.damage {
         eprintln!(
             "lockscope: {}: read {} events; {damage}",
-            file.display(),
+            shown(file),
             trace.events.len()
         );
     }
@@ -395,7 +400,7 @@ fn explore(args: ExploreArgs) -> anyhow::Result<ExitCode> {
         // Written whatever became of stdout (`explore abba | head -1`).
         std::fs::write(&path, schedule.to_text(&scenario))
             .with_context(|| format!("cannot write {}", path.display()))?;
-        written = written.and_then(|()| writeln!(out, "schedule written to {}", path.display()));
+        written = written.and_then(|()| writeln!(out, "schedule written to {}", shown(&path)));
     }
     finish_output(written.and_then(|()| out.flush()))?;
     Ok(ExitCode::from(match report.outcome {
@@ -435,7 +440,7 @@ fn demo(args: DemoArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
         out.flush()?;
         eprintln!(
             "lockscope: wrote {} ({} frames, {:.1} s, {} bytes)",
-            path.display(),
+            shown(&path),
             stats.frames,
             stats.seconds,
             stats.bytes

@@ -221,6 +221,30 @@ fn a_user_file_runs_and_its_errors_name_file_line_and_column() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A file name with an escape sequence and a bidi override (say, from a
+/// glob over someone else's directory) is shown escaped.
+#[test]
+fn hostile_file_names_are_escaped_in_errors() {
+    let dir = std::env::temp_dir().join(format!("lockscope-cli-evil-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let evil = dir.join("x\u{1b}[31mred\u{202e}.toml");
+    std::fs::write(&evil, "garbage").unwrap();
+    for args in [
+        vec!["run", evil.to_str().unwrap(), "--headless"],
+        vec!["replay", evil.to_str().unwrap(), "--headless"],
+    ] {
+        let out = lockscope(&args);
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("x\\u{1b}[31mred\\u{202e}.toml"), "{stderr}");
+        assert!(
+            !stderr.contains('\u{1b}') && !stderr.contains('\u{202e}'),
+            "{stderr}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn bad_usage_exits_2() {
     for args in [
