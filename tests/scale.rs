@@ -192,3 +192,65 @@ fn soak() {
     let (samples, transport) = hammer_sampled(every, |_, at| at.as_secs() >= secs);
     assert_healthy(&samples, &transport);
 }
+
+/// A thousand threads that keep the CPU busy between ordered pairs of locks
+/// over 10,000 locks: the threads outnumber the cores 500 to 1, so the
+/// collector is starved and threads must wait for it without flooding the
+/// scheduler. `cargo test --release --test scale thousand_busy -- --ignored
+/// --nocapture` (about 5 s; it took 47–72 s when a thousand waiting threads
+/// polled every 200 µs).
+#[test]
+#[ignore = "a measurement; run explicitly"]
+fn a_thousand_busy_threads() {
+    const THREADS: usize = 1_000;
+    const LOCKS: usize = 10_000;
+    let session = Session::builder().on_deadlock(|_| {}).start().unwrap();
+    let started = Instant::now();
+    let locks: Arc<Vec<Mutex<u64>>> = Arc::new(
+        (0..LOCKS)
+            .map(|i| Mutex::named(format!("L{i}"), 0))
+            .collect(),
+    );
+    let handles: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let locks = Arc::clone(&locks);
+            thread::Builder::new()
+                .stack_size(64 * 1024)
+                .spawn(move || {
+                    for r in 0..1_500 {
+                        let i = (t * 10 + (r % 5) * 2) % LOCKS;
+                        let j = (i + 1 + t % 5) % LOCKS;
+                        let _a = locks[i.min(j)].lock();
+                        let mut b = locks[i.max(j)].lock();
+                        let busy = Instant::now();
+                        while busy.elapsed() < std::time::Duration::from_micros(5) {
+                            std::hint::spin_loop();
+                        }
+                        *b += 1;
+                    }
+                })
+                .unwrap()
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap();
+    }
+    let transport = session.transport();
+    let summary = session.finish().unwrap();
+    println!(
+        "{THREADS} busy threads, {LOCKS} locks: {} events in {:?}; sent {} received {} dropped {} skipped {} late {}; anomalies {}; rss {} MiB",
+        summary.events,
+        started.elapsed(),
+        transport.sent,
+        transport.received,
+        transport.dropped,
+        transport.skipped,
+        transport.late,
+        summary.anomalies,
+        rss_kib() / 1024
+    );
+    assert_eq!(transport.sent, transport.received);
+    assert_eq!(transport.dropped + transport.skipped + transport.late, 0);
+    assert_eq!(summary.anomalies, 0);
+    assert!(summary.deadlocks.is_empty() && summary.potential_deadlocks.is_empty());
+}

@@ -222,7 +222,7 @@ impl Collector {
         let rings: Vec<_> = self.hub.threads.lock().clone();
         self.in_transit = false;
         for (thread, ring) in rings {
-            if let Some((number, events)) = ring.take(thread) {
+            if let Some((number, events)) = ring.try_take(thread) {
                 self.accept(thread, number, events);
             }
             self.in_transit |= ring.shipping();
@@ -242,7 +242,7 @@ impl Collector {
             }
         }
         let batch = match self.rings.get(t) {
-            Some(Some(ring)) => ring.take(thread),
+            Some(Some(ring)) => ring.try_take(thread),
             _ => None,
         };
         if let Some((number, events)) = batch {

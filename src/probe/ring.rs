@@ -304,7 +304,22 @@ impl Ring {
 
     /// Takes every published event as the next numbered batch (raw times).
     pub(crate) fn take(&self, thread: ThreadId) -> Option<(u64, Vec<Event>)> {
-        let mut next_batch = self.consumer.lock();
+        self.take_as(self.consumer.lock(), thread)
+    }
+
+    /// [`take`](Self::take) for the collector: never waits for the owner.
+    /// When the owner is taking its own batch (perhaps descheduled halfway,
+    /// among a thousand busy threads), that batch is on its way
+    /// ([`shipping`](Self::shipping) says so) and this takes nothing.
+    pub(crate) fn try_take(&self, thread: ThreadId) -> Option<(u64, Vec<Event>)> {
+        self.take_as(self.consumer.try_lock()?, thread)
+    }
+
+    fn take_as(
+        &self,
+        mut next_batch: parking_lot::MutexGuard<'_, u64>,
+        thread: ThreadId,
+    ) -> Option<(u64, Vec<Event>)> {
         let tail = self.tail.0.load(Ordering::Relaxed);
         let head = self.head.0.load(Ordering::Acquire);
         if head == tail {

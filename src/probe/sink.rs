@@ -77,7 +77,7 @@ pub(crate) const MAX_BACKLOG: u64 = 1_000_000;
 /// How long a thread waits for a collector that takes nothing at all before
 /// later batches are dropped (counted, shown, and the analysis marked unreliable)
 /// without waiting: a program must not hang on its debugger.
-pub(crate) const STALL_LIMIT: Duration = Duration::from_secs(1);
+pub(crate) const STALL_LIMIT: Duration = Duration::from_secs(5);
 
 impl Hub {
     /// Events waiting for the collector.
@@ -105,9 +105,13 @@ impl Hub {
         }
         let mut deadline = Instant::now() + STALL_LIMIT;
         let mut taken = self.taken.load(Ordering::Relaxed);
+        let mut nap = Duration::from_micros(100);
         while self.backlog() > MAX_BACKLOG / 4 * 3 {
             // A slow path: the collector needs the CPU more than this thread.
-            std::thread::sleep(Duration::from_micros(200));
+            // The naps grow (to 5 ms) so that a thousand waiting threads do
+            // not take that CPU waking up to look.
+            std::thread::sleep(nap);
+            nap = Duration::from_micros(200);
             let now = self.taken.load(Ordering::Relaxed);
             if now != taken {
                 // The collector moves, however slowly: keep waiting for it.
