@@ -111,7 +111,7 @@ impl Hub {
             // The naps grow (to 5 ms) so that a thousand waiting threads do
             // not take that CPU waking up to look.
             std::thread::sleep(nap);
-            nap = Duration::from_micros(200);
+            nap = (nap * 2).min(Duration::from_millis(5));
             let now = self.taken.load(Ordering::Relaxed);
             if now != taken {
                 // The collector moves, however slowly: keep waiting for it.
