@@ -137,8 +137,9 @@ fn hammer_sampled(
     (samples, transport)
 }
 
-/// Nothing lost, and memory flat: the median resident size of the second
-/// half of the run is within half again (plus 64 MiB) of the first half's.
+/// Nothing lost, and memory flat: after a warm-up (the first quarter of the
+/// samples, while the buffers fill), the median resident size of the last
+/// half of the run is within half again (plus 64 MiB) of the one before.
 /// (The peak is printed, not compared: single samples swing with the
 /// allocator and the backlog.)
 fn assert_healthy(samples: &[(f64, u64, u64, u64)], transport: &lockscope::TransportStats) {
@@ -149,11 +150,11 @@ fn assert_healthy(samples: &[(f64, u64, u64, u64)], transport: &lockscope::Trans
         rss.sort_unstable();
         rss.get(rss.len() / 2).copied().unwrap_or(0)
     };
-    let half = samples.len() / 2;
-    let (first, last) = (median(&samples[..half]), median(&samples[half..]));
+    let (warm, half) = (samples.len() / 4, samples.len() / 2);
+    let (first, last) = (median(&samples[warm..half]), median(&samples[half..]));
     let peak = samples.iter().map(|s| s.3).max().unwrap_or(0);
     println!(
-        "sent {} = received {}; median rss {} MiB in the first half, {} MiB in the second; peak {} MiB",
+        "sent {} = received {}; median rss {} MiB after the warm-up, {} MiB in the second half; peak {} MiB",
         transport.sent,
         transport.received,
         first / 1024,
@@ -171,11 +172,23 @@ fn assert_healthy(samples: &[(f64, u64, u64, u64)], transport: &lockscope::Trans
 #[test]
 #[ignore = "a measurement; run explicitly"]
 fn a_hundred_million_events() {
-    let (samples, transport) = hammer_sampled(std::time::Duration::from_secs(1), |t, _| {
+    let (samples, transport) = hammer_sampled(std::time::Duration::from_millis(250), |t, _| {
         t.sent >= 100_000_000
     });
     assert!(transport.sent >= 100_000_000);
-    assert_healthy(&samples, &transport);
+    // Too short (seconds) to tell a plateau from the warm-up: bounded is the
+    // claim here, flat is the soak's.
+    let peak = samples.iter().map(|s| s.3).max().unwrap_or(0);
+    assert_eq!(transport.sent, transport.received, "{transport:?}");
+    assert_eq!(transport.dropped + transport.skipped + transport.late, 0);
+    println!(
+        "sent {} = received {} in {:.1} s; peak rss {} MiB",
+        transport.sent,
+        transport.received,
+        samples.last().map_or(0.0, |s| s.0),
+        peak / 1024
+    );
+    assert!(peak < 1024 * 1024, "{peak} KiB");
 }
 
 /// The soak: ten minutes of hammering (`LOCKSCOPE_SOAK_SECS` to change it),
