@@ -20,12 +20,31 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-#[test]
-#[ignore = "a measurement; run explicitly"]
-fn a_thousand_threads_and_ten_thousand_locks() {
-    const THREADS: usize = 1_000;
-    const LOCKS: usize = 10_000;
-    const ROUNDS: usize = 200;
+const THREADS: usize = 1_000;
+const LOCKS: usize = 10_000;
+
+/// One session per process at a time: the measurements take turns.
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// 1,000 threads over 10,000 locks, each taking `rounds` pairs of locks in a
+/// global order (`pair(thread, round)` gives two lock indices; no deadlock
+/// is possible) and holding both for `busy` of spinning. Returns the
+/// transport counts, the summary and the time it took.
+fn ordered_pairs(
+    rounds: usize,
+    pair: fn(usize, usize) -> (usize, usize),
+    busy: std::time::Duration,
+) -> (
+    lockscope::TransportStats,
+    lockscope::model::Summary,
+    std::time::Duration,
+) {
+    let _turn = one_at_a_time();
     let session = Session::builder().on_deadlock(|_| {}).start().unwrap();
     let started = Instant::now();
     let locks: Arc<Vec<Mutex<u64>>> = Arc::new(
@@ -40,13 +59,14 @@ fn a_thousand_threads_and_ten_thousand_locks() {
                 .name(format!("worker {t}"))
                 .stack_size(64 * 1024)
                 .spawn(move || {
-                    for r in 0..ROUNDS {
-                        // Two locks in a global order: no deadlock possible.
-                        let i = (t * 7 + r * 13) % LOCKS;
-                        let j = (i + 1 + t % 5) % LOCKS;
-                        let (lo, hi) = (i.min(j), i.max(j));
-                        let _a = locks[lo].lock();
-                        let mut b = locks[hi].lock();
+                    for r in 0..rounds {
+                        let (i, j) = pair(t, r);
+                        let _a = locks[i.min(j)].lock();
+                        let mut b = locks[i.max(j)].lock();
+                        let spin = Instant::now();
+                        while spin.elapsed() < busy {
+                            std::hint::spin_loop();
+                        }
                         *b += 1;
                     }
                 })
@@ -58,11 +78,24 @@ fn a_thousand_threads_and_ten_thousand_locks() {
     }
     let transport = session.transport();
     let summary = session.finish().unwrap();
+    (transport, summary, started.elapsed())
+}
+
+#[test]
+#[ignore = "a measurement; run explicitly"]
+fn a_thousand_threads_and_ten_thousand_locks() {
+    let (transport, summary, took) = ordered_pairs(
+        200,
+        |t, r| {
+            let i = (t * 7 + r * 13) % LOCKS;
+            (i, (i + 1 + t % 5) % LOCKS)
+        },
+        std::time::Duration::ZERO,
+    );
     println!(
-        "{THREADS} threads, {LOCKS} locks: {} events in {:?}; sent {} received {} dropped {}; \
+        "{THREADS} threads, {LOCKS} locks: {} events in {took:?}; sent {} received {} dropped {}; \
          {} locks seen, {} deadlocks, {} potential; rss {} MiB",
         summary.events,
-        started.elapsed(),
         transport.sent,
         transport.received,
         transport.dropped,
@@ -86,6 +119,7 @@ fn hammer_sampled(
     until: impl Fn(&lockscope::TransportStats, std::time::Duration) -> bool,
 ) -> (Vec<(f64, u64, u64, u64)>, lockscope::TransportStats) {
     use std::sync::atomic::{AtomicBool, Ordering};
+    let _turn = one_at_a_time();
     let session = Session::builder().on_deadlock(|_| {}).start().unwrap();
     let locks: Arc<Vec<Mutex<u64>>> = Arc::new(
         (0..4)
@@ -210,50 +244,22 @@ fn soak() {
 /// over 10,000 locks: the threads outnumber the cores 500 to 1, so the
 /// collector is starved and threads must wait for it without flooding the
 /// scheduler. `cargo test --release --test scale thousand_busy -- --ignored
-/// --nocapture` (about 5 s; it took 47–72 s when a thousand waiting threads
+/// --nocapture` (about 5 s; it took 281 s when a thousand waiting threads
 /// polled every 200 µs).
 #[test]
 #[ignore = "a measurement; run explicitly"]
 fn a_thousand_busy_threads() {
-    const THREADS: usize = 1_000;
-    const LOCKS: usize = 10_000;
-    let session = Session::builder().on_deadlock(|_| {}).start().unwrap();
-    let started = Instant::now();
-    let locks: Arc<Vec<Mutex<u64>>> = Arc::new(
-        (0..LOCKS)
-            .map(|i| Mutex::named(format!("L{i}"), 0))
-            .collect(),
+    let (transport, summary, took) = ordered_pairs(
+        1_500,
+        |t, r| {
+            let i = (t * 10 + (r % 5) * 2) % LOCKS;
+            (i, (i + 1 + t % 5) % LOCKS)
+        },
+        std::time::Duration::from_micros(5),
     );
-    let handles: Vec<_> = (0..THREADS)
-        .map(|t| {
-            let locks = Arc::clone(&locks);
-            thread::Builder::new()
-                .stack_size(64 * 1024)
-                .spawn(move || {
-                    for r in 0..1_500 {
-                        let i = (t * 10 + (r % 5) * 2) % LOCKS;
-                        let j = (i + 1 + t % 5) % LOCKS;
-                        let _a = locks[i.min(j)].lock();
-                        let mut b = locks[i.max(j)].lock();
-                        let busy = Instant::now();
-                        while busy.elapsed() < std::time::Duration::from_micros(5) {
-                            std::hint::spin_loop();
-                        }
-                        *b += 1;
-                    }
-                })
-                .unwrap()
-        })
-        .collect();
-    for h in handles {
-        h.join().unwrap();
-    }
-    let transport = session.transport();
-    let summary = session.finish().unwrap();
     println!(
-        "{THREADS} busy threads, {LOCKS} locks: {} events in {:?}; sent {} received {} dropped {} skipped {} late {}; anomalies {}; rss {} MiB",
+        "{THREADS} busy threads, {LOCKS} locks: {} events in {took:?}; sent {} received {} dropped {} skipped {} late {}; anomalies {}; rss {} MiB",
         summary.events,
-        started.elapsed(),
         transport.sent,
         transport.received,
         transport.dropped,
