@@ -91,14 +91,17 @@ impl Drop for Files {
     }
 }
 
+/// Settings of the test's own environment that must not reach the program.
+const INHERITED: [&str; 4] = [
+    "LOCKSCOPE",
+    "LOCKSCOPE_STEP",
+    "LOCKSCOPE_RECORD",
+    "NO_COLOR",
+];
+
 fn lockscope_command() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_lockscope"));
-    for var in [
-        "LOCKSCOPE",
-        "LOCKSCOPE_STEP",
-        "LOCKSCOPE_RECORD",
-        "NO_COLOR",
-    ] {
+    for var in INHERITED {
         cmd.env_remove(var);
     }
     cmd
@@ -633,12 +636,7 @@ fn run_with_stdout(
             cmd
         }
     };
-    for var in [
-        "LOCKSCOPE",
-        "LOCKSCOPE_STEP",
-        "LOCKSCOPE_RECORD",
-        "NO_COLOR",
-    ] {
+    for var in INHERITED {
         cmd.env_remove(var);
     }
     cmd.envs(env.iter().map(|(k, v)| (k, v)));

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::pty::{ENTER_ALT, LEAVE_ALT, Pty, SHOW_CURSOR, example};
+use common::pty::{LEAVE_ALT, Pty, example};
 
 #[test]
 fn abba_deadlock_shows_in_the_viewer_and_q_restores_the_terminal() {
@@ -15,15 +15,7 @@ fn abba_deadlock_shows_in_the_viewer_and_q_restores_the_terminal() {
     assert!(pty.screen.screen().alternate_screen());
     pty.keys("q");
     assert_eq!(pty.exit_code(), 3);
-    let entered = pty
-        .position(ENTER_ALT)
-        .expect("never entered the alternate screen");
-    let left = pty
-        .position(LEAVE_ALT)
-        .expect("never left the alternate screen");
-    assert!(left > entered);
-    assert!(pty.position(SHOW_CURSOR).unwrap() > entered);
-    assert!(!pty.screen.screen().alternate_screen());
+    pty.assert_restored();
 }
 
 #[test]
