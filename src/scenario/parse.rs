@@ -243,6 +243,13 @@ fn threads(
         if name.is_empty() {
             return Err(src.error(&name_span, "thread name must not be empty"));
         }
+        if name.contains('\0') {
+            let message = format!(
+                "thread name {} must not contain a NUL character (\\0)",
+                Quoted(name)
+            );
+            return Err(src.error(&name_span, message));
+        }
         let n = match &thread.count {
             None => 1,
             Some(count) if *count.get_ref() == 0 => {

@@ -32,6 +32,19 @@ fn maximal_repeats_are_kept_as_a_tree() {
 }
 
 #[test]
+fn a_nul_in_a_thread_name_is_an_error_not_a_panic() {
+    // The OS thread name is a C string: std panics on an interior NUL.
+    assert_error(
+        "[[thread]]\nname = \"a\\u0000b\"\nsteps = []\n",
+        "t.toml:2:8: thread name \"a\\0b\" must not contain a NUL character (\\0)",
+    );
+    assert_error(
+        "[[thread]]\nname = \"w\\u0000\"\ncount = 2\nsteps = []\n",
+        "t.toml:2:8: thread name \"w\\0\" must not contain a NUL character",
+    );
+}
+
+#[test]
 fn huge_numbers_are_errors() {
     assert_error(
         &with_steps("\"repeat 4294967296\", \"end\""),
