@@ -219,11 +219,7 @@ fn list() {
 fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
     let scenario = Scenario::load(&args.scenario)?;
     let schedule = match &args.schedule {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            Some(Schedule::parse(&path.display().to_string(), &text)?)
-        }
+        Some(path) => Some(Schedule::read(path)?),
         None => None,
     };
     if !args.headless && !args.json && std::io::stdout().is_terminal() {

@@ -30,6 +30,7 @@
 //! assert!(summary.deadlocks.is_empty());
 //! ```
 
+mod bounded;
 pub mod cli;
 pub mod event;
 #[doc(hidden)]

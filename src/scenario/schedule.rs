@@ -94,6 +94,26 @@ impl Schedule {
         text::parse(file, text)
     }
 
+    /// Reads the schedule file at `path`: at most 16 MiB are read, whatever
+    /// the input (a pipe or `/dev/zero` included), then [`Schedule::parse`].
+    ///
+    /// # Errors
+    ///
+    /// The file cannot be read, is over 16 MiB, is not UTF-8, or does not
+    /// parse; every message starts with the file's name.
+    pub fn read(path: &std::path::Path) -> anyhow::Result<Schedule> {
+        let file = path.display().to_string();
+        let limit = crate::bounded::Limit::Always(text::MAX_TEXT as u64);
+        let Some(bytes) = crate::bounded::read(path, 0, limit, |_| Ok(()))? else {
+            return Err(text::too_large(&file));
+        };
+        let text = String::from_utf8(bytes).map_err(|err| {
+            let at = err.utf8_error().valid_up_to();
+            anyhow::anyhow!("{file}: not UTF-8 text (bad byte at offset {at})")
+        })?;
+        Schedule::parse(&file, &text)
+    }
+
     /// The schedule that moves the threads `threads` (indices) in order from the
     /// start of `scenario`.
     ///

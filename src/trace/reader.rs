@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 
 use super::codec::{Cursor, DecodeError, crc32, undelta};
 use super::format::{
@@ -11,6 +11,7 @@ use super::format::{
     TAG_HEADER, VERSION, kind_from_code, op,
 };
 use super::{Damage, Header, Trace};
+use crate::bounded;
 use crate::event::{Event, EventKind, LockId, Mode, Site, ThreadId, intern};
 
 /// Reads the trace file at `path`.
@@ -18,12 +19,26 @@ use crate::event::{Event, EventKind, LockId, Mode, Site, ThreadId, intern};
 /// # Errors
 ///
 /// The file cannot be read, is not a lockscope trace, has a version this
-/// lockscope does not read, or is damaged before its first event chunk.
+/// lockscope does not read, or is damaged before its first event chunk; a
+/// pipe or device that streams more than 1 GiB. Whatever the input, the first
+/// bytes are checked before the rest is read.
 /// A damaged *tail* is not an error: see [`Trace::damage`].
 pub fn read(path: &Path) -> anyhow::Result<Trace> {
-    let bytes = std::fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    read_from(&bytes, &path.display().to_string())
+    let name = path.display().to_string();
+    let limit = bounded::Limit::Streams(MAX_STREAM);
+    let bytes = bounded::read(path, PREAMBLE, limit, |head| check_preamble(head, &name))?
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "{name}: more than {} MiB from a pipe or device (save it to a file first)",
+                MAX_STREAM >> 20
+            )
+        })?;
+    read_from(&bytes, &name)
 }
+
+/// The most bytes read from a pipe or device (a regular file is read whole:
+/// its size is known).
+const MAX_STREAM: u64 = 1 << 30;
 
 /// Reads a trace from memory; `name` names it in error messages.
 ///

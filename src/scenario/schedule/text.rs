@@ -6,10 +6,14 @@ use crate::scenario::pos::Quoted;
 /// Schedule files larger than this are refused.
 pub(super) const MAX_TEXT: usize = 16 << 20;
 
+pub(super) fn too_large(file: &str) -> anyhow::Error {
+    anyhow::anyhow!("{file}:1: file too large (over {MAX_TEXT} bytes)")
+}
+
 pub(super) fn parse(file: &str, text: &str) -> anyhow::Result<Schedule> {
     let at = |line: usize, msg: String| anyhow::anyhow!("{file}:{line}: {msg}");
     if text.len() > MAX_TEXT {
-        return Err(at(1, format!("file too large (over {MAX_TEXT} bytes)")));
+        return Err(too_large(file));
     }
     let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l.trim()));
     let (first, header) = lines
