@@ -80,6 +80,9 @@ impl Model {
                     _ => None,
                 };
                 change = self.acquire(t, l, mode, site, time, waited);
+                if tried && let Some(held) = self.threads[t].held.last_mut() {
+                    held.tried = true;
+                }
                 change.potential |= potential;
             }
             EventKind::Released { lock, mode, .. } => {

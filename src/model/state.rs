@@ -73,6 +73,9 @@ pub struct Held {
     pub since: Nanos,
     /// Where it was acquired.
     pub site: Site,
+    /// Taken by a `try_*` call: no lock-order edge leads into it, so the
+    /// order of the locks held before it is not chained through it.
+    pub tried: bool,
 }
 
 /// A thread holding a lock, as the lock sees it.
