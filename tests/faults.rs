@@ -832,15 +832,22 @@ fn a_programs_viewer_with_stdout_closed() {
     assert_eq!(total, 4 * 300 * 2 + 4);
 }
 
-/// SIGTERM (`kill`) and SIGHUP (the terminal window closing) quit the viewer
-/// as `q` does: the terminal is restored, and the exit status says how the
-/// run ended.
-fn quit_by_signal(signal: &str) {
+/// SIGTERM (`kill`), SIGHUP (the terminal window closing), and SIGINT or
+/// SIGQUIT from another process quit the viewer as `q` does: the terminal is
+/// restored, and the exit status says how the run ended. `group` sends the
+/// signal to the whole process group, as a shell's job control does.
+fn quit_by_signal(signal: &str, group: bool) {
     let mut pty = Pty::lockscope(&["run", "abba"], &[]);
     pty.wait_for("the deadlock", |s| s.contains("DEADLOCK: "));
     let pid = pty.child.process_id().unwrap();
+    // The child leads its own session, so its group id is its pid.
+    let target = if group {
+        format!("-{pid}")
+    } else {
+        pid.to_string()
+    };
     let sent = Command::new("kill")
-        .args([signal, &pid.to_string()])
+        .args([signal, "--", &target])
         .status()
         .unwrap();
     assert!(sent.success());
@@ -850,12 +857,27 @@ fn quit_by_signal(signal: &str) {
 
 #[test]
 fn sigterm_quits_the_viewer_and_restores_the_terminal() {
-    quit_by_signal("-TERM");
+    quit_by_signal("-TERM", false);
 }
 
 #[test]
 fn sighup_quits_the_viewer_and_restores_the_terminal() {
-    quit_by_signal("-HUP");
+    quit_by_signal("-HUP", false);
+}
+
+#[test]
+fn sigint_from_another_process_quits_the_viewer_and_restores_the_terminal() {
+    quit_by_signal("-INT", false);
+}
+
+#[test]
+fn sigint_to_the_process_group_quits_the_viewer_and_restores_the_terminal() {
+    quit_by_signal("-INT", true);
+}
+
+#[test]
+fn sigquit_quits_the_viewer_and_restores_the_terminal() {
+    quit_by_signal("-QUIT", false);
 }
 
 /// A key typed together with a resize takes effect at once, every time (the

@@ -105,11 +105,13 @@ pub fn run_viewer(watched: &mut Watched, options: &ViewerOptions) -> anyhow::Res
     let mut guard = TermGuard::enter()?;
     let (input, stop_input) = spawn_input();
     let ticker = tick(FRAME);
-    // SIGTERM and SIGHUP (the terminal closing) quit like `q`: the terminal
-    // is restored and a recording finished, rather than the process dying
-    // in raw mode.
+    // SIGTERM, SIGHUP (the terminal closing), and SIGINT and SIGQUIT from
+    // another process (`kill -INT`, `timeout -s INT`, a signal to the process
+    // group; the keys themselves arrive as keys in raw mode) quit like `q`:
+    // the terminal is restored and a recording finished, rather than the
+    // process dying in raw mode.
     let signalled = Arc::new(AtomicBool::new(false));
-    let signals: Vec<_> = [signal_hook::consts::SIGTERM, signal_hook::consts::SIGHUP]
+    let signals: Vec<_> = QUIT_SIGNALS
         .into_iter()
         .filter_map(|sig| signal_hook::flag::register(sig, Arc::clone(&signalled)).ok())
         .collect();
@@ -316,6 +318,12 @@ pub fn run_viewer(watched: &mut Watched, options: &ViewerOptions) -> anyhow::Res
     drop(guard);
     result
 }
+
+/// The signals that quit the viewer as `q` does.
+const QUIT_SIGNALS: [i32; 4] = {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
+    [SIGTERM, SIGHUP, SIGINT, SIGQUIT]
+};
 
 /// Events kept for travelling back in a live session, up to a bound.
 #[derive(Default)]
