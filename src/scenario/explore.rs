@@ -42,6 +42,8 @@ pub struct ExploreOptions {
     /// Use the partial-order and symmetry reductions (default on): the same
     /// findings in fewer states.
     pub reduce: bool,
+    /// Stop after this long (default: no limit): [`Bound::Time`].
+    pub timeout: Option<Duration>,
 }
 
 impl Default for ExploreOptions {
@@ -52,6 +54,7 @@ impl Default for ExploreOptions {
             target_locks: None,
             check_expectations: true,
             reduce: true,
+            timeout: None,
         }
     }
 }
@@ -76,6 +79,8 @@ pub enum Bound {
     States,
     /// [`ExploreOptions::max_schedules`].
     Schedules,
+    /// [`ExploreOptions::timeout`].
+    Time,
 }
 
 /// What a search found.
@@ -190,13 +195,20 @@ pub struct ExploreReport {
 /// failed expectation is kept while the search goes on looking for deadlocks;
 /// [`ExploreReport::complete`] says whether it finished.
 ///
+/// `progress` is called about four times a second while the search runs.
+///
+/// # Errors
+///
+/// [`ExploreOptions::target_locks`] names a lock the scenario does not
+/// declare (a typo would otherwise read as "no deadlock involving it").
+///
 /// # Examples
 ///
 /// ```
 /// use lockscope::scenario::{ExploreOptions, Found, Scenario, explore, validate};
 ///
 /// let scenario = Scenario::load("abba")?;
-/// let report = explore(&scenario, &ExploreOptions::default(), &mut |_| {});
+/// let report = explore(&scenario, &ExploreOptions::default(), &mut |_| {})?;
 /// let Found::Deadlock { schedule, cycle } = &report.outcome else { panic!() };
 /// assert_eq!(cycle.len(), 2);
 /// assert_eq!(validate(schedule, &scenario)?, vec![0, 1, 0, 1]);
@@ -206,11 +218,11 @@ pub fn explore(
     scenario: &Scenario,
     options: &ExploreOptions,
     progress: &mut dyn FnMut(&Progress),
-) -> ExploreReport {
+) -> anyhow::Result<ExploreReport> {
     let started = Instant::now();
-    let mut search = Search::new(scenario, options);
+    let mut search = Search::new(scenario, options, progress)?;
     search.probe_expectations(PROBE_STATES.min(options.max_states as u64));
-    let end = search.run(progress, started);
+    let end = search.run();
     let (outcome, complete, bound) = match end {
         End::Deadlock(found) => (found, false, None),
         End::Exhausted => (search.kept.take().unwrap_or(Found::Exhausted), true, None),
@@ -219,7 +231,7 @@ pub fn explore(
             (found, false, Some(bound))
         }
     };
-    ExploreReport {
+    Ok(ExploreReport {
         outcome,
         schedules: search.schedules,
         states: search.states,
@@ -229,5 +241,5 @@ pub fn explore(
         bound,
         lock_order: search.root.lock_order(),
         options: options.clone(),
-    }
+    })
 }

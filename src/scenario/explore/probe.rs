@@ -44,7 +44,10 @@ impl Search<'_> {
                 continue;
             }
             spent += 1;
-            if spent > budget {
+            // Counted as the search's states until the search proper starts
+            // over: progress shows them, and the clock is read by the count.
+            self.states = spent;
+            if spent > budget || self.tick(path.len()) {
                 return;
             }
             if child.has_choice() {

@@ -18,7 +18,7 @@ use crate::scenario::{Scenario, SimOp};
 /// use lockscope::scenario::{ExploreOptions, Scenario, explore, format_report};
 ///
 /// let scenario = Scenario::load("abba")?;
-/// let report = explore(&scenario, &ExploreOptions::default(), &mut |_| {});
+/// let report = explore(&scenario, &ExploreOptions::default(), &mut |_| {})?;
 /// let text = format_report(&report, &scenario);
 /// assert!(text.starts_with("DEADLOCK in abba: 2 threads wait for each other"), "{text}");
 /// assert!(text.contains("   1  left → lock A  (abba.toml:13)\n"), "{text}");
@@ -105,14 +105,7 @@ pub fn format_report(report: &ExploreReport, scenario: &Scenario) -> String {
             );
         }
         Found::BoundReached { bound } => {
-            let which = match bound {
-                Bound::States => {
-                    format!("max_states = {}", count(report.options.max_states as u64))
-                }
-                Bound::Schedules => {
-                    format!("max_schedules = {}", count(report.options.max_schedules))
-                }
-            };
+            let which = bound_text(report, *bound);
             let _ = writeln!(
                 out,
                 "BOUND REACHED in {name} ({which}): nothing found in the states explored, \
@@ -274,6 +267,10 @@ fn bound_text(report: &ExploreReport, bound: Bound) -> String {
     match bound {
         Bound::States => format!("max_states = {}", count(report.options.max_states as u64)),
         Bound::Schedules => format!("max_schedules = {}", count(report.options.max_schedules)),
+        Bound::Time => match report.options.timeout {
+            Some(t) => format!("timeout = {t:?}"),
+            None => "timeout".into(),
+        },
     }
 }
 

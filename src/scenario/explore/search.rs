@@ -3,16 +3,20 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::{Bound, ExploreOptions, Found, Progress};
 use crate::scenario::Scenario;
+use crate::scenario::pos::{Plain, Quoted, name_list};
 use crate::scenario::schedule::Schedule;
 use crate::scenario::sim::{Sim, ThreadState, fingerprint};
 use crate::scenario::steps::normalize;
 
-/// Progress is reported every this many new states.
-const PROGRESS_EVERY: u64 = 100_000;
+/// The clock is read every this many new states (a state costs 1-100 µs).
+const CLOCK_EVERY: u64 = 256;
+
+/// Progress is reported at most this often.
+const PROGRESS_PERIOD: Duration = Duration::from_millis(250);
 
 /// Schedules longer than this are not trimmed (trimming is quadratic).
 const TRIM_MAX: usize = 1_000;
@@ -90,10 +94,15 @@ pub(super) enum End {
 pub(super) struct Search<'a> {
     pub(super) scenario: &'a Scenario,
     pub(super) options: &'a ExploreOptions,
+    progress: &'a mut dyn FnMut(&Progress),
+    started: Instant,
+    next_progress: Instant,
+    deadline: Option<Instant>,
+    /// The timeout passed: every loop winds down.
+    pub(super) timed_out: bool,
     pub(super) root: Sim,
-    /// The lock indices a cycle must include (`None` in a target lock means
-    /// a name that does not exist, so nothing can match).
-    pub(super) target: Option<Vec<Option<usize>>>,
+    /// The lock indices a cycle must include.
+    pub(super) target: Option<Vec<usize>>,
     pub(super) visited: HashSet<u128, BuildHasherDefault<FingerprintHasher>>,
     /// Per state id: its parent's id and the thread that moved.
     pub(super) parents: Vec<(u32, u32)>,
@@ -105,22 +114,24 @@ pub(super) struct Search<'a> {
 }
 
 impl<'a> Search<'a> {
-    pub(super) fn new(scenario: &'a Scenario, options: &'a ExploreOptions) -> Self {
-        let target = options.target_locks.as_ref().map(|names| {
-            names
-                .iter()
-                .map(|name| {
-                    let want = normalize(name);
-                    scenario
-                        .locks
-                        .iter()
-                        .position(|l| normalize(&l.name) == want)
-                })
-                .collect()
-        });
-        Search {
+    pub(super) fn new(
+        scenario: &'a Scenario,
+        options: &'a ExploreOptions,
+        progress: &'a mut dyn FnMut(&Progress),
+    ) -> anyhow::Result<Self> {
+        let target = match &options.target_locks {
+            None => None,
+            Some(names) => Some(target_locks(scenario, names)?),
+        };
+        let started = Instant::now();
+        Ok(Search {
             scenario,
             options,
+            progress,
+            started,
+            next_progress: started + PROGRESS_PERIOD,
+            deadline: options.timeout.map(|t| started + t),
+            timed_out: false,
             root: Sim::new(scenario),
             target,
             visited: HashSet::default(),
@@ -129,10 +140,30 @@ impl<'a> Search<'a> {
             schedules: 0,
             depth: 0,
             kept: None,
-        }
+        })
     }
 
-    pub(super) fn run(&mut self, progress: &mut dyn FnMut(&Progress), started: Instant) -> End {
+    /// Every few hundred states: reports progress about four times a second,
+    /// and notes when the timeout has passed. Whether it has.
+    pub(super) fn tick(&mut self, depth: usize) -> bool {
+        if self.timed_out || !self.states.is_multiple_of(CLOCK_EVERY) {
+            return self.timed_out;
+        }
+        let now = Instant::now();
+        if now >= self.next_progress {
+            self.next_progress = now + PROGRESS_PERIOD;
+            (self.progress)(&Progress {
+                states: self.states,
+                schedules: self.schedules,
+                depth,
+                elapsed: now - self.started,
+            });
+        }
+        self.timed_out = self.deadline.is_some_and(|d| now >= d);
+        self.timed_out
+    }
+
+    pub(super) fn run(&mut self) -> End {
         let (mut buf, mut key_buf, mut records) = (Vec::new(), Vec::new(), Vec::new());
         let root = self.root.clone();
         let key = self.key(&root, &mut key_buf, &mut records);
@@ -173,7 +204,7 @@ impl<'a> Search<'a> {
                             self.schedules += 1;
                             break;
                         }
-                        let child_id = self.push_state(parent, t, d, progress, started);
+                        let child_id = self.push_state(parent, t, d);
                         match self.judge(&child, child_id) {
                             Verdict::Deadlock(cycle) => {
                                 if best.as_ref().is_none_or(|(bd, _)| d < *bd) {
@@ -190,6 +221,7 @@ impl<'a> Search<'a> {
                         let moves = self.moves(&child);
                         if let [only] = moves[..]
                             && self.states < max_states
+                            && !self.timed_out
                         {
                             (parent, t) = (child_id, only);
                             continue;
@@ -200,7 +232,9 @@ impl<'a> Search<'a> {
                             .push(&child, &moves, child_id, &mut buf);
                         break;
                     }
-                    let bound = if self.states >= max_states {
+                    let bound = if self.timed_out {
+                        Some(Bound::Time)
+                    } else if self.states >= max_states {
                         Some(Bound::States)
                     } else if self.schedules >= self.options.max_schedules {
                         Some(Bound::Schedules)
@@ -253,27 +287,13 @@ impl<'a> Search<'a> {
     }
 
     /// Records a new state reached from `parent` by moving `t`, at depth `d`.
-    fn push_state(
-        &mut self,
-        parent: u32,
-        t: usize,
-        d: usize,
-        progress: &mut dyn FnMut(&Progress),
-        started: Instant,
-    ) -> u32 {
+    fn push_state(&mut self, parent: u32, t: usize, d: usize) -> u32 {
         let id = u32::try_from(self.parents.len()).unwrap_or(u32::MAX);
         self.parents
             .push((parent, u32::try_from(t).unwrap_or(u32::MAX)));
         self.states += 1;
         self.depth = self.depth.max(d);
-        if self.states.is_multiple_of(PROGRESS_EVERY) {
-            progress(&Progress {
-                states: self.states,
-                schedules: self.schedules,
-                depth: d,
-                elapsed: started.elapsed(),
-            });
-        }
+        self.tick(d);
         id
     }
 
@@ -335,7 +355,7 @@ impl<'a> Search<'a> {
             None => true,
             Some(locks) => locks
                 .iter()
-                .all(|want| want.is_some_and(|l| cycle.iter().any(|&(_, c)| c == l))),
+                .all(|&want| cycle.iter().any(|&(_, c)| c == want)),
         }
     }
 
@@ -417,4 +437,26 @@ fn trim(root: &Sim, mut path: Vec<usize>, goal: impl Fn(&Sim) -> bool) -> Vec<us
         }
     }
     path
+}
+
+/// The indices of the locks `names` (as `--locks` gives them).
+fn target_locks(scenario: &Scenario, names: &[String]) -> anyhow::Result<Vec<usize>> {
+    names
+        .iter()
+        .map(|name| {
+            let want = normalize(name);
+            scenario
+                .locks
+                .iter()
+                .position(|l| normalize(&l.name) == want)
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "unknown lock {} in the locks to target (scenario {} declares: {})",
+                        Quoted(name),
+                        Plain(&scenario.name),
+                        name_list(scenario.locks.iter().map(|l| l.name.as_str()))
+                    )
+                })
+        })
+        .collect()
 }

@@ -13,7 +13,7 @@ fn load(name: &str) -> Scenario {
 }
 
 fn run(scenario: &Scenario, options: &ExploreOptions) -> ExploreReport {
-    explore(scenario, options, &mut |_| {})
+    explore(scenario, options, &mut |_| {}).unwrap()
 }
 
 fn bounded(max_states: usize) -> ExploreOptions {
@@ -305,13 +305,66 @@ fn the_schedule_bound_stops_the_search() {
 }
 
 #[test]
-fn progress_is_reported_on_long_searches() {
+fn progress_is_reported_while_a_long_search_runs() {
+    // However slow the machine, a search stopped by a 600 ms timeout has run
+    // past the first 250 ms progress report.
     let mut seen = Vec::new();
-    let report = explore(&load("convoy"), &bounded(200_000), &mut |p| {
-        seen.push(p.states)
-    });
-    assert_eq!(report.states, 200_000);
-    assert_eq!(seen, vec![100_000, 200_000]);
+    let options = ExploreOptions {
+        timeout: Some(Duration::from_millis(600)),
+        ..ExploreOptions::default()
+    };
+    let report = explore(&many_workers(), &options, &mut |p| seen.push(p.clone())).unwrap();
+    assert_eq!(report.bound, Some(Bound::Time));
+    assert!(!seen.is_empty());
+    assert!(
+        seen.windows(2).all(|w| w[0].elapsed < w[1].elapsed),
+        "{seen:?}"
+    );
+    assert!(
+        seen.iter()
+            .all(|p| p.states > 0 && p.elapsed < report.elapsed)
+    );
+}
+
+/// `lost-update` with 40 workers: far too many states to search in a test.
+fn many_workers() -> Scenario {
+    let text = crate::scenario::builtins()
+        .iter()
+        .find(|b| b.name == "lost-update")
+        .unwrap()
+        .source
+        .replace("count = 4", "count = 40");
+    Scenario::parse("many.toml", &text).unwrap()
+}
+
+#[test]
+fn the_timeout_stops_the_search_and_says_so() {
+    let options = ExploreOptions {
+        timeout: Some(Duration::ZERO),
+        check_expectations: false,
+        ..ExploreOptions::default()
+    };
+    let scenario = many_workers();
+    let report = run(&scenario, &options);
+    assert_eq!(report.bound, Some(Bound::Time));
+    assert_eq!(report.outcome, Found::BoundReached { bound: Bound::Time });
+    assert!(report.states < 1_000, "{} states", report.states);
+    let text = format_report(&report, &scenario);
+    assert!(text.contains("(timeout = 0ns)"), "{text}");
+}
+
+#[test]
+fn target_locks_must_name_declared_locks() {
+    let scenario = Scenario::parse("two.toml", TWO_CYCLES).unwrap();
+    let typo = ExploreOptions {
+        target_locks: Some(vec!["A".into(), "Z".into()]),
+        ..ExploreOptions::default()
+    };
+    let err = explore(&scenario, &typo, &mut |_| {}).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "unknown lock \"Z\" in the locks to target (scenario two declares: A, B, C, D)"
+    );
 }
 
 const DINERS: &str = r#"
