@@ -1,6 +1,6 @@
 //! Runs a scenario on real threads with lockscope's own locks, inside a session.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -49,6 +49,16 @@ pub struct ExpectResult {
     pub expected: i64,
     /// What the run produced.
     pub actual: i64,
+    /// An `add` went past the 64-bit range on the way to `actual` (which
+    /// then wrapped around): the value says nothing about lost updates.
+    pub overflowed: bool,
+}
+
+impl ExpectResult {
+    /// Whether the expectation held.
+    pub fn held(&self) -> bool {
+        self.expected == self.actual && !self.overflowed
+    }
 }
 
 /// Everything a run produced.
@@ -76,7 +86,7 @@ pub struct RunReport {
 impl RunReport {
     /// Expectations that did not hold.
     pub fn failed_expectations(&self) -> impl Iterator<Item = &ExpectResult> {
-        self.expectations.iter().filter(|e| e.expected != e.actual)
+        self.expectations.iter().filter(|e| !e.held())
     }
 }
 
@@ -106,7 +116,20 @@ enum Held<'a> {
 
 struct World {
     objects: Vec<Object>,
-    vars: Vec<AtomicI64>,
+    vars: Vec<Var>,
+}
+
+/// A shared variable, and whether the value in it went through an overflow.
+struct Var {
+    value: AtomicI64,
+    overflowed: AtomicBool,
+}
+
+/// A thread's register: `load`, `add`, `store`.
+#[derive(Clone, Copy, Debug, Default)]
+struct Register {
+    value: i64,
+    overflowed: bool,
 }
 
 /// A scenario whose threads are running inside a session of their own.
@@ -159,7 +182,7 @@ pub fn start(scenario: &Scenario, builder: SessionBuilder) -> anyhow::Result<Sta
             .spawn(move || {
                 start_line.wait();
                 let mut held = Vec::new();
-                let mut register = 0;
+                let mut register = Register::default();
                 execute(&world, &steps, &mut held, &mut register);
                 drop(held);
                 let _ = done.send(());
@@ -205,10 +228,14 @@ impl Started {
         let expectations = if outcome == Outcome::Finished {
             self.expect
                 .iter()
-                .map(|(var, index, expected)| ExpectResult {
-                    var: var.clone(),
-                    expected: *expected,
-                    actual: self.world.vars[*index].load(Ordering::SeqCst),
+                .map(|(var, index, expected)| {
+                    let var_state = &self.world.vars[*index];
+                    ExpectResult {
+                        var: var.clone(),
+                        expected: *expected,
+                        actual: var_state.value.load(Ordering::SeqCst),
+                        overflowed: var_state.overflowed.load(Ordering::SeqCst),
+                    }
                 })
                 .collect()
         } else {
@@ -274,7 +301,10 @@ fn build_world(scenario: &Scenario) -> World {
     let vars = scenario
         .vars
         .iter()
-        .map(|v| AtomicI64::new(v.initial))
+        .map(|v| Var {
+            value: AtomicI64::new(v.initial),
+            overflowed: AtomicBool::new(false),
+        })
         .collect();
     World { objects, vars }
 }
@@ -285,7 +315,7 @@ fn execute<'w>(
     world: &'w World,
     steps: &[Step],
     held: &mut Vec<(usize, Held<'w>)>,
-    register: &mut i64,
+    register: &mut Register,
 ) {
     for step in steps {
         let site = step.site;
@@ -326,13 +356,23 @@ fn execute<'w>(
             }
             (Op::Load(v), _) => {
                 if let Some(var) = world.vars.get(*v) {
-                    *register = var.load(Ordering::SeqCst);
+                    *register = Register {
+                        value: var.value.load(Ordering::SeqCst),
+                        overflowed: var.overflowed.load(Ordering::SeqCst),
+                    };
                 }
             }
-            (Op::Add(n), _) => *register = register.wrapping_add(*n),
+            (Op::Add(n), _) => match register.value.checked_add(*n) {
+                Some(value) => register.value = value,
+                None => {
+                    register.value = register.value.wrapping_add(*n);
+                    register.overflowed = true;
+                }
+            },
             (Op::Store(v), _) => {
                 if let Some(var) = world.vars.get(*v) {
-                    var.store(*register, Ordering::SeqCst);
+                    var.value.store(register.value, Ordering::SeqCst);
+                    var.overflowed.store(register.overflowed, Ordering::SeqCst);
                 }
             }
             _ => {}
