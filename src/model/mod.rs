@@ -29,6 +29,7 @@
 
 mod apply;
 mod graph;
+mod json;
 mod lockorder;
 mod ops;
 mod report;
@@ -45,6 +46,7 @@ use std::collections::BTreeSet;
 
 use crate::event::{LockId, Nanos, ThreadId};
 
+pub use json::{to_json_writer, to_json_writer_pretty};
 pub use lockorder::{OrderEdge, PotentialDeadlock};
 pub use report::{format_deadlock, format_duration, format_potential, format_summary, sanitize};
 pub use state::{Held, Holder, LockState, ThreadState, ThreadStatus, ThreadTimes, Waiter};

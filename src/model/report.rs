@@ -38,7 +38,7 @@ pub fn sanitize(name: &str) -> String {
     out
 }
 
-fn needs_escape(c: char) -> bool {
+pub(super) fn needs_escape(c: char) -> bool {
     c.is_control()
         || matches!(
             c,

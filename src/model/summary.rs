@@ -1,12 +1,14 @@
 //! A serializable digest of a model: counts, per-lock and per-thread stats,
-//! and every deadlock with names resolved. All names in it are sanitized.
+//! and every deadlock with names resolved. Names are kept as given, so they
+//! round-trip through JSON (which escapes them); the text formatters
+//! ([`format_summary`](super::format_summary) and the reports) sanitize them
+//! for the terminal.
 
 use serde::Serialize;
 
 use crate::event::{LockId, LockKind, Mode, Nanos, Site, ThreadId};
 
 use super::lockorder::{OrderEdge, PotentialDeadlock};
-use super::report::sanitize;
 use super::waitfor::{Deadlock, EdgeReason, WaitEdge};
 use super::{Model, ThreadStatus};
 
@@ -155,7 +157,9 @@ pub struct ThreadReport {
 }
 
 impl Model {
-    /// A digest of the run so far, with sanitized names, ready to serialize.
+    /// A digest of the run so far, ready to serialize. Names are as given:
+    /// pass them through [`sanitize`](super::sanitize) before printing them
+    /// on a terminal (the text formatters do).
     ///
     /// # Examples
     ///
@@ -190,10 +194,10 @@ impl Model {
                 .map(|t| {
                     let times = t.times(now);
                     ThreadReport {
-                        name: sanitize(&t.name),
+                        name: t.name.clone(),
                         status: t.status.name(),
                         panic_message: match &t.status {
-                            ThreadStatus::Panicked { message } => Some(sanitize(message)),
+                            ThreadStatus::Panicked { message } => Some(message.clone()),
                             _ => None,
                         },
                         acquisitions: t.stats.acquisitions,
@@ -209,18 +213,18 @@ impl Model {
     }
 
     fn thread_label(&self, id: ThreadId) -> String {
-        sanitize(self.thread_name(id))
+        self.thread_name(id).to_owned()
     }
 
     fn lock_label(&self, id: LockId) -> String {
-        sanitize(self.lock_name(id))
+        self.lock_name(id).to_owned()
     }
 }
 
 fn lock_report(l: &super::LockState) -> LockReport {
     let s = &l.stats;
     LockReport {
-        name: sanitize(&l.name),
+        name: l.name.clone(),
         kind: l.kind,
         site: l.site,
         acquisitions: s.acquisitions,

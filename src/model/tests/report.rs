@@ -98,11 +98,23 @@ fn hostile_names_are_neutralised_everywhere() {
     let text = format_deadlock(&s.m, &s.m.deadlocks()[0]);
     assert!(text.contains("thread \"\\u{1b}]0;pwned\\u{7}\""), "{text}");
     assert!(text.contains("mutex \"\\u{202e}kcol\""), "{text}");
+    // The summary keeps names as given (the terminal-safe JSON escapes
+    // them, and they round-trip); its text form is neutralised.
     let summary = s.m.summary();
-    assert_eq!(summary.threads[0].name, "\\u{1b}]0;pwned\\u{7}");
-    assert_eq!(summary.deadlocks[0].locks, ["\\u{202e}kcol"]);
+    assert_eq!(summary.threads[0].name, "\u{1b}]0;pwned\u{7}");
+    assert_eq!(summary.deadlocks[0].locks, ["\u{202e}kcol"]);
+    let mut json = Vec::new();
+    crate::model::to_json_writer(&mut json, &summary).unwrap();
+    let json = String::from_utf8(json).unwrap();
+    assert!(
+        !json.contains('\u{1b}') && !json.contains('\u{202e}'),
+        "{json}"
+    );
+    let back: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(back["threads"][0]["name"], "\u{1b}]0;pwned\u{7}");
     let all = format_summary(&summary);
     assert!(!all.contains('\u{1b}') && !all.contains('\u{202e}'));
+    assert!(all.contains("\\u{1b}]0;pwned\\u{7}"), "{all}");
 }
 
 #[test]

@@ -71,7 +71,7 @@ pub fn chrome(trace: &Trace, out: &mut dyn Write) -> io::Result<()> {
         "events": trace.events.len(),
     });
     write!(out, "{{\"displayTimeUnit\":\"ns\",\"otherData\":")?;
-    serde_json::to_writer(&mut out, &other)?;
+    crate::model::to_json_writer(&mut out, &other)?;
     writeln!(out, ",\"traceEvents\":[")?;
     let mut export = Export {
         out: Emitter {
@@ -171,7 +171,7 @@ impl<W: Write> Emitter<'_, W> {
             self.out.write_all(b",\n")?;
         }
         self.first = false;
-        serde_json::to_writer(&mut *self.out, event).map_err(io::Error::from)
+        crate::model::to_json_writer(&mut *self.out, event).map_err(io::Error::from)
     }
 }
 

@@ -146,7 +146,7 @@ pub fn jsonl(trace: &Trace, out: &mut dyn Write) -> io::Result<()> {
                 line.site = Some(*site);
             }
         }
-        serde_json::to_writer(&mut out, &line)?;
+        crate::model::to_json_writer(&mut out, &line)?;
         out.write_all(b"\n")?;
     }
     out.flush()
