@@ -10,10 +10,10 @@ use clap::{Parser, Subcommand};
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-
 use crate::Session;
 use crate::model;
+
+mod outfile;
 use crate::render::{self, DemoOptions};
 use crate::scenario::{
     self, ExploreOptions, Found, Outcome, RunOptions, RunReport, Scenario, Schedule,
@@ -81,6 +81,11 @@ struct ExploreArgs {
     /// Search every interleaving without the partial-order reduction.
     #[arg(long)]
     no_reduction: bool,
+    /// Stop searching after this long, e.g. 30s (default: no limit); like the
+    /// other bounds, says what was found so far and that the search is
+    /// incomplete.
+    #[arg(long, value_parser = parse_duration)]
+    timeout: Option<Duration>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -193,10 +198,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<ExitCode
             },
             cli.color,
         ),
-        Some(Command::List) => {
-            list();
-            Ok(ExitCode::SUCCESS)
-        }
+        Some(Command::List) => list(),
         Some(Command::Run(args)) => run(args, cli.color),
         Some(Command::Replay(args)) => replay(args, cli.color),
         Some(Command::Export(args)) => export(args),
@@ -205,15 +207,17 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<ExitCode
     }
 }
 
-fn list() {
+fn list() -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
-    for builtin in scenario::builtins() {
+    let written = scenario::builtins().iter().try_for_each(|builtin| {
         let description = builtin
             .scenario()
             .map(|s| s.description)
             .unwrap_or_else(|err| format!("(does not load: {err})"));
-        let _ = writeln!(out, "{:<22} {}", builtin.name, description);
-    }
+        writeln!(out, "{:<22} {}", builtin.name, description)
+    });
+    finish_output(written.and_then(|()| out.flush()))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
@@ -264,7 +268,7 @@ fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
     };
     let mut out = std::io::stdout().lock();
     let written = if args.json {
-        serde_json::to_writer_pretty(&mut out, &report)
+        model::to_json_writer_pretty(&mut out, &report)
             .map_err(std::io::Error::from)
             .and_then(|()| writeln!(out))
     } else {
@@ -289,7 +293,9 @@ fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
 /// still tells how the run ended. Any other write error is.
 fn finish_output(written: std::io::Result<()>) -> anyhow::Result<()> {
     match written {
-        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => Err(err.into()),
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::anyhow!("standard output: cannot write: {err}"))
+        }
         _ => Ok(()),
     }
 }
@@ -323,7 +329,7 @@ fn replay(args: ReplayArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
     let summary = trace::replay_summary(&trace);
     let mut out = std::io::stdout().lock();
     let written = if args.json {
-        serde_json::to_writer_pretty(&mut out, &summary)
+        model::to_json_writer_pretty(&mut out, &summary)
             .map_err(std::io::Error::from)
             .and_then(|()| writeln!(out))
     } else {
@@ -340,19 +346,21 @@ fn replay(args: ReplayArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
 
 fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
     let trace = load_trace(&args.file)?;
-    let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(std::io::BufWriter::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("cannot create {}", path.display()))?,
-        )),
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+    let write = |out: &mut dyn Write| match args.format {
+        ExportFormat::Chrome => trace::export::chrome(&trace, out),
+        ExportFormat::Jsonl => trace::export::jsonl(&trace, out),
+        ExportFormat::Text => trace::export::text(&trace, out),
     };
-    let written = match args.format {
-        ExportFormat::Chrome => trace::export::chrome(&trace, &mut out),
-        ExportFormat::Jsonl => trace::export::jsonl(&trace, &mut out),
-        ExportFormat::Text => trace::export::text(&trace, &mut out),
-    };
-    finish_output(written.and_then(|()| out.flush()))?;
+    match &args.output {
+        Some(path) => {
+            outfile::write_file(path, |out| Ok(write(out)?))?;
+        }
+        None => {
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            let written = write(&mut out);
+            finish_output(written.and_then(|()| out.flush()))?;
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -364,6 +372,7 @@ fn explore(args: ExploreArgs) -> anyhow::Result<ExitCode> {
         target_locks: args.locks,
         check_expectations: true,
         reduce: !args.no_reduction,
+        timeout: args.timeout,
     };
     let stderr_is_terminal = std::io::stderr().is_terminal();
     let report = scenario::explore(&scenario, &options, &mut |p| {
@@ -377,7 +386,7 @@ fn explore(args: ExploreArgs) -> anyhow::Result<ExitCode> {
                 p.elapsed.as_secs_f64()
             );
         }
-    });
+    })?;
     if stderr_is_terminal {
         eprintln!();
     }
@@ -394,8 +403,9 @@ fn explore(args: ExploreArgs) -> anyhow::Result<ExitCode> {
             .out
             .unwrap_or_else(|| PathBuf::from(format!("{}.schedule", scenario.name)));
         // Written whatever became of stdout (`explore abba | head -1`).
-        std::fs::write(&path, schedule.to_text(&scenario))
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        outfile::write_file(&path, |file| {
+            Ok(file.write_all(schedule.to_text(&scenario).as_bytes())?)
+        })?;
         written = written.and_then(|()| writeln!(out, "schedule written to {}", shown(&path)));
     }
     finish_output(written.and_then(|()| out.flush()))?;
@@ -428,12 +438,9 @@ fn demo(args: DemoArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
     ];
     for (path, render) in outputs {
         let Some(path) = path else { continue };
-        let mut out = std::io::BufWriter::new(
-            std::fs::File::create(&path)
-                .with_context(|| format!("cannot create {}", path.display()))?,
-        );
-        let stats = render(&options, &mut out)?;
-        out.flush()?;
+        let Some(stats) = outfile::write_file(&path, |out| render(&options, out))? else {
+            continue;
+        };
         eprintln!(
             "lockscope: wrote {} ({} frames, {:.1} s, {} bytes)",
             shown(&path),
@@ -468,16 +475,22 @@ fn write_text(out: &mut impl Write, report: &RunReport) -> std::io::Result<()> {
     }
     for e in &report.expectations {
         let var = model::sanitize(&e.var);
-        if e.expected == e.actual {
-            writeln!(out, "\nexpect {var} = {}: ok", e.expected)?;
-        } else {
-            let lost = e.expected - e.actual;
-            writeln!(
-                out,
-                "\nexpect {var} = {}: FAILED, got {} ({lost} updates lost to a race)",
-                e.expected, e.actual
-            )?;
+        let (expected, actual) = (e.expected, e.actual);
+        if e.held() {
+            writeln!(out, "\nexpect {var} = {expected}: ok")?;
+            continue;
         }
+        let why = if e.overflowed {
+            "an add overflowed the 64-bit range".to_string()
+        } else if let Some(lost) = expected.checked_sub(actual).filter(|&n| n > 0) {
+            format!("{lost} updates lost to a race")
+        } else {
+            "more than expected".to_string()
+        };
+        writeln!(
+            out,
+            "\nexpect {var} = {expected}: FAILED, got {actual} ({why})"
+        )?;
     }
     writeln!(out, "\n{}", model::format_summary(&report.summary))
 }
