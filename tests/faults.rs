@@ -443,6 +443,16 @@ fn a_worker_panicking_with_a_lock_held_shows_and_its_message_is_kept() {
     );
     assert!(screen.contains("no thread is waiting"), "{screen}");
     assert!(screen.contains("auditor: took the ledger"), "{screen}");
+    // The log shows the unwinding guard's release, before the panic itself.
+    let line_of = |what: &[&str]| {
+        screen
+            .lines()
+            .position(|l| what.iter().all(|w| l.contains(w)))
+            .unwrap_or_else(|| panic!("no log line with {what:?}:\n{screen}"))
+    };
+    let released = line_of(&["clerk", "released ledger"]);
+    let panicked = line_of(&["clerk", "PANICKED: the clerk gave up"]);
+    assert!(released < panicked, "{screen}");
     pty.keys("q");
     assert_eq!(pty.exit_code(), 0);
     pty.assert_restored();

@@ -157,3 +157,81 @@ fn twenty_thousand_nested_locks_run_replay_and_export_in_bounded_memory() {
     }
     assert!(Path::new(&temp("nest.json")).metadata().unwrap().len() > 0);
 }
+
+#[test]
+fn a_full_disk_names_the_file_once() {
+    let trace = temp("full.trace");
+    let ran = sh(&format!(
+        "\"$LOCKSCOPE\" run abba --headless --record {}",
+        trace.display()
+    ));
+    assert_eq!(ran.code, Some(3), "{}", ran.stderr);
+    let t = trace.display();
+    let full = "lockscope: /dev/full: cannot write: No space left on device (os error 28)\n";
+    for script in [
+        format!("\"$LOCKSCOPE\" export {t} --format text -o /dev/full"),
+        format!("\"$LOCKSCOPE\" export {t} --format chrome -o /dev/full"),
+        "\"$LOCKSCOPE\" demo --gif /dev/full --seconds 1".into(),
+        "\"$LOCKSCOPE\" demo --cast /dev/full --seconds 1".into(),
+    ] {
+        let ran = sh(&script);
+        assert_eq!((ran.code, ran.stderr.as_str()), (Some(2), full), "{script}");
+    }
+    let ran = sh("\"$LOCKSCOPE\" list > /dev/full");
+    let stdout =
+        "lockscope: standard output: cannot write: No space left on device (os error 28)\n";
+    assert_eq!((ran.code, ran.stderr.as_str()), (Some(2), stdout));
+}
+
+#[test]
+fn a_typo_in_explore_locks_is_an_error_not_a_clean_result() {
+    assert_refused(
+        "\"$LOCKSCOPE\" explore abba --locks Z,Q",
+        "unknown lock \"Z\" in the locks to target (scenario abba declares: A, B)",
+    );
+}
+
+#[test]
+fn an_add_past_the_64_bit_range_says_overflow_not_race() {
+    let file = temp("overflow.toml");
+    std::fs::write(
+        &file,
+        "[vars]\nn = 0\n[[thread]]\nname = \"t\"\n\
+         steps = [\"load n\", \"add 9223372036854775807\", \"add 1\", \"store n\"]\n\
+         [expect]\nn = 0\n",
+    )
+    .unwrap();
+    let ran = sh(&format!("\"$LOCKSCOPE\" run {} --headless", file.display()));
+    assert_eq!(ran.code, Some(5), "{}", ran.stderr);
+    assert!(
+        ran.stdout.contains(
+            "expect n = 0: FAILED, got -9223372036854775808 (an add overflowed the 64-bit range)"
+        ),
+        "{}",
+        ran.stdout
+    );
+    assert!(!ran.stdout.contains("lost"), "{}", ran.stdout);
+    let ran = sh(&format!("\"$LOCKSCOPE\" run {} --json", file.display()));
+    let report: serde_json::Value = serde_json::from_str(&ran.stdout).unwrap();
+    assert_eq!(report["expectations"][0]["overflowed"], true);
+}
+
+#[test]
+fn names_round_trip_through_json() {
+    // JSON escapes control characters itself: a name escaped before that
+    // came out with its backslashes doubled.
+    let file = temp("esc.toml");
+    std::fs::write(
+        &file,
+        "name = \"s\\u001b[2J\"\n[locks]\n\"L\\u001b[31m\" = \"mutex\"\n\
+         [[thread]]\nname = \"t\\u202e\"\nsteps = [\"lock L\\u001b[31m\", \"unlock L\\u001b[31m\"]\n",
+    )
+    .unwrap();
+    let ran = sh(&format!("\"$LOCKSCOPE\" run {} --json", file.display()));
+    assert_eq!(ran.code, Some(0), "{}", ran.stderr);
+    assert!(!ran.stdout.contains('\u{1b}') && !ran.stdout.contains('\u{202e}'));
+    let report: serde_json::Value = serde_json::from_str(&ran.stdout).unwrap();
+    assert_eq!(report["scenario"], "s\u{1b}[2J");
+    assert_eq!(report["locks"][0]["name"], "L\u{1b}[31m");
+    assert_eq!(report["threads"][0]["name"], "t\u{202e}");
+}

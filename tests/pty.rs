@@ -206,9 +206,14 @@ fn lockscope_step_stops_a_programs_threads_in_the_viewer() {
     pty.wait_for("why a program cannot go back", |s| {
         s.contains("cannot be restarted")
     });
-    // Run free and let the program finish.
+    // Run free and let the program finish: the header says so (the step
+    // panel's "teller 0 finished" comes before the program's end).
     pty.keys("c");
-    pty.wait_for("the program's end", |s| s.contains("finished"));
+    pty.wait_for("the program's end", |s| {
+        s.lines()
+            .next()
+            .is_some_and(|header| header.contains("finished"))
+    });
     pty.keys("q");
     assert_eq!(pty.exit_code(), 0);
     assert!(!pty.screen.screen().alternate_screen());
