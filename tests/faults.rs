@@ -910,3 +910,44 @@ fn keys_typed_during_resizes_are_never_held_back() {
     assert_eq!(pty.exit_code(), 3);
     pty.assert_restored();
 }
+
+/// Quitting a program's viewer is prompt at any event rate: `hammer` (eight
+/// threads, millions of events a second) under the viewer for
+/// `LOCKSCOPE_QUIT_SECS` (default 10) seconds, with and without a recording,
+/// then `q`. A measurement, so run on request:
+/// `cargo test --release --test faults quit_is_prompt -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement; run with --ignored --nocapture"]
+fn quit_is_prompt_under_load() {
+    let secs: u64 = std::env::var("LOCKSCOPE_QUIT_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    for recorded in [false, true] {
+        let files = Files::new("quit-under-load");
+        let record = files.expand("{record}");
+        let mut env = vec![("LOCKSCOPE", "tui")];
+        if recorded {
+            env.push(("LOCKSCOPE_RECORD", &record));
+        }
+        let mut pty = Pty::spawn(example("hammer").to_str().unwrap(), &["600"], &env);
+        pty.wait_for("the hammering", |s| s.contains("hammer 7"));
+        let until = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < until {
+            pty.drain();
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let header = pty.screen.screen().contents();
+        let header = header.lines().next().unwrap_or_default().to_owned();
+        let asked = Instant::now();
+        pty.keys("q");
+        assert_eq!(pty.exit_code(), 130);
+        let took = asked.elapsed();
+        pty.assert_restored();
+        println!("recorded {recorded}: q to exit {took:?} after {secs} s; {header}");
+        if recorded {
+            read_complete(&files.recording());
+        }
+        assert!(took < Duration::from_secs(2), "quit took {took:?}");
+    }
+}

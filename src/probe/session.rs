@@ -130,6 +130,11 @@ impl Finishers {
         self.0.lock().push(finisher);
     }
 
+    /// Whether there is nothing to finish (no recording, say).
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.lock().is_empty()
+    }
+
     /// Runs (and forgets) every finisher.
     pub(crate) fn run(&self) {
         let finishers = std::mem::take(&mut *self.0.lock());

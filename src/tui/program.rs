@@ -74,11 +74,18 @@ pub(crate) fn attach(mut builder: SessionBuilder) -> anyhow::Result<Session> {
             // The viewer reads no more: nothing must wait for it. (The
             // stepper stays: it holds parked threads until the exit.)
             watched.events = never();
-            let exit = |code| {
-                // A recording keeps everything up to here, including what the
-                // collector had not taken yet (bounded: the backlog is).
-                meter.sync(Duration::from_secs(5));
-                finishers.run();
+            let mut exit = |code| {
+                if !finishers.is_empty() {
+                    // A recording keeps everything up to here, including what
+                    // the collector had not taken yet. The program's threads
+                    // stop at their next lock operation first, so that backlog
+                    // stops growing: quitting is prompt at any event rate.
+                    if let Some(stepper) = watched.stepper.as_mut() {
+                        stepper.turn_on();
+                    }
+                    meter.sync(Duration::from_secs(5));
+                    finishers.run();
+                }
                 std::process::exit(code)
             };
             match outcome {
