@@ -13,13 +13,14 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 
 use crate::Session;
+use crate::launch::{self, StepStart};
 use crate::model;
 use crate::render::{self, DemoOptions};
 use crate::scenario::{
     self, ExploreOptions, Found, Outcome, RunOptions, RunReport, Scenario, Schedule,
 };
 use crate::trace::{self, Trace};
-use crate::tui::{self, ColorChoice, RunState, StepStart, ViewerOptions, color_enabled};
+use crate::tui::{ColorChoice, RunState, ViewerOptions, color_enabled};
 use std::io::IsTerminal;
 
 /// The scenario `lockscope` runs with no arguments.
@@ -245,7 +246,7 @@ fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
             if let Some(path) = &args.record {
                 builder = builder.record(path);
             }
-            let end = tui::watch_scenario(&scenario, builder, &options, step.take())?;
+            let end = launch::watch_scenario(&scenario, builder, &options, step.take())?;
             match end.restart {
                 // Step mode's `b`: a fresh run, replaying all but the last step.
                 Some(plan) => step = Some(StepStart { plan, auto: true }),
@@ -321,7 +322,7 @@ fn replay(args: ReplayArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
     if !args.headless && !args.json && std::io::stdout().is_terminal() {
         let title = format!("replay of {}", trace.header.program);
         let options = ViewerOptions::new(title, color_enabled(color));
-        tui::watch_trace(trace.events, &options)?;
+        launch::watch_trace(trace.events, &options)?;
         return Ok(ExitCode::SUCCESS);
     }
     let summary = trace::replay_summary(&trace);

@@ -116,8 +116,8 @@ pub struct Started {
     /// One message per thread that ran to its end; disconnected once every
     /// thread is gone (a panicking thread sends nothing).
     pub done: Receiver<()>,
-    /// The text of each deadlock report, as the collector finds it.
-    pub deadlocks: Receiver<String>,
+    /// Each deadlock report, as the collector finds it.
+    pub deadlocks: Receiver<DeadlockReport>,
     /// How many threads the scenario started.
     pub threads: usize,
     handles: Vec<JoinHandle<()>>,
@@ -137,10 +137,10 @@ pub fn start(scenario: &Scenario, builder: SessionBuilder) -> anyhow::Result<Sta
     // Made before the session starts, the locks register on first use: their
     // creation is then seen on the scenario's threads, not on this one.
     let world = Arc::new(build_world(scenario));
-    let (deadlock_tx, deadlock_rx) = unbounded::<String>();
+    let (deadlock_tx, deadlock_rx) = unbounded::<DeadlockReport>();
     let session = builder
         .on_deadlock(move |report: &DeadlockReport| {
-            let _ = deadlock_tx.send(report.to_string());
+            let _ = deadlock_tx.send(report.clone());
         })
         .start()?;
     let started = Instant::now();
@@ -201,7 +201,7 @@ impl Started {
             .session
             .finish()
             .unwrap_or_else(|| crate::model::Model::new().summary());
-        reports.extend(self.deadlocks.try_iter());
+        reports.extend(self.deadlocks.try_iter().map(|r| r.to_string()));
         let expectations = if outcome == Outcome::Finished {
             self.expect
                 .iter()
@@ -252,7 +252,7 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunRepor
                 Err(_) => break Outcome::Finished,
             },
             recv(started.deadlocks) -> report => {
-                reports.extend(report.ok());
+                reports.extend(report.ok().map(|r| r.to_string()));
                 break Outcome::Deadlock;
             }
             recv(deadline) -> _ => break Outcome::Timeout,

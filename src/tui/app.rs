@@ -7,6 +7,7 @@
 use crossterm::event::KeyEvent;
 
 use crate::TransportStats;
+use crate::control::StepPanel;
 use crate::event::{Event, LockId, Nanos, ThreadId};
 use crate::model::{Model, Timeline};
 
@@ -32,41 +33,6 @@ pub struct AppConfig {
     pub color: bool,
     /// The timeline's history budget in spans (see [`Timeline::with_budget`]).
     pub history_spans: usize,
-}
-
-/// Step mode's panel: what each thread would do next, and the steps taken.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct StepPanel {
-    /// The panel's title (the keys).
-    pub title: String,
-    /// The lines, top first.
-    pub lines: Vec<StepLine>,
-}
-
-/// One line of the step panel.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StepLine {
-    /// The text (names already sanitised).
-    pub text: String,
-    /// How it is shown.
-    pub kind: StepLineKind,
-}
-
-/// What a step-panel line is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StepLineKind {
-    /// A thread stopped before an operation: it can be moved.
-    Movable,
-    /// A thread that cannot move (blocked on a lock, waiting on a condvar).
-    Blocked,
-    /// A thread that finished, or is running between operations.
-    Quiet,
-    /// A step already taken.
-    Taken,
-    /// A step in the deadlock's cycle, or the deadlock itself.
-    Deadlock,
-    /// A remark (where a schedule was written, why a key does nothing).
-    Note,
 }
 
 /// What the observed program is doing, as the runtime knows it.

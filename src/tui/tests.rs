@@ -462,7 +462,7 @@ fn dirty_tracks_changes() {
 /// their numbers, threads that cannot move, the steps taken, the deadlock.
 #[test]
 fn step_mode_panel_lists_pending_operations_and_the_steps_to_the_deadlock() {
-    use super::{StepLine, StepLineKind, StepPanel};
+    use crate::control::{StepLine, StepLineKind, StepPanel};
     let line = |text: &str, kind| StepLine {
         text: text.into(),
         kind,
