@@ -186,6 +186,8 @@ pub struct App {
     pub(crate) mode_label: Option<String>,
     /// Step mode's panel, shown instead of the program's output.
     pub(crate) step_panel: Option<StepPanel>,
+    /// The terminal's size as last drawn (for keys that act on what is seen).
+    pub(crate) screen: ratatui::layout::Rect,
     dirty: bool,
 }
 
@@ -218,7 +220,16 @@ impl App {
             filter: String::new(),
             mode_label: None,
             step_panel: None,
+            screen: ratatui::layout::Rect::new(0, 0, 80, 24),
             dirty: true,
+        }
+    }
+
+    /// Tells the screen the terminal's size (the runtime does before drawing).
+    pub fn set_screen(&mut self, area: ratatui::layout::Rect) {
+        if area != self.screen {
+            self.screen = area;
+            self.dirty = true;
         }
     }
 
@@ -414,12 +425,20 @@ impl App {
             Action::Back if self.details => self.details = false,
             Action::Back => return Flow::Quit,
             Action::TogglePause => self.toggle_pause(),
-            Action::ScrollLeft => self.time.scroll(-SCROLL_COLS, now),
-            Action::ScrollRight => self.time.scroll(SCROLL_COLS, now),
+            Action::ScrollLeft => {
+                self.leave_story();
+                self.time.scroll(-SCROLL_COLS, now);
+            }
+            Action::ScrollRight => {
+                self.leave_story();
+                self.time.scroll(SCROLL_COLS, now);
+            }
             Action::ZoomIn => {
+                self.leave_story();
                 self.time.zoom_in();
             }
             Action::ZoomOut => {
+                self.leave_story();
                 self.time.zoom_out();
             }
             Action::Follow => self.time.follow(),

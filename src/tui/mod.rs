@@ -11,6 +11,7 @@ mod buffers;
 mod feed;
 mod input;
 mod mouse;
+mod story;
 mod theme;
 mod timeview;
 mod ui;

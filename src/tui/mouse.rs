@@ -29,6 +29,18 @@ pub(super) fn handle(app: &mut App, mouse: MouseEvent, area: Rect) -> Flow {
         return Flow::Continue;
     };
     let now = app.view().now;
+    app.set_screen(area);
+    if matches!(
+        mouse.kind,
+        MouseEventKind::ScrollLeft | MouseEventKind::ScrollRight
+    ) || (panel == Some(Focus::Timeline)
+        && matches!(
+            mouse.kind,
+            MouseEventKind::ScrollUp | MouseEventKind::ScrollDown
+        ))
+    {
+        app.leave_story();
+    }
     match mouse.kind {
         MouseEventKind::ScrollLeft => app.time.scroll(-WHEEL_COLS, now),
         MouseEventKind::ScrollRight => app.time.scroll(WHEEL_COLS, now),

@@ -261,6 +261,9 @@ pub fn run_viewer(watched: &mut Watched, options: &ViewerOptions) -> anyhow::Res
         let due = typed || last_draw.is_none_or(|at| at.elapsed() >= FRAME / 4 * 3);
         if (app.dirty() || force_draw) && due {
             force_draw = false;
+            if let Ok(size) = guard.terminal().size() {
+                app.set_screen(ratatui::layout::Rect::new(0, 0, size.width, size.height));
+            }
             match guard.terminal().draw(|frame| ui::draw(frame, &app)) {
                 Ok(frame) => drawn_size = Some(frame.area.as_size()),
                 Err(err) => break Err(err.into()),

@@ -49,7 +49,7 @@ fn header_line(app: &App) -> Line<'static> {
         RunState::Deadlocked => Span::styled("DEADLOCK", t.deadlock()),
     });
     spans.push(sep());
-    spans.push(Span::styled(elapsed(app.now), t.text()));
+    spans.push(Span::styled(elapsed(app.clock()), t.text()));
     spans.push(sep());
     spans.push(Span::styled(
         format!("{} events", count(model.events())),

@@ -36,7 +36,7 @@ use super::app::{App, Focus};
 use super::theme::Theme;
 
 pub(crate) use locks::{lock_at, lock_order, selected_lock_row};
-pub(crate) use timeline::lane_at;
+pub(crate) use timeline::{lane_at, timeline_cols};
 pub(crate) use waitfor::{row_at as waitfor_row_at, waitfor_targets};
 
 /// The narrowest terminal the full layout needs.
