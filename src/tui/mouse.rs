@@ -12,8 +12,7 @@ const WHEEL_COLS: i64 = 5;
 
 /// Handles `mouse` on a screen of size `area`.
 pub(super) fn handle(app: &mut App, mouse: MouseEvent, area: Rect) -> Flow {
-    let lanes = app.view().model.threads().len();
-    let Some(layout) = ui::layout(area, lanes) else {
+    let Some(layout) = ui::screen_layout(app, area) else {
         return Flow::Continue;
     };
     let pos = Position::new(mouse.column, mouse.row);

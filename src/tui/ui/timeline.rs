@@ -143,8 +143,7 @@ fn geometry(app: &App, inner: Rect) -> (usize, u16) {
 
 /// The number of time columns the timeline has on a screen of size `screen`.
 pub(crate) fn timeline_cols(app: &App, screen: Rect) -> u16 {
-    let lanes = app.view().model.threads().len();
-    super::layout(screen, lanes).map_or(screen.width, |l| geometry(app, inner(l.timeline)).1)
+    super::screen_layout(app, screen).map_or(screen.width, |l| geometry(app, inner(l.timeline)).1)
 }
 
 /// The symbol legend for the bottom border.
