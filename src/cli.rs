@@ -251,8 +251,11 @@ fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
                 // Step mode's `b`: a fresh run, replaying all but the last step.
                 Some(plan) => step = Some(StepStart { plan, auto: true }),
                 None => {
+                    // The same status as headless for the same outcome.
+                    let failed = end.expectations.iter().any(|e| e.expected != e.actual);
                     return Ok(ExitCode::from(match end.state {
                         RunState::Deadlocked => 3,
+                        RunState::Finished if failed => EXIT_EXPECTATION,
                         _ => 0,
                     }));
                 }

@@ -260,3 +260,45 @@ fn in_step_mode_enter_moves_the_thread_selected_in_the_timeline() {
     pty.keys("q");
     pty.exit_code();
 }
+
+/// One thread, one increment, a check that wants five: it fails every time.
+const ALWAYS_FAILS: &str = r#"
+name = "short-count"
+description = "One increment where five are expected"
+
+[locks]
+M = "mutex"
+
+[vars]
+counter = 0
+
+[[thread]]
+name = "worker"
+steps = ["lock M", "load counter", "add 1", "store counter", "unlock M"]
+
+[expect]
+counter = 5
+"#;
+
+#[test]
+fn a_failed_expectation_shows_in_the_viewer_and_exits_as_headless_does() {
+    let dir = std::env::temp_dir().join(format!("lockscope-pty-expect-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("short-count.toml");
+    std::fs::write(&file, ALWAYS_FAILS).unwrap();
+    let file = file.to_str().unwrap();
+    let headless = std::process::Command::new(env!("CARGO_BIN_EXE_lockscope"))
+        .args(["run", file, "--headless"])
+        .output()
+        .unwrap();
+    let mut pty = Pty::lockscope(&["run", file], &[]);
+    pty.wait_for("the failed check, in the header and the panel", |screen| {
+        screen.contains("expect FAILED") && screen.contains("EXPECT FAILED: counter = 1, not 5")
+    });
+    pty.keys("q");
+    let code = pty.exit_code();
+    pty.assert_restored();
+    assert_eq!(code, 5);
+    assert_eq!(headless.status.code(), Some(5));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -5,7 +5,7 @@ use crossbeam_channel::{Receiver, select, unbounded};
 
 use crate::control::{Replay, Stepper};
 use crate::event::Event;
-use crate::scenario::{self, Scenario};
+use crate::scenario::{self, ExpectResult, Scenario};
 use crate::tui::{Notice, RunState, ViewerOptions, Watched, run_viewer};
 use crate::{DeadlockReport, SessionBuilder};
 
@@ -34,18 +34,27 @@ pub fn watch_scenario(
         .session
         .meter()
         .ok_or_else(|| anyhow::anyhow!("the session is not recording"))?;
-    let notices = bridge(started.done.clone(), started.deadlocks.clone())?;
+    let check = started.checker();
+    let notices = bridge(started.done.clone(), started.deadlocks.clone(), check)?;
     let mut watched = Watched::live(meter, events_rx, notices);
     watched.threads = started.threads;
     watched.stepper = Some(stepper);
     let state = run_viewer(&mut watched, options);
     let restart = watched.stepper.as_mut().and_then(Stepper::take_restart);
+    let state = state?;
+    // Checked as headless checks them: only a run that finished has a result.
+    let expectations = if state == RunState::Finished {
+        (started.checker())()
+    } else {
+        Vec::new()
+    };
     // The session (and its recording) ends at the quit, before dropping the
     // stepper lets parked threads run on where no one sees them.
     drop(started);
     Ok(ScenarioEnd {
-        state: state?,
+        state,
         restart,
+        expectations,
     })
 }
 
@@ -66,6 +75,8 @@ pub struct ScenarioEnd {
     /// Step mode's `b`: start over and replay these moves (the steps taken
     /// but the last), by thread name.
     pub restart: Option<Vec<String>>,
+    /// The `[expect]` checks of a run that finished (empty otherwise).
+    pub expectations: Vec<ExpectResult>,
 }
 
 /// Opens the viewer on a recording, at its start, paused: space plays,
@@ -85,6 +96,7 @@ pub fn watch_trace(events: Vec<Event>, options: &ViewerOptions) -> anyhow::Resul
 fn bridge(
     done: Receiver<()>,
     deadlocks: Receiver<DeadlockReport>,
+    check: impl Fn() -> Vec<ExpectResult> + Send + 'static,
 ) -> anyhow::Result<Receiver<Notice>> {
     let (tx, rx) = unbounded();
     std::thread::Builder::new()
@@ -96,9 +108,13 @@ fn bridge(
                 let notice = select! {
                     recv(done.clone().unwrap_or_else(never)) -> msg => match msg {
                         Ok(()) => Notice::ThreadDone,
-                        // Every thread is gone (one that panicked said nothing).
+                        // Every thread is gone (one that panicked said nothing):
+                        // the shared variables hold their final values.
                         Err(_) => {
                             done = None;
+                            if tx.send(Notice::Expectations(check())).is_err() {
+                                return;
+                            }
                             Notice::ProgramEnded
                         }
                     },

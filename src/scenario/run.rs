@@ -186,6 +186,14 @@ pub fn start(scenario: &Scenario, builder: SessionBuilder) -> anyhow::Result<Sta
 }
 
 impl Started {
+    /// The scenario's `[expect]` checks against the shared variables as they
+    /// are now (final once every thread finished), for another thread to call.
+    pub fn checker(&self) -> impl Fn() -> Vec<ExpectResult> + Send + 'static {
+        let world = Arc::clone(&self.world);
+        let expect = self.expect.clone();
+        move || check(&world, &expect)
+    }
+
     /// Ends the run as `outcome` and reports on it. After a finished run the
     /// threads are joined first, so their exit events are in the summary;
     /// deadlocked threads are left blocked.
@@ -203,14 +211,7 @@ impl Started {
             .unwrap_or_else(|| crate::model::Model::new().summary());
         reports.extend(self.deadlocks.try_iter().map(|r| r.to_string()));
         let expectations = if outcome == Outcome::Finished {
-            self.expect
-                .iter()
-                .map(|(var, index, expected)| ExpectResult {
-                    var: var.clone(),
-                    expected: *expected,
-                    actual: self.world.vars[*index].load(Ordering::SeqCst),
-                })
-                .collect()
+            check(&self.world, &self.expect)
         } else {
             Vec::new()
         };
@@ -259,6 +260,18 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunRepor
         }
     };
     Ok(started.finish(outcome, reports))
+}
+
+/// Each expectation with the variable's value now.
+fn check(world: &World, expect: &[(String, usize, i64)]) -> Vec<ExpectResult> {
+    expect
+        .iter()
+        .map(|(var, index, expected)| ExpectResult {
+            var: var.clone(),
+            expected: *expected,
+            actual: world.vars[*index].load(Ordering::SeqCst),
+        })
+        .collect()
 }
 
 fn build_world(scenario: &Scenario) -> World {

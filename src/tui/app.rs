@@ -10,6 +10,7 @@ use crate::TransportStats;
 use crate::control::StepPanel;
 use crate::event::{Event, LockId, Nanos, ThreadId};
 use crate::model::{Model, Timeline};
+use crate::scenario::ExpectResult;
 
 use super::buffers::{EventLog, Output, RateMeter};
 use super::input::{Action, PromptKey, map_key, map_prompt_key};
@@ -186,6 +187,8 @@ pub struct App {
     pub(crate) mode_label: Option<String>,
     /// Step mode's panel, shown instead of the program's output.
     pub(crate) step_panel: Option<StepPanel>,
+    /// A scenario's `[expect]` checks, once it finished.
+    pub(crate) expectations: Vec<ExpectResult>,
     /// The terminal's size as last drawn (for keys that act on what is seen).
     pub(crate) screen: ratatui::layout::Rect,
     dirty: bool,
@@ -220,6 +223,7 @@ impl App {
             filter: String::new(),
             mode_label: None,
             step_panel: None,
+            expectations: Vec::new(),
             screen: ratatui::layout::Rect::new(0, 0, 80, 24),
             dirty: true,
         }
@@ -231,6 +235,19 @@ impl App {
             self.screen = area;
             self.dirty = true;
         }
+    }
+
+    /// Shows a scenario's `[expect]` checks (a failed one loudly).
+    pub fn set_expectations(&mut self, results: Vec<ExpectResult>) {
+        if results != self.expectations {
+            self.expectations = results;
+            self.dirty = true;
+        }
+    }
+
+    /// Whether an `[expect]` check failed: the run is not a success.
+    pub fn expectation_failed(&self) -> bool {
+        self.expectations.iter().any(|e| e.expected != e.actual)
     }
 
     /// Shows (or, with `None`, hides) the step-mode panel.

@@ -13,6 +13,7 @@ use crossterm::event::{self as term_event, Event as TermEvent};
 
 use crate::control::{Replay, Stepper};
 use crate::event::Event;
+use crate::scenario::ExpectResult;
 use crate::{DeadlockReport, Meter};
 
 /// Something that happened to the watched program, as a typed value.
@@ -25,6 +26,8 @@ pub enum Notice {
     ThreadDone,
     /// The program ended: it said so, or every watched thread is gone.
     ProgramEnded,
+    /// A scenario's `[expect]` checks, once its threads are gone.
+    Expectations(Vec<ExpectResult>),
 }
 
 /// What the viewer watches and how it learns about it.

@@ -214,6 +214,7 @@ pub fn run_viewer(watched: &mut Watched, options: &ViewerOptions) -> anyhow::Res
                         app.set_run_state(state);
                     }
                 }
+                Ok(Notice::Expectations(results)) => app.set_expectations(results),
                 Err(_) => watched.notices = never(),
             },
             recv(ticker) -> _ => {

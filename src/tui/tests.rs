@@ -525,3 +525,52 @@ fn step_mode_panel_lists_pending_operations_and_the_steps_to_the_deadlock() {
     assert!(buf[(x, y)].modifier.contains(Modifier::BOLD));
     insta::assert_snapshot!("step_mode_pending", terminal.backend());
 }
+
+/// `lost-update` as the viewer ends it: four workers finished, the counter
+/// short of what `[expect]` wants.
+#[test]
+fn a_failed_expectation_snapshot() {
+    let mut s = Script::new();
+    s.lock(0, "M", LockKind::Mutex);
+    for w in 0..4u32 {
+        s.thread(w, &format!("worker {w}"));
+    }
+    for w in 0..4u32 {
+        let at = (1 + 2 * u64::from(w)) * MS;
+        s.at(at).acquire(w, 0).at(at + MS / 2).release(w, 0);
+    }
+    for w in 0..4u32 {
+        s.at(12 * MS).exit(w);
+    }
+    let mut app = app("lost-update", true, &s.build(), 40 * MS);
+    app.set_run_state(RunState::Finished);
+    app.set_expectations(vec![crate::scenario::ExpectResult {
+        var: "counter".into(),
+        expected: 20,
+        actual: 6,
+    }]);
+    for (w, h, name) in [
+        (80, 24, "expect_failed_80x24"),
+        (120, 30, "expect_failed_120x30"),
+    ] {
+        let terminal = screen(&app, w, h);
+        let buf = terminal.backend().buffer();
+        let all = text(buf);
+        assert!(all.contains("finished, expect FAILED"), "{all}");
+        let (x, y) = find(buf, "EXPECT FAILED: counter = 6").unwrap();
+        assert_eq!(buf[(x, y)].bg, Color::Red, "as loud as a deadlock");
+        insta::assert_snapshot!(name, terminal.backend());
+    }
+    assert!(app.expectation_failed());
+    app.set_expectations(vec![crate::scenario::ExpectResult {
+        var: "counter".into(),
+        expected: 20,
+        actual: 20,
+    }]);
+    assert!(!app.expectation_failed());
+    let all = text(screen(&app, 80, 24).backend().buffer());
+    assert!(
+        all.contains("expect counter = 20: ok") && !all.contains("FAILED"),
+        "{all}"
+    );
+}

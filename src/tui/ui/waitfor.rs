@@ -17,11 +17,14 @@ use super::text::{lock_name, short_site, thread_name, wrap, wrap_groups};
 use super::{focused, list_offset, panel};
 use crate::event::{LockId, Mode, ThreadId};
 use crate::model::{Deadlock, EdgeReason, Model, PotentialDeadlock, ThreadStatus, WaitEdge};
+use crate::scenario::ExpectResult;
 use crate::tui::app::{App, Focus};
 use crate::tui::theme::Theme;
 
 /// One item of the panel, before it is laid out in lines.
 enum Entry<'a> {
+    /// A scenario's `[expect]` check.
+    Expect(&'a ExpectResult),
     /// An active deadlock's banner.
     Banner(&'a Deadlock),
     /// Row `.1` of an active deadlock's ring.
@@ -43,7 +46,10 @@ enum Entry<'a> {
 impl Entry<'_> {
     /// Whether ↑/↓ stop on this entry.
     fn selectable(&self) -> bool {
-        !matches!(self, Entry::Banner(..) | Entry::Sites(..) | Entry::Idle)
+        !matches!(
+            self,
+            Entry::Expect(..) | Entry::Banner(..) | Entry::Sites(..) | Entry::Idle
+        )
     }
 
     /// The thread whose details Enter shows for this entry.
@@ -53,14 +59,17 @@ impl Entry<'_> {
             Entry::Ring(d, i) => d.edges.get(i).map(|e| e.thread),
             Entry::CondWait(t, ..) | Entry::TimedWait(t, _) => Some(t),
             Entry::Potential(p) => p.edges.first().map(|e| e.thread),
-            Entry::Banner(..) | Entry::Sites(..) | Entry::Idle => None,
+            Entry::Expect(..) | Entry::Banner(..) | Entry::Sites(..) | Entry::Idle => None,
         }
     }
 }
 
-fn entries(model: &Model) -> Vec<Entry<'_>> {
+fn entries<'a>(model: &'a Model, expect: &'a [ExpectResult]) -> Vec<Entry<'a>> {
     let active: Vec<&Deadlock> = model.active_deadlocks().collect();
-    let mut out: Vec<Entry> = Vec::new();
+    // A failed check first: it is the verdict of a run that did not hang.
+    let mut expect: Vec<&ExpectResult> = expect.iter().collect();
+    expect.sort_by_key(|e| e.expected == e.actual);
+    let mut out: Vec<Entry> = expect.into_iter().map(Entry::Expect).collect();
     for &d in &active {
         out.push(Entry::Banner(d));
         if d.edges.len() <= RING_MAX {
@@ -94,7 +103,7 @@ fn entries(model: &Model) -> Vec<Entry<'_>> {
             _ => {}
         }
     }
-    if out.len() == waits && active.is_empty() {
+    if out.len() == waits && active.is_empty() && out.is_empty() {
         out.push(Entry::Idle);
     }
     out.extend(model.potential_deadlocks().iter().map(Entry::Potential));
@@ -120,7 +129,7 @@ pub(super) fn wanted_rows(model: &Model) -> usize {
 
 /// The panel's selectable rows, in order, each with the thread its details show.
 pub(crate) fn waitfor_targets(model: &Model) -> Vec<Option<ThreadId>> {
-    entries(model)
+    entries(model, &[])
         .iter()
         .filter(|e| e.selectable())
         .map(Entry::thread)
@@ -138,6 +147,7 @@ fn lines_of(
 ) -> Vec<Line<'static>> {
     let sp = |s: String, style: Style| Span::styled(s, style);
     match entry {
+        Entry::Expect(e) => expect_lines(t, e, cols),
         Entry::Banner(d) => vec![banner(t, d, cols)],
         Entry::Ring(d, i) => vec![ring_row(t, model, d, *i, cols)],
         Entry::Sites(d) if sites.cycles => site_lines(t, model, d, cols),
@@ -194,6 +204,31 @@ fn lines_of(
         Entry::Idle => vec![Line::styled("no thread is waiting", t.dim())],
         Entry::Potential(p) => potential_lines(t, model, p, cols, sites.potential),
     }
+}
+
+/// `EXPECT FAILED: counter = 6, not 20 (14 updates lost to a race)`, or a
+/// quiet `expect counter = 20: ok`.
+fn expect_lines(t: Theme, e: &ExpectResult, cols: usize) -> Vec<Line<'static>> {
+    let var = crate::model::sanitize(&e.var);
+    let (text, style) = if e.expected == e.actual {
+        (format!("expect {var} = {}: ok", e.expected), t.good())
+    } else {
+        let lost = e.expected.saturating_sub(e.actual);
+        let why = if lost > 0 {
+            format!(" ({lost} updates lost to a race)")
+        } else {
+            String::new()
+        };
+        let text = format!(
+            "EXPECT FAILED: {var} = {}, not {}{why}",
+            e.actual, e.expected
+        );
+        (text, t.banner())
+    };
+    wrap(&text, cols)
+        .into_iter()
+        .map(|l| Line::styled(l, style))
+        .collect()
 }
 
 /// `text` word-wrapped under an entry, indented, dim.
@@ -259,7 +294,7 @@ fn potential_lines(
 /// keep the selection in view.
 fn visible_lines(app: &App, cols: usize, visible: usize) -> Vec<(Line<'static>, Option<usize>)> {
     let model = app.view().model;
-    let entries = entries(model);
+    let entries = entries(model, &app.expectations);
     let all = Sites {
         cycles: true,
         potential: true,
@@ -275,8 +310,9 @@ fn visible_lines(app: &App, cols: usize, visible: usize) -> Vec<(Line<'static>, 
         laid = layout_entries(app, &entries, cols, sites);
     }
     let (mut lines, selected_line) = laid;
-    let pinned =
-        matches!(entries.first(), Some(Entry::Banner(_))) && !lines.is_empty() && visible > 0;
+    let pinned = matches!(entries.first(), Some(Entry::Banner(_) | Entry::Expect(_)))
+        && !lines.is_empty()
+        && visible > 0;
     let mut out = Vec::new();
     let (rest, visible, selected_line) = if pinned {
         out.push(lines.remove(0));

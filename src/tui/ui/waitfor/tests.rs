@@ -17,7 +17,7 @@ fn a_deadlock_gives_a_banner_a_ring_its_sites_then_a_potential_cycle() {
         model.apply(&ev);
     }
     let t = Theme::new(true);
-    let text: Vec<String> = entries(&model)
+    let text: Vec<String> = entries(&model, &[])
         .iter()
         .flat_map(|e| lines_of(t, &model, e, 70, all()))
         .map(|l| l.to_string())
@@ -60,7 +60,7 @@ fn a_long_cycle_is_listed_and_a_self_loop_waits_for_itself() {
         model.apply(&ev);
     }
     let t = Theme::new(false);
-    let text: Vec<String> = entries(&model)
+    let text: Vec<String> = entries(&model, &[])
         .iter()
         .flat_map(|e| lines_of(t, &model, e, 70, all()))
         .map(|l| l.to_string())
@@ -76,7 +76,7 @@ fn a_long_cycle_is_listed_and_a_self_loop_waits_for_itself() {
     for ev in s.build() {
         model.apply(&ev);
     }
-    let text: Vec<String> = entries(&model)
+    let text: Vec<String> = entries(&model, &[])
         .iter()
         .flat_map(|e| lines_of(t, &model, e, 70, all()))
         .map(|l| l.to_string())
