@@ -251,6 +251,10 @@ fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
                 // Step mode's `b`: a fresh run, replaying all but the last step.
                 Some(plan) => step = Some(StepStart { plan, auto: true }),
                 None => {
+                    // The report stays on the restored terminal, as headless prints it.
+                    for report in &end.reports {
+                        eprintln!("{report}");
+                    }
                     // The same status as headless for the same outcome.
                     let failed = end.expectations.iter().any(|e| e.expected != e.actual);
                     return Ok(ExitCode::from(match end.state {

@@ -62,6 +62,12 @@ pub(super) fn attach(mut builder: SessionBuilder) -> anyhow::Result<Session> {
             let outcome =
                 panic::catch_unwind(AssertUnwindSafe(|| run_viewer(&mut watched, &options)));
             capture.finish();
+            if let Ok(Ok(state)) = &outcome {
+                // On the restored terminal, after the program's own output.
+                for report in super::watch::reports_at_quit(&mut watched, *state) {
+                    eprintln!("{report}");
+                }
+            }
             // The viewer reads no more: nothing must wait for it. (The
             // stepper stays: it holds parked threads until the exit.)
             watched.events = never();

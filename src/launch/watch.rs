@@ -48,6 +48,7 @@ pub fn watch_scenario(
     } else {
         Vec::new()
     };
+    let reports = reports_at_quit(&mut watched, state);
     // The session (and its recording) ends at the quit, before dropping the
     // stepper lets parked threads run on where no one sees them.
     drop(started);
@@ -55,7 +56,25 @@ pub fn watch_scenario(
         state,
         restart,
         expectations,
+        reports,
     })
+}
+
+/// The deadlock reports to print once the terminal is back: those the viewer
+/// received, or, when it saw the cycle a moment before the collector's report
+/// arrived, that report (waited for briefly).
+pub(super) fn reports_at_quit(watched: &mut Watched, state: RunState) -> Vec<DeadlockReport> {
+    let mut reports = std::mem::take(&mut watched.reports);
+    if state == RunState::Deadlocked && reports.is_empty() {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        while let Ok(notice) = watched.notices.recv_deadline(deadline) {
+            if let Notice::Deadlock(report) = notice {
+                reports.push(report);
+                break;
+            }
+        }
+    }
+    reports
 }
 
 /// How to start step mode.
@@ -77,6 +96,8 @@ pub struct ScenarioEnd {
     pub restart: Option<Vec<String>>,
     /// The `[expect]` checks of a run that finished (empty otherwise).
     pub expectations: Vec<ExpectResult>,
+    /// The deadlocks found, for the report printed after the viewer.
+    pub reports: Vec<DeadlockReport>,
 }
 
 /// Opens the viewer on a recording, at its start, paused: space plays,

@@ -187,6 +187,10 @@ pub struct App {
     pub(crate) mode_label: Option<String>,
     /// Step mode's panel, shown instead of the program's output.
     pub(crate) step_panel: Option<StepPanel>,
+    /// Whether a live program is watched (not a recording): quitting ends it.
+    live: bool,
+    /// `q` was pressed while the program runs: the next key confirms or stays.
+    pub(crate) confirm_quit: bool,
     /// A scenario's `[expect]` checks, once it finished.
     pub(crate) expectations: Vec<ExpectResult>,
     /// The terminal's size as last drawn (for keys that act on what is seen).
@@ -223,6 +227,8 @@ impl App {
             filter: String::new(),
             mode_label: None,
             step_panel: None,
+            live: false,
+            confirm_quit: false,
             expectations: Vec::new(),
             screen: ratatui::layout::Rect::new(0, 0, 80, 24),
             dirty: true,
@@ -235,6 +241,25 @@ impl App {
             self.screen = area;
             self.dirty = true;
         }
+    }
+
+    /// Says that a live program is watched: `q` then asks before ending it
+    /// while it still runs.
+    pub fn set_live(&mut self, live: bool) {
+        self.live = live;
+    }
+
+    /// `q`: quits, or, the first time while a live program still runs,
+    /// asks (the footer says what the next key does).
+    fn quit(&mut self) -> Flow {
+        let runs = self.live
+            && self.run_state == RunState::Running
+            && self.model.active_deadlocks().next().is_none();
+        if runs && !self.confirm_quit {
+            self.confirm_quit = true;
+            return Flow::Continue;
+        }
+        Flow::Quit
     }
 
     /// Shows a scenario's `[expect]` checks (a failed one loudly).
@@ -260,7 +285,7 @@ impl App {
 
     /// Whether a prompt takes the keys as text (the log filter).
     pub fn typing(&self) -> bool {
-        self.prompt.is_some()
+        self.prompt.is_some() || self.confirm_quit
     }
 
     /// Replaces LIVE/PAUSED in the header (a replay says where it is).
@@ -376,6 +401,18 @@ impl App {
     /// rather than `map_key` + [`on_action`](Self::on_action), so that `q`
     /// can be typed into the filter.
     pub fn on_key(&mut self, key: KeyEvent) -> Flow {
+        if self.confirm_quit && key.kind == crossterm::event::KeyEventKind::Press {
+            // `q` (or `y`) confirms; any other key stays.
+            return match map_key(key) {
+                Some(Action::Quit | Action::Interrupt) => Flow::Quit,
+                _ if key.code == crossterm::event::KeyCode::Char('y') => Flow::Quit,
+                _ => {
+                    self.confirm_quit = false;
+                    self.dirty = true;
+                    Flow::Continue
+                }
+            };
+        }
         if self.prompt.is_none() {
             return match map_key(key) {
                 Some(action) => self.on_action(action),
@@ -421,7 +458,7 @@ impl App {
         if self.prompt.is_some() {
             // Without on_key the prompt can still be closed.
             match action {
-                Action::Quit => return Flow::Quit,
+                Action::Quit | Action::Interrupt => return Flow::Quit,
                 Action::Back => self.prompt = None,
                 Action::ToggleDetails => self.apply_filter(),
                 _ => {}
@@ -430,7 +467,8 @@ impl App {
         }
         if self.help {
             match action {
-                Action::Quit => return Flow::Quit,
+                Action::Quit => return self.quit(),
+                Action::Interrupt => return Flow::Quit,
                 Action::Back | Action::ToggleHelp => self.help = false,
                 _ => {}
             }
@@ -438,9 +476,9 @@ impl App {
         }
         let now = self.view().now;
         match action {
-            Action::Quit => return Flow::Quit,
-            Action::Back if self.details => self.details = false,
-            Action::Back => return Flow::Quit,
+            Action::Quit => return self.quit(),
+            Action::Interrupt => return Flow::Quit,
+            Action::Back => self.details = false,
             Action::TogglePause => self.toggle_pause(),
             Action::ScrollLeft => {
                 self.leave_story();

@@ -12,10 +12,12 @@ use crate::control::{ReplayAction, StepAction};
 /// Something the user asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Action {
-    /// Quit (`q`, Ctrl-C).
+    /// Quit (`q`); asks once first while the watched program still runs.
     Quit,
+    /// Quit at once, whatever runs (Ctrl-C).
+    Interrupt,
     /// Close the help, the filter prompt or the details, whichever is open;
-    /// quit when none is (`Esc`).
+    /// nothing else (`Esc`).
     Back,
     /// Pause or resume the view; events keep being recorded (space).
     TogglePause,
@@ -77,7 +79,7 @@ pub fn map_key(key: KeyEvent) -> Option<Action> {
     }
     if key.modifiers.contains(KeyModifiers::CONTROL) {
         return match key.code {
-            KeyCode::Char('c' | 'C') => Some(Action::Quit),
+            KeyCode::Char('c' | 'C') => Some(Action::Interrupt),
             _ => None,
         };
     }
@@ -186,8 +188,9 @@ pub fn map_step_key(key: KeyEvent, on: bool) -> Option<StepAction> {
 
 /// The key bindings as the help shows them: (keys, what they do).
 pub(crate) const HELP: &[(&str, &str)] = &[
-    ("q  Ctrl-C", "quit"),
-    ("Esc", "close help / filter / details, else quit"),
+    ("q", "quit (asks once while the program still runs)"),
+    ("Ctrl-C", "quit at once"),
+    ("Esc", "close help / filter / details"),
     ("space", "pause / resume the view (recording goes on)"),
     ("← →  h l", "scroll time"),
     ("+ -", "zoom in / out (1µs … 10s per column)"),
@@ -282,7 +285,7 @@ mod tests {
     #[test]
     fn ctrl_c_quits_and_other_chords_do_nothing() {
         let ctrl = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
-        assert_eq!(map_key(ctrl('c')), Some(Action::Quit));
+        assert_eq!(map_key(ctrl('c')), Some(Action::Interrupt));
         assert_eq!(map_key(ctrl('q')), None);
         assert_eq!(map_key(ctrl('l')), None);
         let alt = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::ALT);

@@ -77,6 +77,8 @@ pub fn run_viewer(watched: &mut Watched, options: &ViewerOptions) -> anyhow::Res
         color: options.color,
         history_spans: options.history_spans,
     });
+    // Quitting ends a live program: `q` asks first while it runs.
+    app.set_live(watched.replay.is_none());
     let mut guard = TermGuard::enter()?;
     let (input, stop_input) = spawn_input();
     let ticker = tick(FRAME);
