@@ -540,7 +540,7 @@ impl App {
                 self.thread_sel = step(self.thread_sel.min(len.saturating_sub(1)), len);
             }
             Focus::Locks => {
-                let order = ui::lock_order(self.view().model, self.sort);
+                let order = ui::lock_order(self.view().model, self.sort, self.view().now);
                 let at = ui::selected_lock_row(&order, self.lock_sel);
                 self.lock_sel = order.get(step(at, order.len())).copied();
             }
