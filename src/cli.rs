@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 
 use crate::Session;
+use crate::launch::{self, StepStart};
 use crate::model;
 
 mod outfile;
@@ -19,7 +20,7 @@ use crate::scenario::{
     self, ExploreOptions, Found, Outcome, RunOptions, RunReport, Scenario, Schedule,
 };
 use crate::trace::{self, Trace};
-use crate::tui::{self, ColorChoice, RunState, StepStart, ViewerOptions, color_enabled};
+use crate::tui::{ColorChoice, RunState, ViewerOptions, color_enabled};
 use std::io::IsTerminal;
 
 /// The scenario `lockscope` runs with no arguments.
@@ -245,13 +246,20 @@ fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
             if let Some(path) = &args.record {
                 builder = builder.record(path);
             }
-            let end = tui::watch_scenario(&scenario, builder, &options, step.take())?;
+            let end = launch::watch_scenario(&scenario, builder, &options, step.take())?;
             match end.restart {
                 // Step mode's `b`: a fresh run, replaying all but the last step.
                 Some(plan) => step = Some(StepStart { plan, auto: true }),
                 None => {
+                    // The report stays on the restored terminal, as headless prints it.
+                    for report in &end.reports {
+                        eprintln!("{report}");
+                    }
+                    // The same status as headless for the same outcome.
+                    let failed = end.expectations.iter().any(|e| e.expected != e.actual);
                     return Ok(ExitCode::from(match end.state {
                         RunState::Deadlocked => 3,
+                        RunState::Finished if failed => EXIT_EXPECTATION,
                         _ => 0,
                     }));
                 }
@@ -323,7 +331,7 @@ fn replay(args: ReplayArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
     if !args.headless && !args.json && std::io::stdout().is_terminal() {
         let title = format!("replay of {}", trace.header.program);
         let options = ViewerOptions::new(title, color_enabled(color));
-        tui::watch_trace(trace.events, &options)?;
+        launch::watch_trace(trace.events, &options)?;
         return Ok(ExitCode::SUCCESS);
     }
     let summary = trace::replay_summary(&trace);

@@ -32,10 +32,11 @@
 
 mod bounded;
 pub mod cli;
+pub mod control;
 pub mod event;
 #[doc(hidden)]
 pub mod fuzzing;
-mod launch;
+pub mod launch;
 pub mod model;
 mod probe;
 pub mod render;

@@ -161,6 +161,8 @@ struct QuitRow {
 }
 
 const Q: &str = "q";
+/// `q` while the program still runs asks once; the second `q` quits.
+const QQ: &str = "qq";
 const CTRL_C: &str = "\x03";
 
 const ROW: QuitRow = QuitRow {
@@ -262,7 +264,7 @@ fn stopped_at_second_lock(screen: &str) -> bool {
 }
 
 quit_matrix! {
-    quit_live_running: QuitRow { run: Run::Lockscope(&["run", "{busy}"]), ready: BUSY_UP, ..ROW };
+    quit_live_running: QuitRow { run: Run::Lockscope(&["run", "{busy}"]), ready: BUSY_UP, quit: QQ, ..ROW };
     quit_live_running_ctrl_c: QuitRow {
         run: Run::Lockscope(&["run", "{busy}"]), ready: BUSY_UP, quit: CTRL_C, ..ROW
     };
@@ -270,10 +272,10 @@ quit_matrix! {
         run: Run::Lockscope(&["run", "{busy}", "--record", "{record}"]),
         ready: BUSY_UP,
         recorded: Some(|t| assert!(acquisitions(t, "A") > 0)),
-        ..ROW
+        quit: QQ, ..ROW
     };
     quit_paused: QuitRow {
-        run: Run::Lockscope(&["run", "{busy}"]), ready: BUSY_UP, keys: &[(" ", "PAUSED")], ..ROW
+        run: Run::Lockscope(&["run", "{busy}"]), ready: BUSY_UP, keys: &[(" ", "PAUSED")], quit: QQ, ..ROW
     };
     quit_paused_travelling_ctrl_c: QuitRow {
         run: Run::Lockscope(&["run", "{busy}"]),
@@ -286,7 +288,7 @@ quit_matrix! {
         run: Run::Lockscope(&["run", "{busy}"]),
         ready: BUSY_UP,
         keys: &[("?", "Help (? or Esc closes)")],
-        ..ROW
+        quit: QQ, ..ROW
     };
     // `q` types into the filter prompt; Ctrl-C quits from anywhere.
     quit_filter_prompt_ctrl_c: QuitRow {
@@ -296,26 +298,26 @@ quit_matrix! {
         quit: CTRL_C,
         ..ROW
     };
-    quit_deadlocked: QuitRow { run: Run::Lockscope(&["run", "abba"]), ready: &["DEADLOCK: "], code: 3, ..ROW };
+    quit_deadlocked: QuitRow { run: Run::Lockscope(&["run", "abba"]), ready: &["DEADLOCK at "], code: 3, ..ROW };
     quit_deadlocked_ctrl_c: QuitRow {
-        run: Run::Lockscope(&["run", "abba"]), ready: &["DEADLOCK: "], quit: CTRL_C, code: 3, ..ROW
+        run: Run::Lockscope(&["run", "abba"]), ready: &["DEADLOCK at "], quit: CTRL_C, code: 3, ..ROW
     };
     quit_deadlocked_recorded: QuitRow {
         run: Run::Lockscope(&["run", "abba", "--record", "{record}"]),
-        ready: &["DEADLOCK: "],
+        ready: &["DEADLOCK at "],
         code: 3,
         recorded: Some(|t| assert_eq!(trace::replay_summary(t).deadlocks.len(), 1)),
         ..ROW
     };
     quit_details_open: QuitRow {
         run: Run::Lockscope(&["run", "abba"]),
-        ready: &["DEADLOCK: "],
+        ready: &["DEADLOCK at "],
         keys: &[("\r", "Thread details (Enter closes)")],
         code: 3,
         ..ROW
     };
     quit_step_mode_threads_parked: QuitRow {
-        run: Run::Lockscope(&["run", "abba", "--step"]), ready: ABBA_STOPPED, ..ROW
+        run: Run::Lockscope(&["run", "abba", "--step"]), ready: ABBA_STOPPED, quit: QQ, ..ROW
     };
     quit_step_mode_threads_parked_ctrl_c: QuitRow {
         run: Run::Lockscope(&["run", "abba", "--step"]), ready: ABBA_STOPPED, quit: CTRL_C, ..ROW
@@ -328,7 +330,7 @@ quit_matrix! {
             assert_eq!(acquisitions(t, "A"), 1);
             assert_eq!(acquisitions(t, "B"), 0);
         }),
-        ..ROW
+        quit: QQ, ..ROW
     };
     // `b` starts a fresh run: the recording is of that run.
     quit_step_mode_after_back_recorded: QuitRow {
@@ -347,13 +349,13 @@ quit_matrix! {
             assert_eq!(acquisitions(t, "B"), 1);
             assert!(trace::replay_summary(t).deadlocks.is_empty());
         }),
-        ..ROW
+        quit: QQ, ..ROW
     };
     quit_schedule_in_the_viewer: QuitRow {
         run: Run::Lockscope(&["run", "abba", "--schedule", "{schedule}"]),
         ready: ABBA_STOPPED,
         keys: &[("n", "step 1: left → lock A")],
-        ..ROW
+        quit: QQ, ..ROW
     };
     quit_trace_replay: QuitRow {
         run: Run::Lockscope(&["replay", "{trace}"]), ready: &["REPLAY ❚❚ 1× 0/8"], ..ROW
@@ -361,7 +363,7 @@ quit_matrix! {
     quit_trace_replay_at_the_deadlock_ctrl_c: QuitRow {
         run: Run::Lockscope(&["replay", "{trace}"]),
         ready: &["REPLAY ❚❚ 1× 0/8"],
-        keys: &[("d", "DEADLOCK: ")],
+        keys: &[("d", "DEADLOCK at ")],
         quit: CTRL_C,
         ..ROW
     };
@@ -373,7 +375,7 @@ quit_matrix! {
         env: &[("LOCKSCOPE_STEP", "1")],
         ready: TELLERS_STOPPED,
         code: 130,
-        ..ROW
+        quit: QQ, ..ROW
     };
     quit_program_threads_parked_ctrl_c: QuitRow {
         run: Run::Example("bank", &["--fixed"]),
@@ -394,7 +396,7 @@ quit_matrix! {
             let summary = trace::replay_summary(t);
             assert_eq!(summary.locks.iter().map(|l| l.acquisitions).sum::<u64>(), 1);
         }),
-        ..ROW
+        quit: QQ,
     };
     // Eight threads hammering four locks: the recording is far behind when
     // the user quits, and must still end cleanly, promptly.
@@ -407,7 +409,7 @@ quit_matrix! {
             let locks = trace::replay_summary(t).locks;
             assert!(locks.iter().any(|l| l.name == "hot 3"), "{locks:?}");
         }),
-        ..ROW
+        quit: QQ, ..ROW
     };
 }
 
@@ -559,7 +561,9 @@ fn resize_storm(
             frame_fits(s, rows, cols)
         });
     }
-    pty.keys("q");
+    // A program still running asks once; a deadlocked one or a replay quits
+    // at the first `q`.
+    pty.keys(QQ);
     assert_eq!(
         pty.exit_code(),
         code,
@@ -579,7 +583,7 @@ fn resize_storm_with_help_and_details_open() {
     resize_storm(
         "storm-overlays",
         &["run", "abba"],
-        &["DEADLOCK: "],
+        &["DEADLOCK at "],
         &[("\r", "Thread details"), ("?", "Help (? or Esc closes)")],
         Some(("?", "Help (? or Esc closes)")),
         3,
@@ -604,7 +608,7 @@ fn resize_storm_in_a_replay() {
         "storm-replay",
         &["replay", "{trace}"],
         &["REPLAY ❚❚ 1× 0/8"],
-        &[("d", "DEADLOCK: ")],
+        &[("d", "DEADLOCK at ")],
         None,
         0,
     );
@@ -848,7 +852,7 @@ fn a_programs_viewer_with_stdout_closed() {
 /// signal to the whole process group, as a shell's job control does.
 fn quit_by_signal(signal: &str, group: bool) {
     let mut pty = Pty::lockscope(&["run", "abba"], &[]);
-    pty.wait_for("the deadlock", |s| s.contains("DEADLOCK: "));
+    pty.wait_for("the deadlock", |s| s.contains("DEADLOCK at "));
     let pid = pty.child.process_id().unwrap();
     // The child leads its own session, so its group id is its pid.
     let target = if group {
@@ -895,7 +899,7 @@ fn sigquit_quits_the_viewer_and_restores_the_terminal() {
 #[test]
 fn keys_typed_during_resizes_are_never_held_back() {
     let mut pty = Pty::lockscope(&["run", "abba"], &[]);
-    pty.wait_for("the deadlock", |s| s.contains("DEADLOCK: "));
+    pty.wait_for("the deadlock", |s| s.contains("DEADLOCK at "));
     for round in 0..40 {
         let open = round % 2 == 0;
         let (rows, cols) = if open { (40, 120) } else { (38, 118) };

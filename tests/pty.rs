@@ -42,12 +42,13 @@ fn help_overlay_opens_and_closes() {
     pty.wait_for("the viewer", |s| s.contains("philosopher"));
     pty.keys("?");
     pty.wait_for("the help overlay", |s| s.contains("Help (? or Esc closes)"));
-    // `?` closes it again (a lone Esc followed at once by `q` reads as Alt-q).
-    pty.keys("?");
+    // Esc closes it (and only it: the viewer stays).
+    pty.keys("\x1b");
     pty.wait_for("the help overlay to close", |s| {
-        !s.contains("Help (? or Esc closes)")
+        !s.contains("Help (? or Esc closes)") && s.contains("philosopher")
     });
-    pty.keys("q");
+    // Still running, `q` asks once; if it finished meanwhile the first quits.
+    pty.keys("qq");
     assert_eq!(pty.exit_code(), 0);
     assert!(!pty.screen.screen().alternate_screen());
 }
@@ -64,7 +65,7 @@ fn a_users_program_opens_the_viewer_and_its_output_is_kept_off_the_screen() {
     pty.wait_for("the program's output in the viewer", |s| {
         s.contains("transfers done")
     });
-    pty.keys("q");
+    pty.keys("qq");
     let code = pty.exit_code();
     assert!(code == 0 || code == 130, "exit {code}");
     let left = pty
@@ -155,7 +156,7 @@ fn back_undoes_a_step_by_replaying_the_others_on_a_fresh_run() {
             && s.contains("step 2: right → lock B")
             && !s.contains("step 3:")
     });
-    pty.keys("q");
+    pty.keys("qq");
     assert_eq!(pty.exit_code(), 0);
     assert!(!pty.screen.screen().alternate_screen());
 }
@@ -222,16 +223,16 @@ fn lockscope_step_stops_a_programs_threads_in_the_viewer() {
 #[test]
 fn a_paused_live_session_travels_back_in_time() {
     let mut pty = Pty::lockscope(&["run", "abba"], &[]);
-    pty.wait_for("the deadlock", |s| s.contains("DEADLOCK: "));
+    pty.wait_for("the deadlock", |s| s.contains("DEADLOCK at "));
     pty.keys(" ");
     pty.wait_for("paused", |s| s.contains("PAUSED"));
     pty.keys(",");
     pty.wait_for("one event back: the cycle not yet closed", |s| {
-        s.contains("REPLAY ❚❚ 1× 7/8") && !s.contains("DEADLOCK: ")
+        s.contains("REPLAY ❚❚ 1× 7/8") && !s.contains("DEADLOCK at ")
     });
     pty.keys("d");
     pty.wait_for("forward to the deadlock", |s| {
-        s.contains("8/8") && s.contains("DEADLOCK: ")
+        s.contains("8/8") && s.contains("DEADLOCK at ")
     });
     pty.keys(" ");
     pty.wait_for("live again", |s| s.contains("LIVE"));
@@ -262,6 +263,104 @@ fn in_step_mode_enter_moves_the_thread_selected_in_the_timeline() {
     pty.wait_for("the selected thread took a step", |s| {
         s.contains(&format!("step 1: {selected} → lock"))
     });
-    pty.keys("q");
+    pty.keys("qq");
     pty.exit_code();
+}
+
+/// One thread, one increment, a check that wants five: it fails every time.
+const ALWAYS_FAILS: &str = r#"
+name = "short-count"
+description = "One increment where five are expected"
+
+[locks]
+M = "mutex"
+
+[vars]
+counter = 0
+
+[[thread]]
+name = "worker"
+steps = ["lock M", "load counter", "add 1", "store counter", "unlock M"]
+
+[expect]
+counter = 5
+"#;
+
+#[test]
+fn a_failed_expectation_shows_in_the_viewer_and_exits_as_headless_does() {
+    let dir = std::env::temp_dir().join(format!("lockscope-pty-expect-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("short-count.toml");
+    std::fs::write(&file, ALWAYS_FAILS).unwrap();
+    let file = file.to_str().unwrap();
+    let headless = std::process::Command::new(env!("CARGO_BIN_EXE_lockscope"))
+        .args(["run", file, "--headless"])
+        .output()
+        .unwrap();
+    let mut pty = Pty::lockscope(&["run", file], &[]);
+    pty.wait_for("the failed check, in the header and the panel", |screen| {
+        screen.contains("expect FAILED") && screen.contains("EXPECT FAILED: counter = 1, not 5")
+    });
+    pty.keys("q");
+    let code = pty.exit_code();
+    pty.assert_restored();
+    assert_eq!(code, 5);
+    assert_eq!(headless.status.code(), Some(5));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn q_asks_once_while_the_program_runs_and_esc_never_quits() {
+    let mut pty = Pty::lockscope(&["run", "abba", "--step"], &[]);
+    pty.wait_for("both threads stopped", |s| s.contains("2 right → lock B"));
+    // Nothing open: Esc does nothing. (A pause after it: Esc and the next
+    // key at once read as Alt-key.)
+    pty.keys("\x1b");
+    assert!(
+        !pty.exits_within(std::time::Duration::from_millis(300)),
+        "a lone Esc quit"
+    );
+    pty.keys("?");
+    pty.wait_for("the help after a lone Esc", |s| {
+        s.contains("Help (? or Esc closes)")
+    });
+    pty.keys("\x1b");
+    pty.wait_for("the help closed by Esc", |s| !s.contains("Help (?"));
+    // `q` asks; another key stays.
+    pty.keys("q");
+    pty.wait_for("the question", |s| {
+        s.contains("The program is still running.")
+    });
+    pty.keys("x");
+    pty.wait_for("the question gone", |s| {
+        !s.contains("still running") && s.contains("[timeline]")
+    });
+    // Asked again, `q` confirms.
+    pty.keys("q");
+    pty.wait_for("the question", |s| s.contains("q again quits and ends it"));
+    pty.keys("q");
+    assert_eq!(pty.exit_code(), 0);
+    pty.assert_restored();
+}
+
+#[test]
+fn quitting_on_a_deadlock_prints_the_report_after_the_terminal_is_restored() {
+    let mut pty = Pty::lockscope(&["run", "abba"], &[]);
+    pty.wait_for("the deadlock", |s| s.contains("DEADLOCK at "));
+    // Deadlocked, nothing runs any more: one `q` quits.
+    pty.keys("q");
+    assert_eq!(pty.exit_code(), 3);
+    pty.assert_restored();
+    let left = pty
+        .position(LEAVE_ALT)
+        .expect("the terminal was not restored");
+    let report = pty
+        .position(b"abba.toml:")
+        .expect("no deadlock report after the viewer");
+    assert!(
+        report > left,
+        "the report was printed on the alternate screen"
+    );
+    let after = String::from_utf8_lossy(&pty.raw[left..]).into_owned();
+    assert!(after.contains("left") && after.contains("right"), "{after}");
 }

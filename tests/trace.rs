@@ -332,7 +332,7 @@ fn record_scenario(name: &str) -> (RunReport, Trace) {
                 Err(_) => break Outcome::Finished,
             },
             recv(started.deadlocks) -> report => {
-                reports.extend(report.ok());
+                reports.extend(report.ok().map(|r| r.to_string()));
                 break Outcome::Deadlock;
             }
             recv(deadline) -> _ => panic!("{name} neither finished nor deadlocked"),

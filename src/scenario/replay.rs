@@ -105,7 +105,7 @@ pub fn replay(
             .deadlocks
             .recv_timeout(SETTLE)
             .context("the schedule closes a cycle, but no deadlock was reported")?;
-        (Outcome::Deadlock, vec![report])
+        (Outcome::Deadlock, vec![report.to_string()])
     } else {
         // The schedule is over: every thread runs free to its end.
         gate::install(None);
@@ -122,7 +122,7 @@ pub fn replay(
                     Err(_) => break Outcome::Finished,
                 },
                 recv(started.deadlocks) -> report => {
-                    reports.extend(report.ok());
+                    reports.extend(report.ok().map(|r| r.to_string()));
                     break Outcome::Deadlock;
                 }
                 recv(deadline) -> _ => break Outcome::Timeout,

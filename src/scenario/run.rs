@@ -139,8 +139,8 @@ pub struct Started {
     /// One message per thread that ran to its end; disconnected once every
     /// thread is gone (a panicking thread sends nothing).
     pub done: Receiver<()>,
-    /// The text of each deadlock report, as the collector finds it.
-    pub deadlocks: Receiver<String>,
+    /// Each deadlock report, as the collector finds it.
+    pub deadlocks: Receiver<DeadlockReport>,
     /// How many threads the scenario started.
     pub threads: usize,
     handles: Vec<JoinHandle<()>>,
@@ -160,10 +160,10 @@ pub fn start(scenario: &Scenario, builder: SessionBuilder) -> anyhow::Result<Sta
     // Made before the session starts, the locks register on first use: their
     // creation is then seen on the scenario's threads, not on this one.
     let world = Arc::new(build_world(scenario));
-    let (deadlock_tx, deadlock_rx) = unbounded::<String>();
+    let (deadlock_tx, deadlock_rx) = unbounded::<DeadlockReport>();
     let session = builder
         .on_deadlock(move |report: &DeadlockReport| {
-            let _ = deadlock_tx.send(report.to_string());
+            let _ = deadlock_tx.send(report.clone());
         })
         .start()?;
     let started = Instant::now();
@@ -209,6 +209,14 @@ pub fn start(scenario: &Scenario, builder: SessionBuilder) -> anyhow::Result<Sta
 }
 
 impl Started {
+    /// The scenario's `[expect]` checks against the shared variables as they
+    /// are now (final once every thread finished), for another thread to call.
+    pub fn checker(&self) -> impl Fn() -> Vec<ExpectResult> + Send + 'static {
+        let world = Arc::clone(&self.world);
+        let expect = self.expect.clone();
+        move || check(&world, &expect)
+    }
+
     /// Ends the run as `outcome` and reports on it. After a finished run the
     /// threads are joined first, so their exit events are in the summary;
     /// deadlocked threads are left blocked.
@@ -224,20 +232,9 @@ impl Started {
             .session
             .finish()
             .unwrap_or_else(|| crate::model::Model::new().summary());
-        reports.extend(self.deadlocks.try_iter());
+        reports.extend(self.deadlocks.try_iter().map(|r| r.to_string()));
         let expectations = if outcome == Outcome::Finished {
-            self.expect
-                .iter()
-                .map(|(var, index, expected)| {
-                    let var_state = &self.world.vars[*index];
-                    ExpectResult {
-                        var: var.clone(),
-                        expected: *expected,
-                        actual: var_state.value.load(Ordering::SeqCst),
-                        overflowed: var_state.overflowed.load(Ordering::SeqCst),
-                    }
-                })
-                .collect()
+            check(&self.world, &self.expect)
         } else {
             Vec::new()
         };
@@ -279,13 +276,29 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunRepor
                 Err(_) => break Outcome::Finished,
             },
             recv(started.deadlocks) -> report => {
-                reports.extend(report.ok());
+                reports.extend(report.ok().map(|r| r.to_string()));
                 break Outcome::Deadlock;
             }
             recv(deadline) -> _ => break Outcome::Timeout,
         }
     };
     Ok(started.finish(outcome, reports))
+}
+
+/// Each expectation with the variable's value now.
+fn check(world: &World, expect: &[(String, usize, i64)]) -> Vec<ExpectResult> {
+    expect
+        .iter()
+        .map(|(var, index, expected)| {
+            let state = &world.vars[*index];
+            ExpectResult {
+                var: var.clone(),
+                expected: *expected,
+                actual: state.value.load(Ordering::SeqCst),
+                overflowed: state.overflowed.load(Ordering::SeqCst),
+            }
+        })
+        .collect()
 }
 
 fn build_world(scenario: &Scenario) -> World {

@@ -7,8 +7,10 @@
 use crossterm::event::KeyEvent;
 
 use crate::TransportStats;
+use crate::control::StepPanel;
 use crate::event::{Event, LockId, Nanos, ThreadId};
 use crate::model::{Model, Timeline};
+use crate::scenario::ExpectResult;
 
 use super::buffers::{EventLog, Output, RateMeter};
 use super::input::{Action, PromptKey, map_key, map_prompt_key};
@@ -32,41 +34,6 @@ pub struct AppConfig {
     pub color: bool,
     /// The timeline's history budget in spans (see [`Timeline::with_budget`]).
     pub history_spans: usize,
-}
-
-/// Step mode's panel: what each thread would do next, and the steps taken.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct StepPanel {
-    /// The panel's title (the keys).
-    pub title: String,
-    /// The lines, top first.
-    pub lines: Vec<StepLine>,
-}
-
-/// One line of the step panel.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StepLine {
-    /// The text (names already sanitised).
-    pub text: String,
-    /// How it is shown.
-    pub kind: StepLineKind,
-}
-
-/// What a step-panel line is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StepLineKind {
-    /// A thread stopped before an operation: it can be moved.
-    Movable,
-    /// A thread that cannot move (blocked on a lock, waiting on a condvar).
-    Blocked,
-    /// A thread that finished, or is running between operations.
-    Quiet,
-    /// A step already taken.
-    Taken,
-    /// A step in the deadlock's cycle, or the deadlock itself.
-    Deadlock,
-    /// A remark (where a schedule was written, why a key does nothing).
-    Note,
 }
 
 /// What the observed program is doing, as the runtime knows it.
@@ -220,6 +187,14 @@ pub struct App {
     pub(crate) mode_label: Option<String>,
     /// Step mode's panel, shown instead of the program's output.
     pub(crate) step_panel: Option<StepPanel>,
+    /// Whether a live program is watched (not a recording): quitting ends it.
+    live: bool,
+    /// `q` was pressed while the program runs: the next key confirms or stays.
+    pub(crate) confirm_quit: bool,
+    /// A scenario's `[expect]` checks, once it finished.
+    pub(crate) expectations: Vec<ExpectResult>,
+    /// The terminal's size as last drawn (for keys that act on what is seen).
+    pub(crate) screen: ratatui::layout::Rect,
     dirty: bool,
 }
 
@@ -252,8 +227,52 @@ impl App {
             filter: String::new(),
             mode_label: None,
             step_panel: None,
+            live: false,
+            confirm_quit: false,
+            expectations: Vec::new(),
+            screen: ratatui::layout::Rect::new(0, 0, 80, 24),
             dirty: true,
         }
+    }
+
+    /// Tells the screen the terminal's size (the runtime does before drawing).
+    pub fn set_screen(&mut self, area: ratatui::layout::Rect) {
+        if area != self.screen {
+            self.screen = area;
+            self.dirty = true;
+        }
+    }
+
+    /// Says that a live program is watched: `q` then asks before ending it
+    /// while it still runs.
+    pub fn set_live(&mut self, live: bool) {
+        self.live = live;
+    }
+
+    /// `q`: quits, or, the first time while a live program still runs,
+    /// asks (the footer says what the next key does).
+    fn quit(&mut self) -> Flow {
+        let runs = self.live
+            && self.run_state == RunState::Running
+            && self.model.active_deadlocks().next().is_none();
+        if runs && !self.confirm_quit {
+            self.confirm_quit = true;
+            return Flow::Continue;
+        }
+        Flow::Quit
+    }
+
+    /// Shows a scenario's `[expect]` checks (a failed one loudly).
+    pub fn set_expectations(&mut self, results: Vec<ExpectResult>) {
+        if results != self.expectations {
+            self.expectations = results;
+            self.dirty = true;
+        }
+    }
+
+    /// Whether an `[expect]` check failed: the run is not a success.
+    pub fn expectation_failed(&self) -> bool {
+        self.expectations.iter().any(|e| !e.held())
     }
 
     /// Shows (or, with `None`, hides) the step-mode panel.
@@ -266,7 +285,7 @@ impl App {
 
     /// Whether a prompt takes the keys as text (the log filter).
     pub fn typing(&self) -> bool {
-        self.prompt.is_some()
+        self.prompt.is_some() || self.confirm_quit
     }
 
     /// Replaces LIVE/PAUSED in the header (a replay says where it is).
@@ -382,6 +401,18 @@ impl App {
     /// rather than `map_key` + [`on_action`](Self::on_action), so that `q`
     /// can be typed into the filter.
     pub fn on_key(&mut self, key: KeyEvent) -> Flow {
+        if self.confirm_quit && key.kind == crossterm::event::KeyEventKind::Press {
+            // `q` (or `y`) confirms; any other key stays.
+            return match map_key(key) {
+                Some(Action::Quit | Action::Interrupt) => Flow::Quit,
+                _ if key.code == crossterm::event::KeyCode::Char('y') => Flow::Quit,
+                _ => {
+                    self.confirm_quit = false;
+                    self.dirty = true;
+                    Flow::Continue
+                }
+            };
+        }
         if self.prompt.is_none() {
             return match map_key(key) {
                 Some(action) => self.on_action(action),
@@ -427,7 +458,7 @@ impl App {
         if self.prompt.is_some() {
             // Without on_key the prompt can still be closed.
             match action {
-                Action::Quit => return Flow::Quit,
+                Action::Quit | Action::Interrupt => return Flow::Quit,
                 Action::Back => self.prompt = None,
                 Action::ToggleDetails => self.apply_filter(),
                 _ => {}
@@ -436,7 +467,8 @@ impl App {
         }
         if self.help {
             match action {
-                Action::Quit => return Flow::Quit,
+                Action::Quit => return self.quit(),
+                Action::Interrupt => return Flow::Quit,
                 Action::Back | Action::ToggleHelp => self.help = false,
                 _ => {}
             }
@@ -444,16 +476,24 @@ impl App {
         }
         let now = self.view().now;
         match action {
-            Action::Quit => return Flow::Quit,
-            Action::Back if self.details => self.details = false,
-            Action::Back => return Flow::Quit,
+            Action::Quit => return self.quit(),
+            Action::Interrupt => return Flow::Quit,
+            Action::Back => self.details = false,
             Action::TogglePause => self.toggle_pause(),
-            Action::ScrollLeft => self.time.scroll(-SCROLL_COLS, now),
-            Action::ScrollRight => self.time.scroll(SCROLL_COLS, now),
+            Action::ScrollLeft => {
+                self.leave_story();
+                self.time.scroll(-SCROLL_COLS, now);
+            }
+            Action::ScrollRight => {
+                self.leave_story();
+                self.time.scroll(SCROLL_COLS, now);
+            }
             Action::ZoomIn => {
+                self.leave_story();
                 self.time.zoom_in();
             }
             Action::ZoomOut => {
+                self.leave_story();
                 self.time.zoom_out();
             }
             Action::Follow => self.time.follow(),
@@ -500,7 +540,7 @@ impl App {
                 self.thread_sel = step(self.thread_sel.min(len.saturating_sub(1)), len);
             }
             Focus::Locks => {
-                let order = ui::lock_order(self.view().model, self.sort);
+                let order = ui::lock_order(self.view().model, self.sort, self.view().now);
                 let at = ui::selected_lock_row(&order, self.lock_sel);
                 self.lock_sel = order.get(step(at, order.len())).copied();
             }

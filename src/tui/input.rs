@@ -7,13 +7,17 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
+use crate::control::{ReplayAction, StepAction};
+
 /// Something the user asked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Action {
-    /// Quit (`q`, Ctrl-C).
+    /// Quit (`q`); asks once first while the watched program still runs.
     Quit,
+    /// Quit at once, whatever runs (Ctrl-C).
+    Interrupt,
     /// Close the help, the filter prompt or the details, whichever is open;
-    /// quit when none is (`Esc`).
+    /// nothing else (`Esc`).
     Back,
     /// Pause or resume the view; events keep being recorded (space).
     TogglePause,
@@ -75,7 +79,7 @@ pub fn map_key(key: KeyEvent) -> Option<Action> {
     }
     if key.modifiers.contains(KeyModifiers::CONTROL) {
         return match key.code {
-            KeyCode::Char('c' | 'C') => Some(Action::Quit),
+            KeyCode::Char('c' | 'C') => Some(Action::Interrupt),
             _ => None,
         };
     }
@@ -144,10 +148,49 @@ pub(crate) fn map_prompt_key(key: KeyEvent) -> Option<PromptKey> {
     }
 }
 
+/// The replay keys; everything else goes to the viewer.
+pub fn map_replay_key(key: KeyEvent) -> Option<ReplayAction> {
+    if key.kind != KeyEventKind::Press || key.modifiers.contains(KeyModifiers::CONTROL) {
+        return None;
+    }
+    Some(match key.code {
+        KeyCode::Char(' ') | KeyCode::Char('p') => ReplayAction::TogglePlay,
+        KeyCode::Char('.') => ReplayAction::StepForward,
+        KeyCode::Char(',') => ReplayAction::StepBack,
+        KeyCode::Char('[') => ReplayAction::Slower,
+        KeyCode::Char(']') => ReplayAction::Faster,
+        KeyCode::Home => ReplayAction::Start,
+        KeyCode::End => ReplayAction::End,
+        KeyCode::Char('d') => ReplayAction::NextDeadlock,
+        KeyCode::Char('x') => ReplayAction::NextContended,
+        _ => return None,
+    })
+}
+
+/// Step-mode keys: `s` always; the others only while step mode is on.
+pub fn map_step_key(key: KeyEvent, on: bool) -> Option<StepAction> {
+    if key.kind != KeyEventKind::Press || key.modifiers.contains(KeyModifiers::CONTROL) {
+        return None;
+    }
+    let action = match key.code {
+        KeyCode::Char('s') => StepAction::Toggle,
+        KeyCode::Char(c @ '1'..='9') => StepAction::Move(c as usize - '0' as usize),
+        KeyCode::Char('n') => StepAction::Next,
+        KeyCode::Char('c') => StepAction::Continue,
+        // In step mode space lets everything run free (not a view pause).
+        KeyCode::Char(' ') if on => StepAction::Continue,
+        KeyCode::Char('w') => StepAction::Write,
+        KeyCode::Char('b') => StepAction::Back,
+        _ => return None,
+    };
+    (on || action == StepAction::Toggle).then_some(action)
+}
+
 /// The key bindings as the help shows them: (keys, what they do).
 pub(crate) const HELP: &[(&str, &str)] = &[
-    ("q  Ctrl-C", "quit"),
-    ("Esc", "close help / filter / details, else quit"),
+    ("q", "quit (asks once while the program still runs)"),
+    ("Ctrl-C", "quit at once"),
+    ("Esc", "close help / filter / details"),
     ("space", "pause / resume the view (recording goes on)"),
     ("← →  h l", "scroll time"),
     ("+ -", "zoom in / out (1µs … 10s per column)"),
@@ -242,7 +285,7 @@ mod tests {
     #[test]
     fn ctrl_c_quits_and_other_chords_do_nothing() {
         let ctrl = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
-        assert_eq!(map_key(ctrl('c')), Some(Action::Quit));
+        assert_eq!(map_key(ctrl('c')), Some(Action::Interrupt));
         assert_eq!(map_key(ctrl('q')), None);
         assert_eq!(map_key(ctrl('l')), None);
         let alt = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::ALT);
@@ -294,5 +337,30 @@ mod tests {
         ] {
             assert!(help.contains(key), "{key} missing from help");
         }
+    }
+    #[test]
+    fn keys_map_to_replay_actions() {
+        let key = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+        assert_eq!(map_replay_key(key(' ')), Some(ReplayAction::TogglePlay));
+        assert_eq!(map_replay_key(key(',')), Some(ReplayAction::StepBack));
+        assert_eq!(map_replay_key(key('d')), Some(ReplayAction::NextDeadlock));
+        assert_eq!(map_replay_key(key('q')), None);
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(map_replay_key(ctrl_c), None);
+    }
+
+    #[test]
+    fn step_keys_only_act_in_step_mode_but_s() {
+        let key = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+        assert_eq!(map_step_key(key('s'), false), Some(StepAction::Toggle));
+        assert_eq!(map_step_key(key('3'), false), None);
+        assert_eq!(map_step_key(key('3'), true), Some(StepAction::Move(3)));
+        assert_eq!(map_step_key(key('n'), true), Some(StepAction::Next));
+        assert_eq!(map_step_key(key('c'), true), Some(StepAction::Continue));
+        assert_eq!(map_step_key(key(' '), true), Some(StepAction::Continue));
+        assert_eq!(map_step_key(key(' '), false), None, "space pauses the view");
+        assert_eq!(map_step_key(key('w'), true), Some(StepAction::Write));
+        assert_eq!(map_step_key(key('b'), true), Some(StepAction::Back));
+        assert_eq!(map_step_key(key('q'), true), None);
     }
 }

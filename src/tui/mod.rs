@@ -8,18 +8,16 @@
 
 mod app;
 mod buffers;
+mod feed;
 mod input;
 mod mouse;
+mod story;
 mod theme;
 mod timeview;
 mod ui;
 
-// The terminal runtime (raw mode, alternate screen, panic hook, the event
-// loop): the lead's modules.
-mod program;
-mod replay;
+// The terminal runtime: raw mode, alternate screen, panic hook, the event loop.
 mod run;
-mod step;
 mod term;
 
 #[cfg(test)]
@@ -27,14 +25,8 @@ mod fixtures;
 #[cfg(test)]
 mod tests;
 
-pub use app::{
-    App, AppConfig, Flow, Focus, RunState, SortColumn, StepLine, StepLineKind, StepPanel,
-};
-pub use input::{Action, map_key};
-pub(crate) use program::{attach, program_name};
-pub use replay::{Catchup, Replay, ReplayAction, map_replay_key};
-pub use run::{
-    ColorChoice, ScenarioEnd, StepStart, ViewerOptions, color_enabled, watch_scenario, watch_trace,
-};
-pub use step::{StepAction, Stepper, map_step_key};
+pub use app::{App, AppConfig, Flow, Focus, RunState, SortColumn};
+pub use feed::{Notice, Watched};
+pub use input::{Action, map_key, map_replay_key, map_step_key};
+pub use run::{ColorChoice, ViewerOptions, color_enabled, run_viewer};
 pub use ui::{MIN_HEIGHT, MIN_WIDTH, ScreenLayout, draw, layout};

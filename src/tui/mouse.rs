@@ -12,8 +12,7 @@ const WHEEL_COLS: i64 = 5;
 
 /// Handles `mouse` on a screen of size `area`.
 pub(super) fn handle(app: &mut App, mouse: MouseEvent, area: Rect) -> Flow {
-    let lanes = app.view().model.threads().len();
-    let Some(layout) = ui::layout(area, lanes) else {
+    let Some(layout) = ui::screen_layout(app, area) else {
         return Flow::Continue;
     };
     let pos = Position::new(mouse.column, mouse.row);
@@ -29,6 +28,18 @@ pub(super) fn handle(app: &mut App, mouse: MouseEvent, area: Rect) -> Flow {
         return Flow::Continue;
     };
     let now = app.view().now;
+    app.set_screen(area);
+    if matches!(
+        mouse.kind,
+        MouseEventKind::ScrollLeft | MouseEventKind::ScrollRight
+    ) || (panel == Some(Focus::Timeline)
+        && matches!(
+            mouse.kind,
+            MouseEventKind::ScrollUp | MouseEventKind::ScrollDown
+        ))
+    {
+        app.leave_story();
+    }
     match mouse.kind {
         MouseEventKind::ScrollLeft => app.time.scroll(-WHEEL_COLS, now),
         MouseEventKind::ScrollRight => app.time.scroll(WHEEL_COLS, now),

@@ -5,20 +5,18 @@
 use std::io::Read;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, bounded, never, select, tick, unbounded};
-use crossterm::event::{self as term_event, Event as TermEvent};
+use crossbeam_channel::{never, select, tick};
+use crossterm::event::Event as TermEvent;
 
 use super::app::{App, AppConfig, Flow, RunState};
-use super::replay::{Catchup, Replay, ReplayAction, map_replay_key};
-use super::step::{Stepper, map_step_key};
+use super::feed::{History, Notice, Watched, spawn_input};
+use super::input::{map_replay_key, map_step_key};
 use super::term::TermGuard;
 use super::ui;
-use crate::event::Event;
-use crate::scenario::{self, Scenario};
-use crate::{Meter, SessionBuilder, TransportStats};
+use crate::TransportStats;
+use crate::control::{Catchup, Replay, ReplayAction, Stepper};
 
 /// The shortest time between two frames (~30 frames a second).
 const FRAME: Duration = Duration::from_millis(33);
@@ -66,29 +64,6 @@ pub enum ColorChoice {
     Never,
 }
 
-/// What the viewer watches and how it learns about it.
-pub struct Watched {
-    /// The recording session's clock and counters (`None` for a replay,
-    /// whose clock is its cursor).
-    pub meter: Option<Meter>,
-    /// Events in model order, in batches.
-    pub events: Receiver<Vec<Event>>,
-    /// One message per scenario thread that finished (never for a program).
-    pub done: Receiver<()>,
-    /// How many `done` messages mean "finished".
-    pub threads: usize,
-    /// Deadlock reports as they are found.
-    pub deadlocks: Receiver<String>,
-    /// A message when the watched program says it has finished.
-    pub program_ended: Receiver<()>,
-    /// The program's captured output, read on each tick.
-    pub output: Vec<Box<dyn Read + Send>>,
-    /// A recording to travel through instead of live events.
-    pub replay: Option<Replay>,
-    /// Step mode (scenarios): threads stop before each lock operation.
-    pub stepper: Option<Stepper>,
-}
-
 /// Runs the viewer until the user quits. Returns the state the watched
 /// program was in at that moment.
 ///
@@ -102,6 +77,8 @@ pub fn run_viewer(watched: &mut Watched, options: &ViewerOptions) -> anyhow::Res
         color: options.color,
         history_spans: options.history_spans,
     });
+    // Quitting ends a live program: `q` asks first while it runs.
+    app.set_live(watched.replay.is_none());
     let mut guard = TermGuard::enter()?;
     let (input, stop_input) = spawn_input();
     let ticker = tick(FRAME);
@@ -222,36 +199,27 @@ pub fn run_viewer(watched: &mut Watched, options: &ViewerOptions) -> anyhow::Res
                     watched.events = never();
                 }
             },
-            recv(watched.done) -> msg => match msg {
-                Ok(()) => {
+            recv(watched.notices) -> msg => match msg {
+                Ok(Notice::Deadlock(report)) => {
+                    watched.reports.push(report);
+                    state = RunState::Deadlocked;
+                    app.set_run_state(state);
+                }
+                Ok(Notice::ThreadDone) => {
                     finished += 1;
                     if finished == watched.threads && matches!(state, RunState::Running) {
                         state = RunState::Finished;
                         app.set_run_state(state);
                     }
                 }
-                Err(_) => {
-                    watched.done = never();
+                Ok(Notice::ProgramEnded) => {
                     if matches!(state, RunState::Running) {
                         state = RunState::Finished;
                         app.set_run_state(state);
                     }
                 }
-            },
-            recv(watched.deadlocks) -> msg => {
-                if msg.is_ok() {
-                    state = RunState::Deadlocked;
-                    app.set_run_state(state);
-                } else {
-                    watched.deadlocks = never();
-                }
-            },
-            recv(watched.program_ended) -> msg => {
-                watched.program_ended = never();
-                if msg.is_ok() && matches!(state, RunState::Running) {
-                    state = RunState::Finished;
-                    app.set_run_state(state);
-                }
+                Ok(Notice::Expectations(results)) => app.set_expectations(results),
+                Err(_) => watched.notices = never(),
             },
             recv(ticker) -> _ => {
                 if signalled.load(Ordering::Relaxed) {
@@ -298,6 +266,9 @@ pub fn run_viewer(watched: &mut Watched, options: &ViewerOptions) -> anyhow::Res
         let due = typed || last_draw.is_none_or(|at| at.elapsed() >= FRAME / 4 * 3);
         if (app.dirty() || force_draw) && due {
             force_draw = false;
+            if let Ok(size) = guard.terminal().size() {
+                app.set_screen(ratatui::layout::Rect::new(0, 0, size.width, size.height));
+            }
             match guard.terminal().draw(|frame| ui::draw(frame, &app)) {
                 Ok(frame) => drawn_size = Some(frame.area.as_size()),
                 Err(err) => break Err(err.into()),
@@ -324,30 +295,6 @@ const QUIT_SIGNALS: [i32; 4] = {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
     [SIGTERM, SIGHUP, SIGINT, SIGQUIT]
 };
-
-/// Events kept for travelling back in a live session, up to a bound.
-#[derive(Default)]
-struct History {
-    events: Vec<Event>,
-    full: bool,
-}
-
-/// Events kept for time travel in a live session (about 160 MB).
-const HISTORY_CAP: usize = 2_000_000;
-
-impl History {
-    fn keep(&mut self, batch: &[Event]) {
-        if self.events.len() + batch.len() > HISTORY_CAP {
-            // Travelling needs every event from the start: past the bound
-            // it is off, and says so, rather than show a wrong past.
-            self.full = true;
-            self.events = Vec::new();
-        }
-        if !self.full {
-            self.events.extend_from_slice(batch);
-        }
-    }
-}
 
 /// Whether `key` travels in time: a live session, paused (or already
 /// travelling), and a replay key other than play.
@@ -407,126 +354,4 @@ fn catch_up(app: &mut App, replay: &Replay, catchup: Catchup) {
         },
     );
     app.set_mode_label(Some(replay.label()));
-}
-
-/// Reads terminal input on a thread of its own, polling so that it notices
-/// within 50 ms when the viewer is gone.
-fn spawn_input() -> (Receiver<TermEvent>, Arc<AtomicBool>) {
-    let (tx, rx) = bounded(64);
-    let stop = Arc::new(AtomicBool::new(false));
-    let stopped = Arc::clone(&stop);
-    let spawned: std::io::Result<JoinHandle<()>> = std::thread::Builder::new()
-        .name("lockscope-input".into())
-        .spawn(move || {
-            while !stopped.load(Ordering::SeqCst) {
-                match term_event::poll(Duration::from_millis(50)) {
-                    Ok(true) => match term_event::read() {
-                        Ok(ev) => {
-                            if tx.send(ev).is_err() {
-                                return;
-                            }
-                        }
-                        Err(_) => return,
-                    },
-                    Ok(false) => {}
-                    Err(_) => return,
-                }
-            }
-        });
-    if spawned.is_err() {
-        // No input thread: the viewer still shows, and its input channel
-        // reports disconnection, which ends the loop with an error.
-        let (_, rx) = unbounded();
-        return (rx, stop);
-    }
-    (rx, stop)
-}
-
-/// Runs `scenario` with the viewer open on it, until the user quits. Returns
-/// the state the scenario was in at that moment (deadlocked threads are left
-/// blocked; the caller exits the process).
-///
-/// # Errors
-///
-/// Fails when a session cannot start or the terminal cannot be used.
-pub fn watch_scenario(
-    scenario: &Scenario,
-    builder: SessionBuilder,
-    options: &ViewerOptions,
-    step: Option<StepStart>,
-) -> anyhow::Result<ScenarioEnd> {
-    let mut stepper = Stepper::new(Some(scenario));
-    if let Some(start) = step {
-        // On before the threads start: they stop before their first operation.
-        stepper.turn_on();
-        stepper.set_plan(start.plan, start.auto);
-    }
-    let (events_tx, events_rx) = unbounded();
-    let started = scenario::start(scenario, builder.listener(events_tx))?;
-    let meter = started
-        .session
-        .meter()
-        .ok_or_else(|| anyhow::anyhow!("the session is not recording"))?;
-    let mut watched = Watched {
-        meter: Some(meter),
-        events: events_rx,
-        done: started.done.clone(),
-        threads: started.threads,
-        deadlocks: started.deadlocks.clone(),
-        program_ended: never(),
-        output: Vec::new(),
-        replay: None,
-        stepper: Some(stepper),
-    };
-    let state = run_viewer(&mut watched, options);
-    let restart = watched.stepper.as_mut().and_then(Stepper::take_restart);
-    // The session (and its recording) ends at the quit, before dropping the
-    // stepper lets parked threads run on where no one sees them.
-    drop(started);
-    Ok(ScenarioEnd {
-        state: state?,
-        restart,
-    })
-}
-
-/// How to start step mode.
-#[derive(Clone, Debug, Default)]
-pub struct StepStart {
-    /// Threads to move first, in order (a schedule's), by name.
-    pub plan: Vec<String>,
-    /// Move them without waiting for keys (going back replays so).
-    pub auto: bool,
-}
-
-/// How the viewer on a scenario ended.
-#[derive(Debug)]
-pub struct ScenarioEnd {
-    /// The scenario's state when the user quit.
-    pub state: RunState,
-    /// Step mode's `b`: start over and replay these moves (the steps taken
-    /// but the last), by thread name.
-    pub restart: Option<Vec<String>>,
-}
-
-/// Opens the viewer on a recording, at its start, paused: space plays,
-/// `.`/`,` step one event forward/back, `[`/`]` change the speed, Home/End
-/// jump, `d` goes to the next deadlock and `x` to the next contended
-/// acquisition. Everything shown is the state at the cursor.
-///
-/// # Errors
-///
-/// Fails when the terminal cannot be used.
-pub fn watch_trace(events: Vec<Event>, options: &ViewerOptions) -> anyhow::Result<RunState> {
-    let mut watched = Watched {
-        meter: None,
-        events: never(),
-        done: never(),
-        threads: 0,
-        deadlocks: never(),
-        program_ended: never(),
-        output: Vec::new(),
-        replay: Some(Replay::new(events)),
-        stepper: None,
-    };
-    run_viewer(&mut watched, options)
 }

@@ -88,16 +88,22 @@ fn philosophers_deadlock_snapshot() {
     let buf = terminal.backend().buffer();
     let all = text(buf);
     assert!(
-        all.contains("DEADLOCK: philosopher 0, philosopher 1,"),
+        all.contains("DEADLOCK at scenario.toml:26 (5 threads)"),
         "{all}"
     );
     // The cycle's threads are red in the timeline, the banner white on red.
     let (x, y) = find(buf, "philosopher 0").unwrap();
     assert_eq!(buf[(x, y)].fg, Color::Red);
-    let (x, y) = find(buf, "DEADLOCK: philo").unwrap();
+    let (x, y) = find(buf, "DEADLOCK at").unwrap();
     assert_eq!((buf[(x, y)].fg, buf[(x, y)].bg), (Color::White, Color::Red));
+    // The cycle's sites come first; on a taller screen the potential
+    // deadlock follows, in yellow.
+    assert!(find(buf, "POTENTIAL").is_none(), "{all}");
+    let tall = screen(&deadlocked(true), 120, 60);
+    let buf = tall.backend().buffer();
     let (x, y) = find(buf, "POTENTIAL").unwrap();
     assert_eq!(buf[(x, y)].fg, Color::Yellow);
+    assert!(y > find(buf, "philosopher 4 asked at").unwrap().1);
 }
 
 #[test]
@@ -140,9 +146,10 @@ fn thread_details_snapshot() {
     let all = text(terminal.backend().buffer());
     assert!(all.contains("IN A DEADLOCK CYCLE"));
     assert!(all.contains("requested at scenario.toml:22"));
-    // Esc closes the details first, then quits.
+    // Esc closes the details, and never quits.
     assert_eq!(app.on_action(Action::Back), Flow::Continue);
-    assert_eq!(app.on_action(Action::Back), Flow::Quit);
+    assert!(!app.details);
+    assert_eq!(app.on_action(Action::Back), Flow::Continue);
 }
 
 #[test]
@@ -166,7 +173,7 @@ fn no_color_snapshot() {
             .modifier
             .contains(Modifier::BOLD | Modifier::UNDERLINED)
     );
-    let (x, y) = find(buf, "DEADLOCK: philo").unwrap();
+    let (x, y) = find(buf, "DEADLOCK at").unwrap();
     assert!(buf[(x, y)].modifier.contains(Modifier::REVERSED));
     // Same text as in colour.
     let colour = screen(&deadlocked(true), 120, 40);
@@ -279,7 +286,7 @@ fn hostile_names_never_reach_the_terminal_raw() {
     let mut app = app("\u{1b}[2Jtitle\u{7}", true, &s.build(), 30 * MS);
     app.push_output("\u{1b}[31mred\u{1b}[0m \u{202e}txet\n\u{7}bell\r\n");
     for all in safe_layouts(&mut app) {
-        assert!(all.contains("\\u{1b}[31mevil"), "{all}");
+        assert!(all.contains("\\u{1b}[31mevi"), "{all}");
     }
     app.details = false;
     let terminal = screen(&app, 120, 40);
@@ -380,15 +387,12 @@ fn pausing_freezes_the_view_while_recording_goes_on() {
     assert_eq!(app.model().events(), 8, "the live model keeps recording");
     let still = text(screen(&app, 120, 40).backend().buffer());
     assert!(still.contains("PAUSED"));
-    assert!(
-        !still.contains("DEADLOCK: left"),
-        "the body stays as it was"
-    );
+    assert!(!still.contains("DEADLOCK at"), "the body stays as it was");
     let body = |s: &str| s.lines().skip(1).collect::<Vec<_>>().join("\n");
     assert_eq!(body(&frozen), body(&still));
     app.on_action(Action::TogglePause);
     let live = text(screen(&app, 120, 40).backend().buffer());
-    assert!(live.contains("DEADLOCK: left, right on B, A"), "{live}");
+    assert!(live.contains("DEADLOCK at scenario.toml:23"), "{live}");
 }
 
 #[test]
@@ -462,7 +466,7 @@ fn dirty_tracks_changes() {
 /// their numbers, threads that cannot move, the steps taken, the deadlock.
 #[test]
 fn step_mode_panel_lists_pending_operations_and_the_steps_to_the_deadlock() {
-    use super::{StepLine, StepLineKind, StepPanel};
+    use crate::control::{StepLine, StepLineKind, StepPanel};
     let line = |text: &str, kind| StepLine {
         text: text.into(),
         kind,
@@ -521,4 +525,55 @@ fn step_mode_panel_lists_pending_operations_and_the_steps_to_the_deadlock() {
     let (x, y) = find(buf, "1 left → lock A").unwrap();
     assert!(buf[(x, y)].modifier.contains(Modifier::BOLD));
     insta::assert_snapshot!("step_mode_pending", terminal.backend());
+}
+
+/// `lost-update` as the viewer ends it: four workers finished, the counter
+/// short of what `[expect]` wants.
+#[test]
+fn a_failed_expectation_snapshot() {
+    let mut s = Script::new();
+    s.lock(0, "M", LockKind::Mutex);
+    for w in 0..4u32 {
+        s.thread(w, &format!("worker {w}"));
+    }
+    for w in 0..4u32 {
+        let at = (1 + 2 * u64::from(w)) * MS;
+        s.at(at).acquire(w, 0).at(at + MS / 2).release(w, 0);
+    }
+    for w in 0..4u32 {
+        s.at(12 * MS).exit(w);
+    }
+    let mut app = app("lost-update", true, &s.build(), 40 * MS);
+    app.set_run_state(RunState::Finished);
+    app.set_expectations(vec![crate::scenario::ExpectResult {
+        var: "counter".into(),
+        expected: 20,
+        actual: 6,
+        overflowed: false,
+    }]);
+    for (w, h, name) in [
+        (80, 24, "expect_failed_80x24"),
+        (120, 30, "expect_failed_120x30"),
+    ] {
+        let terminal = screen(&app, w, h);
+        let buf = terminal.backend().buffer();
+        let all = text(buf);
+        assert!(all.contains("finished, expect FAILED"), "{all}");
+        let (x, y) = find(buf, "EXPECT FAILED: counter = 6").unwrap();
+        assert_eq!(buf[(x, y)].bg, Color::Red, "as loud as a deadlock");
+        insta::assert_snapshot!(name, terminal.backend());
+    }
+    assert!(app.expectation_failed());
+    app.set_expectations(vec![crate::scenario::ExpectResult {
+        var: "counter".into(),
+        expected: 20,
+        actual: 20,
+        overflowed: false,
+    }]);
+    assert!(!app.expectation_failed());
+    let all = text(screen(&app, 80, 24).backend().buffer());
+    assert!(
+        all.contains("expect counter = 20: ok") && !all.contains("FAILED"),
+        "{all}"
+    );
 }

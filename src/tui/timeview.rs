@@ -1,4 +1,12 @@
-//! Which slice of time the timeline shows: a zoom level and an anchor.
+//! Which slice of time the timeline shows: a zoom level and an anchor, or,
+//! while following a program that has a story to tell (it deadlocked, ended
+//! or went idle), that story fitted to the width.
+//!
+//! The fit keeps the zoom ladder's round steps (so the axis reads `2ms`, not
+//! `1.37ms`) and leaves at least a fifth of the width after the story's last
+//! event, where what goes on (a wait that never ends) shows as it goes on.
+//! A compressed axis that squeezes idle stretches was the alternative; a
+//! fitted linear axis was chosen because widths and gaps keep their meaning.
 
 use crate::event::Nanos;
 
@@ -31,6 +39,28 @@ pub(crate) const ZOOM_LADDER: [Nanos; 22] = [
 /// The zoom a new screen starts with: 1 ms per column, the scale of the
 /// built-in scenarios' work steps.
 const DEFAULT_ZOOM: usize = 9;
+
+/// A span of time worth seeing whole, from its first to its last event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Story {
+    /// Where it starts.
+    pub(crate) start: Nanos,
+    /// Its last event.
+    pub(crate) end: Nanos,
+    /// What it is about, for the panel's title.
+    pub(crate) kind: StoryKind,
+}
+
+/// What a [`Story`] tells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StoryKind {
+    /// Threads holding locks, then waiting for each other's.
+    Deadlock,
+    /// A run that ended.
+    Finished,
+    /// A run with no event for a while.
+    Idle,
+}
 
 /// What the timeline's window is pinned to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,6 +146,31 @@ impl TimeView {
         };
     }
 
+    /// The left edge and nanoseconds per column of a window `cols` wide when
+    /// the clock reads `now`: `story` fitted while following, else
+    /// [`from`](Self::from) and the zoom.
+    pub(crate) fn window(self, cols: u16, now: Nanos, story: Option<Story>) -> (Nanos, Nanos) {
+        match story {
+            Some(story) if self.following() => {
+                let ns = ZOOM_LADDER[fit_level(story, cols)];
+                (story.start / ns * ns, ns)
+            }
+            _ => (self.from(cols, now), self.ns_per_col()),
+        }
+    }
+
+    /// Leaves a fitted story for the same window pinned, so that zooming or
+    /// scrolling starts from what is on the screen.
+    pub(crate) fn unfit(&mut self, cols: u16, story: Story) {
+        if !self.following() {
+            return;
+        }
+        self.zoom = fit_level(story, cols);
+        let ns = ZOOM_LADDER[self.zoom];
+        let right = (story.start / ns * ns).saturating_add(Nanos::from(cols.max(1) - 1) * ns);
+        self.anchor = Anchor::End(right);
+    }
+
     /// The time at the left edge of a window `cols` wide when the clock reads `now`.
     ///
     /// Edges are aligned to whole columns, so a column always covers the same
@@ -130,6 +185,17 @@ impl TimeView {
             Anchor::Start(t) => t / ns * ns,
         }
     }
+}
+
+/// The finest zoom at which `story` takes at most four fifths of `cols`.
+fn fit_level(story: Story, cols: u16) -> usize {
+    let usable = (Nanos::from(cols) * 4 / 5).max(1);
+    let span = story.end.saturating_sub(story.start).max(1);
+    ZOOM_LADDER
+        .iter()
+        // One column more than the span: aligning the start down can cost one.
+        .position(|&ns| ns.saturating_mul(usable) >= span.saturating_add(ns))
+        .unwrap_or(ZOOM_LADDER.len() - 1)
 }
 
 #[cfg(test)]
@@ -156,6 +222,56 @@ mod tests {
         assert_eq!(v.from(10, 25_500_000), 16_000_000);
         // Early on the window starts at zero.
         assert_eq!(v.from(100, 25_500_000), 0);
+    }
+
+    #[test]
+    fn a_story_is_fitted_while_following_with_room_after_it() {
+        let story = Story {
+            start: 6_400_000,
+            end: 57_600_000,
+            kind: StoryKind::Deadlock,
+        };
+        let v = TimeView::default();
+        // 51.2 ms in 4/5 of 72 columns: 1 ms per column, from 6 ms.
+        assert_eq!(
+            v.window(72, 2_000_000_000, Some(story)),
+            (6_000_000, 1_000_000)
+        );
+        // Narrower: the next round step, the end still four fifths in at most.
+        let (from, ns) = v.window(50, 2_000_000_000, Some(story));
+        assert_eq!(ns, 2_000_000);
+        assert!(story.end < from + 50 * ns * 4 / 5 + ns);
+        // Scrolled away, the story is not forced on the user.
+        let mut pinned = v;
+        pinned.scroll(-10, 2_000_000_000);
+        assert_eq!(pinned.window(72, 2_000_000_000, Some(story)).1, 1_000_000);
+        assert_ne!(pinned.window(72, 2_000_000_000, Some(story)).0, 6_000_000);
+        // A long story takes the coarsest step, a one-instant story the finest.
+        let long = Story {
+            end: u64::MAX,
+            ..story
+        };
+        assert_eq!(v.window(72, 0, Some(long)).1, 10_000_000_000);
+        let instant = Story {
+            end: story.start,
+            ..story
+        };
+        assert_eq!(v.window(72, 0, Some(instant)).1, 1_000);
+    }
+
+    #[test]
+    fn leaving_a_fitted_story_keeps_the_window_on_screen() {
+        let story = Story {
+            start: 6_400_000,
+            end: 57_600_000,
+            kind: StoryKind::Finished,
+        };
+        let mut v = TimeView::default();
+        v.zoom_out();
+        v.unfit(72, story);
+        assert_eq!(v.ns_per_col(), 1_000_000);
+        assert_eq!(v.from(72, 2_000_000_000), 6_000_000);
+        assert!(!v.following());
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let view = app.view();
     let model = view.model;
     let (title, lines) = if app.focus == Focus::Locks {
-        let order = lock_order(model, app.sort);
+        let order = lock_order(model, app.sort, view.now);
         let lock = order.get(selected_lock_row(&order, app.lock_sel));
         match lock.and_then(|&id| model.lock(id)) {
             Some(lock) => (
@@ -254,13 +254,16 @@ fn lock_lines(t: Theme, model: &Model, lock: &LockState, now: Nanos) -> Vec<Line
         ]));
         lines.push(site_line(t, "requested at", w.site));
     }
-    let s = &lock.stats;
-    lines.push(heading(t, "stats:"));
+    // What goes on now counts: a wait of seconds is the longest wait.
+    let live = super::locks::live(lock, now);
+    let s = &live.stats;
+    lines.push(heading(t, "stats (what goes on now included):"));
     lines.push(Line::raw(format!(
-        "  acquisitions {} · contended {} ({:.1}%)",
+        "  acquisitions {} · contended {} · waiting {} ({:.1}%)",
         count(s.acquisitions),
         count(s.contended),
-        s.contention_pct()
+        count(live.waiting),
+        live.contention_pct()
     )));
     lines.push(Line::raw(format!(
         "  wait total {} · max {}",

@@ -28,6 +28,14 @@ pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
     let t = app.theme;
     let line = match &app.prompt {
+        _ if app.confirm_quit => Line::from(vec![
+            Span::styled(
+                " The program is still running. ",
+                t.warning().patch(t.bold()),
+            ),
+            Span::styled("q", t.key()),
+            Span::styled(" again quits and ends it · any other key stays", t.dim()),
+        ]),
         Some(text) => Line::from(vec![
             Span::styled(" filter log by thread or lock: ", t.bold()),
             Span::raw(sanitize(text)),

@@ -43,13 +43,16 @@ fn header_line(app: &App) -> Line<'static> {
         app.run_state == RunState::Deadlocked || model.active_deadlocks().next().is_some();
     spans.push(match app.run_state {
         _ if deadlocked => Span::styled("DEADLOCK", t.deadlock()),
+        RunState::Finished if app.expectation_failed() => {
+            Span::styled("finished, expect FAILED", t.deadlock())
+        }
         RunState::Running => Span::styled("running", t.text()),
         RunState::Finished => Span::styled("finished", t.good()),
         RunState::TimedOut => Span::styled("timed out", t.warning()),
         RunState::Deadlocked => Span::styled("DEADLOCK", t.deadlock()),
     });
     spans.push(sep());
-    spans.push(Span::styled(elapsed(app.now), t.text()));
+    spans.push(Span::styled(elapsed(app.clock()), t.text()));
     spans.push(sep());
     spans.push(Span::styled(
         format!("{} events", count(model.events())),

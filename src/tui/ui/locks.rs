@@ -8,10 +8,11 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use super::text::{count, fit, lock_name, put, thread_name, width};
+use super::text::{count, fit, lock_name, natural_cmp, put, thread_name, width};
 use super::{focused, list_offset, panel};
-use crate::event::{LockId, LockKind, Mode};
-use crate::model::{LockState, Model, format_duration};
+use crate::event::{LockId, LockKind, Mode, Nanos};
+use crate::model::{LockState, LockStats, Model, format_duration};
+
 use crate::tui::app::{App, Focus, SortColumn};
 
 /// A column of the table.
@@ -53,22 +54,75 @@ const PRIORITY: [Col; 7] = [
     Col::Kind,
 ];
 
-/// The locks in table order for `sort`: by name ascending, else by the
-/// statistic descending, ties by id.
-pub(crate) fn lock_order(model: &Model, sort: SortColumn) -> Vec<LockId> {
-    let mut locks: Vec<&LockState> = model.locks().iter().collect();
+/// The locks in table order for `sort` at time `now`: by name in natural
+/// order (`fork 2` before `fork 10`, case aside), else by the live statistic
+/// descending, ties by id.
+pub(crate) fn lock_order(model: &Model, sort: SortColumn, now: Nanos) -> Vec<LockId> {
+    let mut locks: Vec<(&LockState, Live)> =
+        model.locks().iter().map(|l| (l, live(l, now))).collect();
     match sort {
-        SortColumn::Name => locks.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id))),
-        SortColumn::Acquisitions => locks.sort_by_key(|l| (Reverse(l.stats.acquisitions), l.id)),
-        SortColumn::Contention => locks.sort_by(|a, b| {
-            b.stats
-                .contention_pct()
-                .total_cmp(&a.stats.contention_pct())
+        SortColumn::Name => {
+            locks.sort_by(|(a, _), (b, _)| natural_cmp(&a.name, &b.name).then(a.id.cmp(&b.id)));
+        }
+        SortColumn::Acquisitions => {
+            locks.sort_by_key(|(l, s)| (Reverse(s.stats.acquisitions), l.id))
+        }
+        SortColumn::Contention => locks.sort_by(|(a, sa), (b, sb)| {
+            sb.contention_pct()
+                .total_cmp(&sa.contention_pct())
                 .then(a.id.cmp(&b.id))
         }),
-        SortColumn::MaxWait => locks.sort_by_key(|l| (Reverse(l.stats.max_wait), l.id)),
+        SortColumn::MaxWait => locks.sort_by_key(|(l, s)| (Reverse(s.stats.max_wait), l.id)),
     }
-    locks.into_iter().map(|l| l.id).collect()
+    locks.into_iter().map(|(l, _)| l.id).collect()
+}
+
+/// A lock's statistics with what goes on now counted in.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Live {
+    /// Counters as recorded, times with the open holds and waits so far.
+    pub(crate) stats: LockStats,
+    /// Threads waiting for it now.
+    pub(crate) waiting: u64,
+}
+
+impl Live {
+    /// Contended requests among all requests, in percent: a thread still
+    /// waiting counts as a contended request (a lock deadlocked for seconds
+    /// is contended, not `0.0`).
+    pub(crate) fn contention_pct(&self) -> f64 {
+        let requests = self.stats.acquisitions + self.waiting;
+        if requests == 0 {
+            0.0
+        } else {
+            (self.stats.contended + self.waiting) as f64 * 100.0 / requests as f64
+        }
+    }
+
+    /// Whether any request had to wait, or waits now.
+    pub(crate) fn any_wait(&self) -> bool {
+        self.stats.contended + self.waiting > 0
+    }
+}
+
+/// `lock`'s statistics at `now`: open waits and holds add their time so far
+/// to the totals and maxima, so a wait that never ends is the longest wait.
+pub(crate) fn live(lock: &LockState, now: Nanos) -> Live {
+    let mut s = lock.stats;
+    for w in &lock.waiters {
+        let waited = now.saturating_sub(w.since);
+        s.total_wait = s.total_wait.saturating_add(waited);
+        s.max_wait = s.max_wait.max(waited);
+    }
+    for h in &lock.holders {
+        let held = now.saturating_sub(h.since);
+        s.total_hold = s.total_hold.saturating_add(held);
+        s.max_hold = s.max_hold.max(held);
+    }
+    Live {
+        stats: s,
+        waiting: lock.waiters.len() as u64,
+    }
 }
 
 /// The row of the selected lock in `order` (the first row when none is selected).
@@ -169,7 +223,7 @@ pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .collect();
     let heading_cells: Vec<(String, Style)> = headings.into_iter().map(|h| (h, t.bold())).collect();
     render_row(&widths, &heading_cells, inner.x, inner.y, buf);
-    let order = lock_order(model, app.sort);
+    let order = lock_order(model, app.sort, app.view().now);
     if order.is_empty() {
         put(
             buf,
@@ -207,7 +261,8 @@ pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
 /// The cells of one lock's row, styled.
 fn row_cells(app: &App, model: &Model, lock: &LockState, in_cycle: bool) -> Vec<(String, Style)> {
     let t = app.theme;
-    let s = &lock.stats;
+    let live = live(lock, app.view().now);
+    let s = &live.stats;
     let condvar = lock.kind == LockKind::Condvar;
     let holders = if condvar {
         "—".to_owned()
@@ -246,8 +301,8 @@ fn row_cells(app: &App, model: &Model, lock: &LockState, in_cycle: bool) -> Vec<
     } else {
         (
             count(s.acquisitions),
-            format!("{:.1}", s.contention_pct()),
-            if s.contended == 0 {
+            format!("{:.1}", live.contention_pct()),
+            if !live.any_wait() {
                 "-".to_owned()
             } else {
                 format_duration(s.max_wait)
@@ -292,15 +347,90 @@ pub(crate) fn lock_at(app: &App, area: Rect, row: u16) -> Option<LockId> {
     if row < first || usize::from(row - first) >= visible {
         return None;
     }
-    let order = lock_order(app.view().model, app.sort);
+    let order = lock_order(app.view().model, app.sort, app.view().now);
     let selected = selected_lock_row(&order, app.lock_sel);
     let offset = list_offset(selected, order.len(), visible);
     order.get(offset + usize::from(row - first)).copied()
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::tui::fixtures::{MS, Script, abba};
+
+    #[test]
+    fn ongoing_waits_and_holds_count_and_bring_stuck_locks_to_the_top() {
+        let mut s = Script::new();
+        s.lock(0, "free", LockKind::Mutex)
+            .lock(1, "A", LockKind::Mutex)
+            .thread(0, "t0")
+            .thread(1, "t1");
+        // "free": ten quick uncontended holds.
+        for i in 0..10 {
+            s.at(i * MS).acquire(0, 0).at(i * MS + 1).release(0, 0);
+        }
+        // "A": held from 10 ms, waited for from 20 ms, forever.
+        s.at(10 * MS).acquire(0, 1).at(20 * MS).request(1, 1);
+        let mut model = Model::new();
+        for ev in s.build() {
+            model.apply(&ev);
+        }
+        let a = &model.locks()[1];
+        assert_eq!(a.stats.contended, 0, "the model counts closed waits only");
+        let at = |now| live(a, now);
+        let now = at(30 * MS);
+        assert_eq!((now.stats.acquisitions, now.waiting), (1, 1));
+        assert_eq!(now.contention_pct(), 50.0);
+        assert_eq!(now.stats.max_wait, 10 * MS);
+        assert_eq!(
+            at(5_000 * MS).stats.max_wait,
+            4_980 * MS,
+            "it grows with the clock"
+        );
+        assert_eq!(
+            (now.stats.total_hold, now.stats.max_hold),
+            (20 * MS, 20 * MS)
+        );
+        assert_eq!(live(&model.locks()[0], 30 * MS).contention_pct(), 0.0);
+        // Sorted by max wait or contention, the stuck lock comes first.
+        for sort in [SortColumn::MaxWait, SortColumn::Contention] {
+            assert_eq!(lock_order(&model, sort, 30 * MS), [LockId(1), LockId(0)]);
+        }
+    }
+
+    #[test]
+    fn a_deadlocked_table_shows_contention_and_the_wait_so_far() {
+        let mut app = crate::tui::App::new(crate::tui::AppConfig {
+            title: "abba".into(),
+            color: false,
+            history_spans: 1_000,
+        });
+        app.ingest(&abba());
+        app.tick(2_000 * MS, crate::TransportStats::default());
+        let mut buf = Buffer::empty(Rect::new(0, 0, 70, 5));
+        render(&app, buf.area, &mut buf);
+        let row: String = (0..70).map(|x| buf[(x, 2)].symbol()).collect();
+        // A: acquired once, waited for once (still waiting, since 11.3 ms).
+        assert!(row.contains(" 1   50.0") && row.contains("1.988s"), "{row}");
+    }
+
+    #[test]
+    fn names_sort_naturally() {
+        let mut s = Script::new();
+        for (i, name) in ["fork 10", "gate", "M", "fork 2"].into_iter().enumerate() {
+            s.lock(i as u32, name, LockKind::Mutex);
+        }
+        let mut model = Model::new();
+        for ev in s.build() {
+            model.apply(&ev);
+        }
+        let names: Vec<String> = lock_order(&model, SortColumn::Name, 0)
+            .into_iter()
+            .map(|id| model.lock_name(id).to_owned())
+            .collect();
+        assert_eq!(names, ["fork 2", "fork 10", "gate", "M"]);
+    }
 
     #[test]
     fn narrow_tables_drop_the_least_useful_columns() {

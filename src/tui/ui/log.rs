@@ -9,9 +9,10 @@ use ratatui::widgets::Widget;
 
 use super::text::{fit, lock_name, put, thread_name};
 use super::{focused, panel};
+use crate::control::{StepLineKind, StepPanel};
 use crate::event::{Event, EventKind, LockId, Mode};
 use crate::model::{Model, format_duration, sanitize};
-use crate::tui::app::{App, Focus, StepLineKind, StepPanel};
+use crate::tui::app::{App, Focus};
 use crate::tui::buffers::LOG_CAP;
 use crate::tui::theme::Theme;
 

@@ -16,6 +16,7 @@
 //! footer (1 line)
 //! ```
 
+mod cycle;
 mod details;
 mod footer;
 mod header;
@@ -36,7 +37,7 @@ use super::app::{App, Focus};
 use super::theme::Theme;
 
 pub(crate) use locks::{lock_at, lock_order, selected_lock_row};
-pub(crate) use timeline::lane_at;
+pub(crate) use timeline::{lane_at, timeline_cols};
 pub(crate) use waitfor::{row_at as waitfor_row_at, waitfor_targets};
 
 /// The narrowest terminal the full layout needs.
@@ -82,6 +83,12 @@ pub struct ScreenLayout {
 /// assert!(layout(Rect::new(0, 0, 20, 5), 5).is_none());
 /// ```
 pub fn layout(area: Rect, lanes: usize) -> Option<ScreenLayout> {
+    layout_for(area, lanes, 0)
+}
+
+/// [`layout`] with room for `waitfor_rows` rows inside the wait-for panel
+/// where the logs below can spare it (they keep at least two rows).
+fn layout_for(area: Rect, lanes: usize, waitfor_rows: usize) -> Option<ScreenLayout> {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         return None;
     }
@@ -91,7 +98,11 @@ pub fn layout(area: Rect, lanes: usize) -> Option<ScreenLayout> {
         .saturating_add(3);
     let timeline_h = wanted.clamp(4, (body * 45 / 100).max(4));
     let rest = body - timeline_h;
-    let middle_h = (rest * 55 / 100).max(4);
+    let waitfor_h = u16::try_from(waitfor_rows)
+        .unwrap_or(u16::MAX)
+        .saturating_add(2)
+        .min(rest.saturating_sub(4));
+    let middle_h = (rest * 55 / 100).max(4).max(waitfor_h);
     let bottom_h = rest - middle_h;
     let left_w = area.width * 3 / 5;
     let right_w = area.width - left_w;
@@ -130,8 +141,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
 /// Draws the whole screen into `buf` over `area`.
 pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let area = area.intersection(buf.area);
-    let lanes = app.view().model.threads().len();
-    let Some(l) = layout(area, lanes) else {
+    let Some(l) = screen_layout(app, area) else {
         too_small(app.theme, area, buf);
         return;
     };
@@ -152,6 +162,13 @@ pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
     if app.help {
         help::render(app.theme, area, buf);
     }
+}
+
+/// The layout of `app`'s screen over `area`: a deadlock's ring gets the rows
+/// it needs in the wait-for panel.
+pub(crate) fn screen_layout(app: &App, area: Rect) -> Option<ScreenLayout> {
+    let model = app.view().model;
+    layout_for(area, model.threads().len(), waitfor::wanted_rows(model))
 }
 
 /// The short message shown instead of the layout on a tiny terminal.

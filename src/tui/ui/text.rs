@@ -40,6 +40,63 @@ pub(crate) fn truncate(s: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `s` cut to at most `max` columns in the middle, keeping its start and its
+/// end (where names differ: `philosopher 3`, `worker-12`), joined by `…`.
+pub(crate) fn middle(s: &str, max: usize) -> Cow<'_, str> {
+    if width(s) <= max {
+        return Cow::Borrowed(s);
+    }
+    if max < 3 {
+        return truncate(s, max);
+    }
+    let chars: Vec<char> = s.chars().collect();
+    let mut buf = [0u8; 4];
+    let mut cw = |c: char| width(c.encode_utf8(&mut buf));
+    // The end gets the larger half: numbers and suffixes tell names apart.
+    let tail_room = max / 2;
+    let head_room = max - 1 - tail_room;
+    let mut tail = Vec::new();
+    let mut used = 0;
+    for &c in chars.iter().rev() {
+        let w = cw(c);
+        if used + w > tail_room {
+            break;
+        }
+        used += w;
+        tail.push(c);
+    }
+    let mut head = String::new();
+    let mut used = 0;
+    for &c in &chars[..chars.len() - tail.len()] {
+        let w = cw(c);
+        if used + w > head_room {
+            break;
+        }
+        used += w;
+        head.push(c);
+    }
+    head.push('…');
+    head.extend(tail.iter().rev());
+    Cow::Owned(head)
+}
+
+/// A source location in at most `max` columns: the file name without its
+/// directories first, then cut in the middle, the `:line` always kept whole.
+pub(crate) fn short_site(site: crate::event::Site, max: usize) -> String {
+    let full = sanitize(&site.to_string());
+    if width(&full) <= max {
+        return full;
+    }
+    let line = format!(":{}", site.line);
+    let file = sanitize(site.file);
+    let name = file.rsplit(['/', '\\']).next().unwrap_or(&file);
+    let room = max.saturating_sub(width(&line));
+    if room == 0 {
+        return truncate(&full, max).into_owned();
+    }
+    format!("{}{line}", middle(name, room))
+}
+
 /// Writes `s` at (`x`, `y`) in at most `max` columns (cut with `…`), if the
 /// position is inside the buffer. Returns the column after the text.
 pub(crate) fn put(buf: &mut Buffer, x: u16, y: u16, s: &str, max: usize, style: Style) -> u16 {
@@ -129,6 +186,43 @@ pub(crate) fn thread_name(model: &Model, id: ThreadId) -> String {
 /// A lock's name, safe to print.
 pub(crate) fn lock_name(model: &Model, id: LockId) -> String {
     sanitize(model.lock_name(id))
+}
+
+/// Natural order: case aside, digit runs compared as numbers (`gate` before
+/// `M`, `fork 2` before `fork 10`), then plain order to break ties.
+pub(crate) fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (mut x, mut y) = (a.chars().peekable(), b.chars().peekable());
+    loop {
+        match (x.peek().copied(), y.peek().copied()) {
+            (None, None) => return a.cmp(b),
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(c), Some(d)) if c.is_ascii_digit() && d.is_ascii_digit() => {
+                let take = |it: &mut std::iter::Peekable<std::str::Chars>| {
+                    let mut n = String::new();
+                    while let Some(c) = it.next_if(char::is_ascii_digit) {
+                        n.push(c);
+                    }
+                    n
+                };
+                let (m, n) = (take(&mut x), take(&mut y));
+                let (m, n) = (m.trim_start_matches('0'), n.trim_start_matches('0'));
+                let by = m.len().cmp(&n.len()).then_with(|| m.cmp(n));
+                if by != Ordering::Equal {
+                    return by;
+                }
+            }
+            (Some(c), Some(d)) => {
+                let by = c.to_lowercase().cmp(d.to_lowercase());
+                if by != Ordering::Equal {
+                    return by;
+                }
+                x.next();
+                y.next();
+            }
+        }
+    }
 }
 
 /// `1234567` as `1,234,567`.

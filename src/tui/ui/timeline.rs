@@ -18,6 +18,7 @@ use crate::tui::app::{App, Focus};
 use crate::tui::theme::{
     SYM_CONDWAIT, SYM_HOLDING, SYM_NONE, SYM_PANICKED, SYM_RUNNING, SYM_WAITING, Theme,
 };
+use crate::tui::timeview::StoryKind;
 
 /// The widest a lane's name column gets.
 const MAX_NAME: usize = 18;
@@ -29,20 +30,29 @@ pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
     let view = app.view();
     let threads = view.model.threads();
-    let ns = app.time.ns_per_col();
     let is_focused = focused(app, Focus::Timeline);
+    let inner = inner(area);
+    let (name_w, cols) = geometry(app, inner);
+    let story = app.story();
+    let (from, ns) = app.time.window(cols, view.now, story);
     let mut title = vec![Span::raw(" Timeline ")];
     title.push(Span::styled(
         format!("{}/col ", format_duration(ns)),
         t.dim(),
     ));
-    title.push(if app.time.following() {
-        Span::styled("· following ", t.dim())
-    } else {
-        Span::styled("· scrolled (f follows) ", t.warning())
+    title.push(match story {
+        _ if !app.time.following() => Span::styled("· scrolled (f follows) ", t.warning()),
+        Some(story) => Span::styled(
+            match story.kind {
+                StoryKind::Deadlock => "· the deadlock, whole ",
+                StoryKind::Finished => "· the whole run ",
+                StoryKind::Idle => "· idle: the run so far ",
+            },
+            t.dim(),
+        ),
+        None => Span::styled("· following ", t.dim()),
     });
     let block = panel(t, Line::from(title), is_focused).title_bottom(legend(t));
-    let inner = block.inner(area);
     block.render(area, buf);
     if inner.height < 2 || inner.width < 8 {
         return;
@@ -62,15 +72,8 @@ pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .iter()
         .map(|th| thread_name(view.model, th.id))
         .collect();
-    let longest = names.iter().map(|n| width(n)).max().unwrap_or(0);
-    let name_w = longest
-        .clamp(4, MAX_NAME)
-        .min(usize::from(inner.width) / 4)
-        .max(1);
     let cells_x = inner.x + name_w as u16 + 2;
-    let cols = inner.right().saturating_sub(cells_x);
     let lanes_h = usize::from(inner.height - 1);
-    let from = app.time.from(cols, view.now);
     let selected = app.thread_sel.min(threads.len() - 1);
     let offset = list_offset(selected, threads.len(), lanes_h);
     let in_cycle = view.model.threads_in_cycles();
@@ -108,6 +111,39 @@ pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
         put(buf, inner.x, inner.bottom() - 1, &note, name_w + 1, t.dim());
     }
     render_axis(t, from, ns, cells_x, inner.bottom() - 1, cols, buf);
+}
+
+/// The panel's inside.
+fn inner(area: Rect) -> Rect {
+    Rect::new(
+        area.x.saturating_add(1),
+        area.y.saturating_add(1),
+        area.width.saturating_sub(2),
+        area.height.saturating_sub(2),
+    )
+}
+
+/// The width of the lanes' name column and the number of time columns in
+/// the panel's inside `inner`.
+fn geometry(app: &App, inner: Rect) -> (usize, u16) {
+    let model = app.view().model;
+    let longest = model
+        .threads()
+        .iter()
+        .map(|th| width(&thread_name(model, th.id)))
+        .max()
+        .unwrap_or(0);
+    let name_w = longest
+        .clamp(4, MAX_NAME)
+        .min(usize::from(inner.width) / 4)
+        .max(1);
+    let cells_x = inner.x.saturating_add(name_w as u16 + 2);
+    (name_w, inner.right().saturating_sub(cells_x))
+}
+
+/// The number of time columns the timeline has on a screen of size `screen`.
+pub(crate) fn timeline_cols(app: &App, screen: Rect) -> u16 {
+    super::screen_layout(app, screen).map_or(screen.width, |l| geometry(app, inner(l.timeline)).1)
 }
 
 /// The symbol legend for the bottom border.
@@ -323,10 +359,10 @@ mod tests {
         assert_eq!(
             buf,
             Buffer::with_lines([
-                "┌ Timeline 1ms/col · following ────────┐",
-                "│▶left  ─█A████████▒B▒▒▒▒▒▒▒           │",
-                "│ right ─█B████████▒A▒▒▒▒▒▒▒           │",
-                "│       ╵0                  ╵20ms      │",
+                "┌ Timeline 500µs/col · the deadlock, wh┐",
+                "│▶left  ──█A██████████████████▒B▒▒▒▒▒▒▒│",
+                "│ right ───█B█████████████████▒A▒▒▒▒▒▒▒│",
+                "│       ╵0                  ╵10ms      │",
                 "└ ─ running  █ holding  ░ condvar  ▒ wa┘",
             ])
         );

@@ -1,6 +1,10 @@
 //! The wait-for panel: who waits for whom right now, every deadlock cycle in
-//! red under a `DEADLOCK:` banner, and potential deadlocks (lock-order
+//! red under a `DEADLOCK` banner (the first one pinned to the top line), drawn
+//! as a ring with its source locations, and potential deadlocks (lock-order
 //! cycles) apart, in the warning colour.
+//!
+//! When everything does not fit, the potential deadlocks' sites go first,
+//! then the cycle's; names and sites are shortened in the middle, not dropped.
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -8,17 +12,25 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use super::text::{lock_name, thread_name, wrap, wrap_groups};
+use super::cycle::{RING_MAX, banner, ring_row, site_lines};
+use super::text::{lock_name, short_site, thread_name, wrap, wrap_groups};
 use super::{focused, list_offset, panel};
 use crate::event::{LockId, Mode, ThreadId};
-use crate::model::{EdgeReason, Model, PotentialDeadlock, ThreadStatus, WaitEdge};
+use crate::model::{Deadlock, EdgeReason, Model, PotentialDeadlock, ThreadStatus, WaitEdge};
+use crate::scenario::ExpectResult;
 use crate::tui::app::{App, Focus};
 use crate::tui::theme::Theme;
 
 /// One item of the panel, before it is laid out in lines.
 enum Entry<'a> {
-    /// An active deadlock: its threads and locks in cycle order.
-    Banner(Vec<ThreadId>, Vec<LockId>),
+    /// A scenario's `[expect]` check.
+    Expect(&'a ExpectResult),
+    /// An active deadlock's banner.
+    Banner(&'a Deadlock),
+    /// Row `.1` of an active deadlock's ring.
+    Ring(&'a Deadlock, usize),
+    /// Where an active deadlock's threads asked and their holders took.
+    Sites(&'a Deadlock),
     /// A wait-for edge, and whether it is part of an active cycle.
     Edge(WaitEdge, bool),
     /// A condvar wait (no edge: nobody knows who will notify).
@@ -34,35 +46,51 @@ enum Entry<'a> {
 impl Entry<'_> {
     /// Whether ↑/↓ stop on this entry.
     fn selectable(&self) -> bool {
-        !matches!(self, Entry::Banner(..) | Entry::Idle)
+        !matches!(
+            self,
+            Entry::Expect(..) | Entry::Banner(..) | Entry::Sites(..) | Entry::Idle
+        )
     }
 
     /// The thread whose details Enter shows for this entry.
     fn thread(&self) -> Option<ThreadId> {
         match *self {
             Entry::Edge(e, _) => Some(e.thread),
+            Entry::Ring(d, i) => d.edges.get(i).map(|e| e.thread),
             Entry::CondWait(t, ..) | Entry::TimedWait(t, _) => Some(t),
             Entry::Potential(p) => p.edges.first().map(|e| e.thread),
-            Entry::Banner(..) | Entry::Idle => None,
+            Entry::Expect(..) | Entry::Banner(..) | Entry::Sites(..) | Entry::Idle => None,
         }
     }
 }
 
-fn entries(model: &Model) -> Vec<Entry<'_>> {
-    let active: Vec<_> = model.active_deadlocks().collect();
-    let mut out: Vec<Entry> = active
-        .iter()
-        .map(|d| Entry::Banner(d.threads().collect(), d.locks().collect()))
-        .collect();
-    let edges = model.wait_for_edges();
+fn entries<'a>(model: &'a Model, expect: &'a [ExpectResult]) -> Vec<Entry<'a>> {
+    let active: Vec<&Deadlock> = model.active_deadlocks().collect();
+    // A failed check first: it is the verdict of a run that did not hang.
+    let mut expect: Vec<&ExpectResult> = expect.iter().collect();
+    expect.sort_by_key(|e| e.held());
+    let mut out: Vec<Entry> = expect.into_iter().map(Entry::Expect).collect();
+    for &d in &active {
+        out.push(Entry::Banner(d));
+        if d.edges.len() <= RING_MAX {
+            out.extend((0..d.edges.len()).map(|i| Entry::Ring(d, i)));
+        } else {
+            // Too long for a ring: listed in cycle order.
+            out.extend(d.edges.iter().map(|&e| Entry::Edge(e, true)));
+        }
+        out.push(Entry::Sites(d));
+    }
     let waits = out.len();
-    for e in edges {
+    for e in model.wait_for_edges() {
         let in_cycle = active.iter().any(|d| {
             d.edges
                 .iter()
                 .any(|c| c.thread == e.thread && c.holder == e.holder && c.lock == e.lock)
         });
-        out.push(Entry::Edge(e, in_cycle));
+        // A cycle's edges are drawn with it.
+        if !in_cycle {
+            out.push(Entry::Edge(e, false));
+        }
     }
     for th in model.threads() {
         match th.status {
@@ -75,42 +103,55 @@ fn entries(model: &Model) -> Vec<Entry<'_>> {
             _ => {}
         }
     }
-    if out.len() == waits {
+    if out.len() == waits && active.is_empty() && out.is_empty() {
         out.push(Entry::Idle);
     }
     out.extend(model.potential_deadlocks().iter().map(Entry::Potential));
     out
 }
 
+/// Which source locations are laid out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Sites {
+    /// Under each deadlock.
+    cycles: bool,
+    /// Under each potential deadlock.
+    potential: bool,
+}
+
+/// The rows the panel wants for the first deadlock: its banner and its ring.
+pub(super) fn wanted_rows(model: &Model) -> usize {
+    model
+        .active_deadlocks()
+        .next()
+        .map_or(0, |d| 1 + d.edges.len().min(RING_MAX))
+}
+
 /// The panel's selectable rows, in order, each with the thread its details show.
 pub(crate) fn waitfor_targets(model: &Model) -> Vec<Option<ThreadId>> {
-    entries(model)
+    entries(model, &[])
         .iter()
         .filter(|e| e.selectable())
         .map(Entry::thread)
         .collect()
 }
 
-/// Lays out one entry in lines of at most `cols` columns; `sites` adds the
-/// source locations under each edge of a cycle.
+/// Lays out one entry in lines of at most `cols` columns, with the source
+/// locations `sites` asks for.
 fn lines_of(
     t: Theme,
     model: &Model,
     entry: &Entry,
     cols: usize,
-    sites: bool,
+    sites: Sites,
 ) -> Vec<Line<'static>> {
     let sp = |s: String, style: Style| Span::styled(s, style);
     match entry {
-        Entry::Banner(threads, locks) => {
-            let threads: Vec<String> = threads.iter().map(|&x| thread_name(model, x)).collect();
-            let locks: Vec<String> = locks.iter().map(|&x| lock_name(model, x)).collect();
-            let text = format!("DEADLOCK: {} on {}", threads.join(", "), locks.join(", "));
-            wrap(&text, cols)
-                .into_iter()
-                .map(|l| Line::styled(l, t.banner()))
-                .collect()
-        }
+        Entry::Expect(e) => expect_lines(t, e, cols),
+        Entry::Banner(d) => vec![banner(t, d, cols)],
+        Entry::Ring(d, i) => vec![ring_row(t, model, d, *i, cols)],
+        Entry::Sites(d) if sites.cycles => site_lines(t, model, d, cols),
+        Entry::Sites(_) => Vec::new(),
         Entry::Edge(e, in_cycle) => {
             let (name, dim) = if *in_cycle {
                 (t.deadlock(), t.deadlock())
@@ -134,16 +175,7 @@ fn lines_of(
                 ],
                 vec![sp(via.into(), dim), sp(thread_name(model, e.holder), name)],
             ];
-            let mut lines = wrap_groups(groups, cols, 2);
-            if *in_cycle && sites {
-                let held = match e.reason {
-                    EdgeReason::Holds => "held at",
-                    EdgeReason::QueuedWriter => "writer asked at",
-                };
-                let text = format!("asked at {} · {held} {}", e.requested_at, e.held_at);
-                lines.extend(indented(t, &text, cols));
-            }
-            lines
+            wrap_groups(groups, cols, 2)
         }
         Entry::CondWait(th, cv, m) => {
             let groups = vec![
@@ -170,8 +202,35 @@ fn lines_of(
             wrap_groups(groups, cols, 2)
         }
         Entry::Idle => vec![Line::styled("no thread is waiting", t.dim())],
-        Entry::Potential(p) => potential_lines(t, model, p, cols, sites),
+        Entry::Potential(p) => potential_lines(t, model, p, cols, sites.potential),
     }
+}
+
+/// `EXPECT FAILED: counter = 6, not 20 (14 updates lost to a race)`, or a
+/// quiet `expect counter = 20: ok`.
+fn expect_lines(t: Theme, e: &ExpectResult, cols: usize) -> Vec<Line<'static>> {
+    let var = crate::model::sanitize(&e.var);
+    let (text, style) = if e.held() {
+        (format!("expect {var} = {}: ok", e.expected), t.good())
+    } else {
+        let lost = e.expected.saturating_sub(e.actual);
+        let why = if e.overflowed {
+            " (an add overflowed the 64-bit range)".to_string()
+        } else if lost > 0 {
+            format!(" ({lost} updates lost to a race)")
+        } else {
+            String::new()
+        };
+        let text = format!(
+            "EXPECT FAILED: {var} = {}, not {}{why}",
+            e.actual, e.expected
+        );
+        (text, t.banner())
+    };
+    wrap(&text, cols)
+        .into_iter()
+        .map(|l| Line::styled(l, style))
+        .collect()
 }
 
 /// `text` word-wrapped under an entry, indented, dim.
@@ -215,14 +274,15 @@ fn potential_lines(
         .collect();
     let mut lines = wrap_groups(groups, cols, 2);
     if sites {
+        let site = |s| short_site(s, cols.saturating_sub(8).max(8));
         for e in &p.edges {
             let text = format!(
                 "{} took {} at {}, then {} at {}",
                 thread_name(model, e.thread),
                 lock_name(model, e.from),
-                e.from_site,
+                site(e.from_site),
                 lock_name(model, e.to),
-                e.to_site
+                site(e.to_site)
             );
             lines.extend(indented(t, &text, cols));
         }
@@ -232,24 +292,50 @@ fn potential_lines(
 
 /// The panel's lines for an inner width of `cols` and height `visible`: the
 /// visible lines, each with the index of the selectable row it starts, if any.
+/// The first deadlock's banner stays on the top line; the rest scrolls to
+/// keep the selection in view.
 fn visible_lines(app: &App, cols: usize, visible: usize) -> Vec<(Line<'static>, Option<usize>)> {
     let model = app.view().model;
-    let entries = entries(model);
-    let mut lines = layout_entries(app, &entries, cols, true);
-    if lines.0.len() > visible {
-        // Source locations are in the details too: drop them before anything scrolls away.
-        lines = layout_entries(app, &entries, cols, false);
+    let entries = entries(model, &app.expectations);
+    let all = Sites {
+        cycles: true,
+        potential: true,
+    };
+    let mut laid = layout_entries(app, &entries, cols, all);
+    if laid.0.len() > visible {
+        // The cycle's sites stay, above the potential deadlocks, even if
+        // they are cut at the bottom: they say where to look.
+        let sites = Sites {
+            potential: false,
+            ..all
+        };
+        laid = layout_entries(app, &entries, cols, sites);
     }
-    let (lines, selected_line) = lines;
-    let offset = selected_line.map_or(0, |s| list_offset(s, lines.len(), visible));
-    lines.into_iter().skip(offset).take(visible).collect()
+    let (mut lines, selected_line) = laid;
+    let pinned = matches!(entries.first(), Some(Entry::Banner(_) | Entry::Expect(_)))
+        && !lines.is_empty()
+        && visible > 0;
+    let mut out = Vec::new();
+    let (rest, visible, selected_line) = if pinned {
+        out.push(lines.remove(0));
+        (
+            lines,
+            visible - 1,
+            selected_line.map(|s| s.saturating_sub(1)),
+        )
+    } else {
+        (lines, visible, selected_line)
+    };
+    let offset = selected_line.map_or(0, |s| list_offset(s, rest.len(), visible));
+    out.extend(rest.into_iter().skip(offset).take(visible));
+    out
 }
 
 type Laid = (Vec<(Line<'static>, Option<usize>)>, Option<usize>);
 
 /// Every entry's lines, each with the selectable row it starts (if any), and
 /// the line index of the selected row.
-fn layout_entries(app: &App, entries: &[Entry], cols: usize, sites: bool) -> Laid {
+fn layout_entries(app: &App, entries: &[Entry], cols: usize, sites: Sites) -> Laid {
     let t = app.theme;
     let model = app.view().model;
     let is_focused = focused(app, Focus::WaitFor);
@@ -317,36 +403,4 @@ pub(crate) fn row_at(app: &App, area: Rect, row: u16) -> Option<usize> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::tui::fixtures::abba;
-
-    #[test]
-    fn a_deadlock_gives_a_banner_red_edges_and_a_potential_cycle() {
-        let mut model = Model::new();
-        for ev in abba() {
-            model.apply(&ev);
-        }
-        let t = Theme::new(true);
-        let text: Vec<String> = entries(&model)
-            .iter()
-            .flat_map(|e| lines_of(t, &model, e, 70, true))
-            .map(|l| l.to_string())
-            .collect();
-        assert_eq!(
-            text,
-            [
-                "DEADLOCK: left, right on B, A",
-                "left ─waits→ B ─held by→ right",
-                "  asked at scenario.toml:22 · held at scenario.toml:21",
-                "right ─waits→ A ─held by→ left",
-                "  asked at scenario.toml:23 · held at scenario.toml:20",
-                "POTENTIAL: A -> B -> A",
-                "  left took A at scenario.toml:20, then B at scenario.toml:22",
-                "  right took B at scenario.toml:21, then A at scenario.toml:23",
-            ]
-        );
-        let left = Some(ThreadId(0));
-        assert_eq!(waitfor_targets(&model), [left, Some(ThreadId(1)), left]);
-    }
-}
+mod tests;

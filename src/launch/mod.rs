@@ -1,5 +1,13 @@
-//! Starting a session: the one place that knows both the recorder (`probe`)
-//! and the viewer (`tui`), so that neither depends on the other.
+//! Composition: starting a session, and the viewer over a user's program,
+//! a scenario or a recording — the one place that knows the recorder
+//! (`probe`), the scenarios, the traces and the viewer (`tui`), so that none
+//! of them depends on another.
+
+mod program;
+mod watch;
+
+pub use program::EXIT_INTERRUPTED;
+pub use watch::{ScenarioEnd, StepStart, watch_scenario, watch_trace};
 
 use std::io::IsTerminal;
 
@@ -21,7 +29,7 @@ impl SessionBuilder {
     pub fn start(mut self) -> anyhow::Result<Session> {
         let recording = match self.record.take() {
             Some(path) if self.mode != SessionMode::Off => {
-                let name = self.name.clone().unwrap_or_else(crate::tui::program_name);
+                let name = self.name.clone().unwrap_or_else(program::program_name);
                 let header = Header::new(name);
                 let (events, recorder) = Recorder::start(&path, header)?;
                 self.listeners.push(events);
@@ -30,7 +38,7 @@ impl SessionBuilder {
             _ => None,
         };
         let session = match self.mode {
-            SessionMode::Tui => crate::tui::attach(self),
+            SessionMode::Tui => program::attach(self),
             SessionMode::Off | SessionMode::Headless => self.start_recording(),
         }?;
         if let Some(recorder) = recording {

@@ -14,26 +14,26 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use anyhow::Context;
-use crossbeam_channel::{Sender, bounded, never, unbounded};
+use crossbeam_channel::{Sender, never, unbounded};
 
-use super::app::RunState;
-use super::run::{ViewerOptions, Watched, color_enabled, run_viewer};
-use super::step::Stepper;
+use crate::control::Stepper;
 use crate::probe::Viewer;
+use crate::tui::{Notice, RunState, ViewerOptions, Watched, color_enabled, run_viewer};
 use crate::{DeadlockReport, Session, SessionBuilder};
 
 /// Exit status when the user quits the viewer while the program still runs.
 pub const EXIT_INTERRUPTED: i32 = 130;
 
 /// Starts recording and opens the viewer on its own thread.
-pub(crate) fn attach(mut builder: SessionBuilder) -> anyhow::Result<Session> {
+pub(super) fn attach(mut builder: SessionBuilder) -> anyhow::Result<Session> {
     let (events_tx, events_rx) = unbounded();
-    let (deadlock_tx, deadlock_rx) = unbounded();
+    let (notice_tx, notice_rx) = unbounded();
+    let deadlock_tx = notice_tx.clone();
     builder.listeners.push(events_tx);
     let mut user_handler = builder.on_deadlock.take();
     builder.on_deadlock = Some(Box::new(move |report: &DeadlockReport| {
         // The viewer shows it; the program is not ended for it.
-        let _ = deadlock_tx.send(report.to_string());
+        let _ = deadlock_tx.send(Notice::Deadlock(report.clone()));
         if let Some(handler) = &mut user_handler {
             handler(report);
         }
@@ -43,7 +43,6 @@ pub(crate) fn attach(mut builder: SessionBuilder) -> anyhow::Result<Session> {
     let meter = session.meter().context("the session is not recording")?;
     let finishers = session.finishers();
     let capture = Capture::start()?;
-    let (end_tx, end_rx) = bounded(1);
     let mut stepper = Stepper::new(None);
     if matches!(
         std::env::var("LOCKSCOPE_STEP").ok().as_deref(),
@@ -57,20 +56,18 @@ pub(crate) fn attach(mut builder: SessionBuilder) -> anyhow::Result<Session> {
     let handle = std::thread::Builder::new()
         .name("lockscope-viewer".into())
         .spawn(move || {
-            let mut watched = Watched {
-                meter: Some(meter.clone()),
-                events: events_rx,
-                done: never(),
-                threads: 0,
-                deadlocks: deadlock_rx,
-                program_ended: end_rx,
-                output: capture.readers(),
-                replay: None,
-                stepper: Some(stepper),
-            };
+            let mut watched = Watched::live(meter.clone(), events_rx, notice_rx);
+            watched.output = capture.readers();
+            watched.stepper = Some(stepper);
             let outcome =
                 panic::catch_unwind(AssertUnwindSafe(|| run_viewer(&mut watched, &options)));
             capture.finish();
+            if let Ok(Ok(state)) = &outcome {
+                // On the restored terminal, after the program's own output.
+                for report in super::watch::reports_at_quit(&mut watched, *state) {
+                    eprintln!("{report}");
+                }
+            }
             // The viewer reads no more: nothing must wait for it. (The
             // stepper stays: it holds parked threads until the exit.)
             watched.events = never();
@@ -98,21 +95,21 @@ pub(crate) fn attach(mut builder: SessionBuilder) -> anyhow::Result<Session> {
         })
         .context("cannot start the lockscope viewer thread")?;
     session.attach_viewer(Box::new(ProgramViewer {
-        end: Some(end_tx),
+        end: Some(notice_tx),
         handle,
     }));
     Ok(session)
 }
 
 struct ProgramViewer {
-    end: Option<Sender<()>>,
+    end: Option<Sender<Notice>>,
     handle: JoinHandle<()>,
 }
 
 impl Viewer for ProgramViewer {
     fn program_ended(&mut self) {
         if let Some(end) = self.end.take() {
-            let _ = end.send(());
+            let _ = end.send(Notice::ProgramEnded);
         }
     }
 
@@ -122,7 +119,7 @@ impl Viewer for ProgramViewer {
 }
 
 /// The running program's file name, for titles and trace headers.
-pub(crate) fn program_name() -> String {
+pub(super) fn program_name() -> String {
     std::env::args_os()
         .next()
         .map(PathBuf::from)

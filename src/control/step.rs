@@ -9,9 +9,6 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-
-use super::app::{StepLine, StepLineKind, StepPanel};
 use crate::event::{LockId, Site};
 use crate::gate::{self, HoldGate, Op, Parked};
 use crate::model::{Model, ThreadStatus, sanitize};
@@ -34,23 +31,39 @@ pub enum StepAction {
     Back,
 }
 
-/// Step-mode keys: `s` always; the others only while step mode is on.
-pub fn map_step_key(key: KeyEvent, on: bool) -> Option<StepAction> {
-    if key.kind != KeyEventKind::Press || key.modifiers.contains(KeyModifiers::CONTROL) {
-        return None;
-    }
-    let action = match key.code {
-        KeyCode::Char('s') => StepAction::Toggle,
-        KeyCode::Char(c @ '1'..='9') => StepAction::Move(c as usize - '0' as usize),
-        KeyCode::Char('n') => StepAction::Next,
-        KeyCode::Char('c') => StepAction::Continue,
-        // In step mode space lets everything run free (not a view pause).
-        KeyCode::Char(' ') if on => StepAction::Continue,
-        KeyCode::Char('w') => StepAction::Write,
-        KeyCode::Char('b') => StepAction::Back,
-        _ => return None,
-    };
-    (on || action == StepAction::Toggle).then_some(action)
+/// Step mode's panel: what each thread would do next, and the steps taken.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StepPanel {
+    /// The panel's title (the keys).
+    pub title: String,
+    /// The lines, top first.
+    pub lines: Vec<StepLine>,
+}
+
+/// One line of the step panel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepLine {
+    /// The text (names already sanitised).
+    pub text: String,
+    /// How it is shown.
+    pub kind: StepLineKind,
+}
+
+/// What a step-panel line is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepLineKind {
+    /// A thread stopped before an operation: it can be moved.
+    Movable,
+    /// A thread that cannot move (blocked on a lock, waiting on a condvar).
+    Blocked,
+    /// A thread that finished, or is running between operations.
+    Quiet,
+    /// A step already taken.
+    Taken,
+    /// A step in the deadlock's cycle, or the deadlock itself.
+    Deadlock,
+    /// A remark (where a schedule was written, why a key does nothing).
+    Note,
 }
 
 /// A step taken.
@@ -519,21 +532,6 @@ fn collect_texts(steps: &[Step], texts: &mut HashMap<Site, String>) {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn step_keys_only_act_in_step_mode_but_s() {
-        let key = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
-        assert_eq!(map_step_key(key('s'), false), Some(StepAction::Toggle));
-        assert_eq!(map_step_key(key('3'), false), None);
-        assert_eq!(map_step_key(key('3'), true), Some(StepAction::Move(3)));
-        assert_eq!(map_step_key(key('n'), true), Some(StepAction::Next));
-        assert_eq!(map_step_key(key('c'), true), Some(StepAction::Continue));
-        assert_eq!(map_step_key(key(' '), true), Some(StepAction::Continue));
-        assert_eq!(map_step_key(key(' '), false), None, "space pauses the view");
-        assert_eq!(map_step_key(key('w'), true), Some(StepAction::Write));
-        assert_eq!(map_step_key(key('b'), true), Some(StepAction::Back));
-        assert_eq!(map_step_key(key('q'), true), None);
-    }
 
     #[test]
     fn scenario_texts_are_found_by_site() {

@@ -3,8 +3,6 @@
 //! end, the next deadlock or the next contended acquisition. The viewer shows
 //! the state *at the cursor*: going back applies the events up to it again.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-
 use crate::event::{Event, EventKind, Nanos};
 use crate::model::Model;
 
@@ -32,25 +30,6 @@ pub enum ReplayAction {
     NextDeadlock,
     /// To the next acquisition that had to wait.
     NextContended,
-}
-
-/// The replay keys; everything else goes to the viewer.
-pub fn map_replay_key(key: KeyEvent) -> Option<ReplayAction> {
-    if key.kind != KeyEventKind::Press || key.modifiers.contains(KeyModifiers::CONTROL) {
-        return None;
-    }
-    Some(match key.code {
-        KeyCode::Char(' ') | KeyCode::Char('p') => ReplayAction::TogglePlay,
-        KeyCode::Char('.') => ReplayAction::StepForward,
-        KeyCode::Char(',') => ReplayAction::StepBack,
-        KeyCode::Char('[') => ReplayAction::Slower,
-        KeyCode::Char(']') => ReplayAction::Faster,
-        KeyCode::Home => ReplayAction::Start,
-        KeyCode::End => ReplayAction::End,
-        KeyCode::Char('d') => ReplayAction::NextDeadlock,
-        KeyCode::Char('x') => ReplayAction::NextContended,
-        _ => return None,
-    })
 }
 
 /// A cursor over a recording's events.
@@ -338,16 +317,5 @@ mod tests {
         assert_eq!(r.tick(25), Catchup::Forward { from: 5, to: 8 });
         assert!(!r.label().contains('▶'), "stops at the end: {}", r.label());
         assert_eq!(r.tick(1000), Catchup::None);
-    }
-
-    #[test]
-    fn keys_map_to_replay_actions() {
-        let key = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
-        assert_eq!(map_replay_key(key(' ')), Some(ReplayAction::TogglePlay));
-        assert_eq!(map_replay_key(key(',')), Some(ReplayAction::StepBack));
-        assert_eq!(map_replay_key(key('d')), Some(ReplayAction::NextDeadlock));
-        assert_eq!(map_replay_key(key('q')), None);
-        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
-        assert_eq!(map_replay_key(ctrl_c), None);
     }
 }
