@@ -54,6 +54,7 @@ impl Model {
                 mode,
                 site,
                 timed,
+                ..
             } => {
                 change.deadlock = self.on_request(t, lock, mode, site, timed, time)?;
                 if !timed {

@@ -17,7 +17,7 @@
 //! let site = Site::UNKNOWN;
 //! let ev = |thread, kind| Event { time: 0, thread: ThreadId(thread), kind };
 //! let acquired = |lock| EventKind::Acquired { lock: LockId(lock), mode: Mode::Exclusive, site, seq: 0, tried: false };
-//! let request = |lock| EventKind::Request { lock: LockId(lock), mode: Mode::Exclusive, site, timed: false };
+//! let request = |lock| EventKind::Request { lock: LockId(lock), mode: Mode::Exclusive, site, timed: false, ticket: 0 };
 //! model.apply(&ev(0, acquired(0)));
 //! model.apply(&ev(1, acquired(1)));
 //! model.apply(&ev(0, request(1)));

@@ -285,6 +285,7 @@ mod tests {
                     mode: Mode::Exclusive,
                     site,
                     timed: false,
+                    ticket: 0,
                 },
             ));
         }

@@ -116,6 +116,7 @@ impl Script {
             mode,
             site: req_site(t, l),
             timed,
+            ticket: 0,
         };
         self.ev(t, kind)
     }
