@@ -107,8 +107,9 @@ impl Model {
                 condvar,
                 mutex,
                 site,
+                timed,
                 ..
-            } => self.on_cond_wait(t, condvar, mutex, site, time)?,
+            } => self.on_cond_wait(t, (condvar, mutex), site, timed, time)?,
             EventKind::Notify { condvar, woken, .. } => {
                 change.deadlock = self.on_notify(condvar, woken, time)?;
             }
@@ -225,9 +226,9 @@ impl Model {
     fn on_cond_wait(
         &mut self,
         t: usize,
-        condvar: LockId,
-        mutex: LockId,
+        (condvar, mutex): (LockId, LockId),
         site: Site,
+        timed: bool,
         time: Nanos,
     ) -> Option<()> {
         let c = self.condvar_slot(condvar)?;
@@ -249,6 +250,7 @@ impl Model {
             mutex,
             since: time,
             site,
+            timed,
         };
         self.locks[c].cond_waiters.push(ThreadId(t as u32));
         Some(())

@@ -32,6 +32,7 @@ mod graph;
 mod lockorder;
 mod ops;
 mod report;
+mod stall;
 mod state;
 mod stats;
 mod summary;
@@ -47,6 +48,7 @@ use crate::event::{LockId, Nanos, ThreadId};
 
 pub use lockorder::{OrderEdge, PotentialDeadlock};
 pub use report::{format_deadlock, format_duration, format_potential, format_summary, sanitize};
+pub use stall::{STALL_GRACE_NS, Stall, StallReport, StallWait, StallWaitReport};
 pub use state::{Held, Holder, LockState, ThreadState, ThreadStatus, ThreadTimes, Waiter};
 pub use stats::{LockStats, ThreadStats};
 pub use summary::{

@@ -193,6 +193,9 @@ pub fn format_summary(s: &Summary) -> String {
     for p in &s.potential_deadlocks {
         write_potential(&mut out, p);
     }
+    for stall in &s.stalls {
+        super::stall::write_stall(&mut out, stall);
+    }
     let mut locks = vec![row(&[
         "lock",
         "kind",

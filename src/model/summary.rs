@@ -7,6 +7,7 @@ use crate::event::{LockId, LockKind, Mode, Nanos, Site, ThreadId};
 
 use super::lockorder::{OrderEdge, PotentialDeadlock};
 use super::report::sanitize;
+use super::stall::StallReport;
 use super::waitfor::{Deadlock, EdgeReason, WaitEdge};
 use super::{Model, ThreadStatus};
 
@@ -23,6 +24,9 @@ pub struct Summary {
     pub deadlocks: Vec<DeadlockReport>,
     /// Potential deadlocks (lock-order cycles), in order of detection.
     pub potential_deadlocks: Vec<PotentialReport>,
+    /// The stall the run ended in, if every live thread was left blocked
+    /// with nobody to wake it (see [`Model::stall`]); at most one.
+    pub stalls: Vec<StallReport>,
     /// Per-lock statistics, by lock id.
     pub locks: Vec<LockReport>,
     /// Per-thread statistics, by thread id.
@@ -182,6 +186,11 @@ impl Model {
                 .potential_deadlocks()
                 .iter()
                 .map(|p| PotentialReport::new(self, p))
+                .collect(),
+            stalls: self
+                .stall()
+                .map(|s| StallReport::new(self, &s))
+                .into_iter()
                 .collect(),
             locks: self.locks().iter().map(lock_report).collect(),
             threads: self

@@ -27,15 +27,20 @@ pub enum Outcome {
     Deadlock,
     /// Neither happened within the time limit.
     Timeout,
+    /// Every thread stayed blocked with nobody left to wake it (a lost
+    /// notification); the threads are left blocked.
+    Stall,
 }
 
 impl Outcome {
-    /// The process exit status the CLI uses: 0 finished, 3 deadlock, 4 timeout.
+    /// The process exit status the CLI uses: 0 finished, 3 deadlock, 4
+    /// timeout, 6 stall.
     pub fn exit_code(self) -> i32 {
         match self {
             Outcome::Finished => 0,
             Outcome::Deadlock => 3,
             Outcome::Timeout => 4,
+            Outcome::Stall => 6,
         }
     }
 }
@@ -118,6 +123,8 @@ pub struct Started {
     pub done: Receiver<()>,
     /// The text of each deadlock report, as the collector finds it.
     pub deadlocks: Receiver<String>,
+    /// The text of each stall report, as the collector finds it.
+    pub stalls: Receiver<String>,
     /// How many threads the scenario started.
     pub threads: usize,
     handles: Vec<JoinHandle<()>>,
@@ -138,9 +145,13 @@ pub fn start(scenario: &Scenario, builder: SessionBuilder) -> anyhow::Result<Sta
     // creation is then seen on the scenario's threads, not on this one.
     let world = Arc::new(build_world(scenario));
     let (deadlock_tx, deadlock_rx) = unbounded::<String>();
+    let (stall_tx, stall_rx) = unbounded::<String>();
     let session = builder
         .on_deadlock(move |report: &DeadlockReport| {
             let _ = deadlock_tx.send(report.to_string());
+        })
+        .on_stall(move |report| {
+            let _ = stall_tx.send(report.to_string());
         })
         .start()?;
     let started = Instant::now();
@@ -176,6 +187,7 @@ pub fn start(scenario: &Scenario, builder: SessionBuilder) -> anyhow::Result<Sta
         session,
         done: done_rx,
         deadlocks: deadlock_rx,
+        stalls: stall_rx,
         threads: scenario.threads.len(),
         handles,
         world,
@@ -254,6 +266,10 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunRepor
             recv(started.deadlocks) -> report => {
                 reports.extend(report.ok());
                 break Outcome::Deadlock;
+            }
+            recv(started.stalls) -> report => {
+                reports.extend(report.ok());
+                break Outcome::Stall;
             }
             recv(deadline) -> _ => break Outcome::Timeout,
         }

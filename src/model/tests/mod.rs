@@ -9,6 +9,7 @@ mod deadlock;
 mod potential;
 mod report;
 mod robust;
+mod stall;
 mod stats;
 
 use crate::event::{Event, EventKind, LockId, LockKind, Mode, Nanos, Site, ThreadId};

@@ -11,7 +11,9 @@ use ratatui::widgets::Widget;
 use super::text::{lock_name, thread_name, wrap, wrap_groups};
 use super::{focused, list_offset, panel};
 use crate::event::{LockId, Mode, ThreadId};
-use crate::model::{EdgeReason, Model, PotentialDeadlock, ThreadStatus, WaitEdge};
+use crate::model::{
+    EdgeReason, Model, PotentialDeadlock, STALL_GRACE_NS, StallReport, ThreadStatus, WaitEdge,
+};
 use crate::tui::app::{App, Focus};
 use crate::tui::theme::Theme;
 
@@ -240,7 +242,22 @@ fn visible_lines(app: &App, cols: usize, visible: usize) -> Vec<(Line<'static>, 
         // Source locations are in the details too: drop them before anything scrolls away.
         lines = layout_entries(app, &entries, cols, false);
     }
-    let (lines, selected_line) = lines;
+    let (mut lines, selected_line) = lines;
+    // Every thread blocked with nobody to wake them: the banner goes on top.
+    let view = app.view();
+    let stall = view.model.stall_at(view.now, STALL_GRACE_NS);
+    let banner: Vec<_> = stall
+        .map(|s| StallReport::new(view.model, &s).to_string())
+        .into_iter()
+        .flat_map(|text| {
+            text.lines()
+                .flat_map(|l| wrap(l, cols))
+                .map(|l| (Line::styled(l, app.theme.banner()), None))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let selected_line = selected_line.map(|s| s + banner.len());
+    lines.splice(0..0, banner);
     let offset = selected_line.map_or(0, |s| list_offset(s, lines.len(), visible));
     lines.into_iter().skip(offset).take(visible).collect()
 }
