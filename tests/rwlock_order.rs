@@ -175,3 +175,34 @@ fn a_reader_behind_a_queued_writer_and_a_mutex_is_reported_every_run() {
 fn a_recursive_read_behind_a_queued_writer_is_reported_every_run() {
     every_run_reported(recursive_read_with_a_queued_writer, &["reader", "writer"]);
 }
+
+/// No writer came, so nothing hung: still the hazard is reported, as its own
+/// kind, with both reads' sites and the fix.
+#[test]
+fn a_recursive_read_without_a_writer_is_a_potential_deadlock_with_both_sites() {
+    let _serial = serial();
+    let l = RwLock::named("config", 0);
+    let (session, reports) = session();
+    thread::Builder::new()
+        .name("reader".into())
+        .spawn(move || {
+            let first = l.read();
+            let second = l.read();
+            assert_eq!(*first + *second, 0);
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    let summary = session.finish().unwrap();
+    assert!(reports.try_recv().is_err(), "it did not hang");
+    assert_eq!(summary.potential_deadlocks.len(), 1);
+    let p = &summary.potential_deadlocks[0];
+    assert_eq!(p.kind, lockscope::model::PotentialKind::RecursiveRead);
+    let (first, second) = (p.edges[0].from_site, p.edges[0].to_site);
+    assert!(first.file.ends_with("rwlock_order.rs") && second.line == first.line + 1);
+    let text = lockscope::model::format_summary(&summary);
+    let expected = format!(
+        "POTENTIAL DEADLOCK: recursive read of rwlock \"config\" at {first} then {second}: a queued writer deadlocks it; use read_recursive or drop the first guard"
+    );
+    assert!(text.contains(&expected), "{text}");
+}

@@ -46,7 +46,7 @@ use std::collections::BTreeSet;
 
 use crate::event::{LockId, Nanos, ThreadId};
 
-pub use lockorder::{OrderEdge, PotentialDeadlock};
+pub use lockorder::{OrderEdge, PotentialDeadlock, PotentialKind};
 pub use report::{format_deadlock, format_duration, format_potential, format_summary, sanitize};
 pub use stall::{STALL_GRACE_NS, Stall, StallReport, StallWait, StallWaitReport};
 pub use state::{Held, Holder, LockState, ThreadState, ThreadStatus, ThreadTimes, Waiter};

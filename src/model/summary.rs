@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::event::{LockId, LockKind, Mode, Nanos, Site, ThreadId};
 
-use super::lockorder::{OrderEdge, PotentialDeadlock};
+use super::lockorder::{OrderEdge, PotentialDeadlock, PotentialKind};
 use super::report::sanitize;
 use super::stall::StallReport;
 use super::waitfor::{Deadlock, EdgeReason, WaitEdge};
@@ -80,6 +80,8 @@ pub struct PotentialReport {
     pub locks: Vec<String>,
     /// The cycle's edges with their witnesses.
     pub edges: Vec<OrderEdgeReport>,
+    /// `order_inversion` or `recursive_read`.
+    pub kind: PotentialKind,
 }
 
 /// An [`OrderEdge`] with names resolved.
@@ -291,6 +293,7 @@ impl PotentialReport {
                 .iter()
                 .map(|e| OrderEdgeReport::new(model, e))
                 .collect(),
+            kind: p.kind,
         }
     }
 }

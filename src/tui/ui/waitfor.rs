@@ -12,7 +12,8 @@ use super::text::{lock_name, thread_name, wrap, wrap_groups};
 use super::{focused, list_offset, panel};
 use crate::event::{LockId, Mode, ThreadId};
 use crate::model::{
-    EdgeReason, Model, PotentialDeadlock, STALL_GRACE_NS, StallReport, ThreadStatus, WaitEdge,
+    EdgeReason, Model, PotentialDeadlock, PotentialKind, STALL_GRACE_NS, StallReport, ThreadStatus,
+    WaitEdge,
 };
 use crate::tui::app::{App, Focus};
 use crate::tui::theme::Theme;
@@ -198,7 +199,9 @@ fn potential_lines(
     sites: bool,
 ) -> Vec<Line<'static>> {
     let mut chain: Vec<String> = p.locks().map(|l| lock_name(model, l)).collect();
-    if let Some(first) = chain.first().cloned() {
+    if p.kind == PotentialKind::RecursiveRead {
+        chain = vec![format!("recursive read of {}", chain.concat())];
+    } else if let Some(first) = chain.first().cloned() {
         chain.push(first);
     }
     let style = t.warning().patch(t.bold());
