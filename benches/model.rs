@@ -141,6 +141,7 @@ impl Sim {
                         mode,
                         site,
                         timed: false,
+                        ticket: 0,
                     },
                 );
                 self.queues[lock].push_back((t, mode));

@@ -140,6 +140,7 @@ impl Sim {
                     mode,
                     site: site(200 + lock as u32),
                     timed: false,
+                    ticket: 0,
                 };
                 self.emit(t, kind);
                 self.queues[lock].push_back((t, mode));

@@ -85,6 +85,7 @@ fn workload(n: usize) -> Vec<Event> {
                     mode,
                     site,
                     timed,
+                    ticket: 0,
                 },
             ));
             t += rng.below(20_000);

@@ -33,6 +33,10 @@ pub const EXIT_USAGE: u8 = 2;
 /// (the race condition of `lost-update` showed).
 pub const EXIT_EXPECTATION: u8 = 5;
 
+/// Exit status when every thread stayed blocked with nobody left to wake it
+/// (a stall: a lost notification, a lock held by a thread that is gone).
+pub const EXIT_STALL: u8 = 6;
+
 /// lockscope: watch threads and locks, and catch deadlocks the moment they close.
 #[derive(Debug, Parser)]
 #[command(name = "lockscope", version, about, long_about = None)]
@@ -345,10 +349,12 @@ fn replay(args: ReplayArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
     };
     finish_output(written.and_then(|()| out.flush()))?;
     // The same status a live run would have ended with.
-    Ok(ExitCode::from(if summary.deadlocks.is_empty() {
-        0
-    } else {
+    Ok(ExitCode::from(if !summary.deadlocks.is_empty() {
         3
+    } else if !summary.stalls.is_empty() {
+        EXIT_STALL
+    } else {
+        0
     }))
 }
 
@@ -480,6 +486,7 @@ fn write_text(out: &mut impl Write, report: &RunReport) -> std::io::Result<()> {
         Outcome::Finished => writeln!(out, "scenario {name}: finished in {elapsed}")?,
         Outcome::Deadlock => writeln!(out, "scenario {name}: DEADLOCK after {elapsed}")?,
         Outcome::Timeout => writeln!(out, "scenario {name}: timed out after {elapsed}")?,
+        Outcome::Stall => writeln!(out, "scenario {name}: STALL after {elapsed}")?,
     }
     for e in &report.expectations {
         let var = model::sanitize(&e.var);

@@ -197,6 +197,12 @@ pub enum EventKind {
         site: Site,
         /// Whether the wait is bounded (`try_lock_for`): it cannot hang forever.
         timed: bool,
+        /// The lock's request number (0, 1, 2… per lock and session), taken
+        /// when the request is made: it puts the requests of one lock back in
+        /// the order they queued, whatever order the threads' batches arrive
+        /// in. Transport only: a trace, already in order, stores none (reads
+        /// back 0).
+        ticket: u64,
     },
     /// The thread now holds the lock.
     Acquired {
@@ -284,6 +290,14 @@ impl EventKind {
             EventKind::CondWait { mutex, seq, .. } | EventKind::CondWake { mutex, seq, .. } => {
                 Some((mutex, seq))
             }
+            _ => None,
+        }
+    }
+
+    /// The lock whose queue this request joins, with its request number.
+    pub fn ticketed(&self) -> Option<(LockId, u64)> {
+        match *self {
+            EventKind::Request { lock, ticket, .. } => Some((lock, ticket)),
             _ => None,
         }
     }

@@ -45,6 +45,7 @@ pub mod trace;
 pub mod tui;
 
 pub use launch::init;
+pub use model::StallReport;
 pub use probe::gate;
 pub use probe::thread;
 pub use probe::{

@@ -286,6 +286,39 @@ fn a_scenario_that_hangs_without_a_cycle_times_out_with_status_4() {
 }
 
 #[test]
+fn a_scenario_waiting_for_a_notify_that_never_comes_is_a_stall_with_status_6() {
+    let dir = std::env::temp_dir().join(format!("lockscope-stall-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("lost.toml");
+    std::fs::write(
+        &file,
+        "name = \"lost\"\ndescription = \"the producer forgets to notify\"\n[locks]\nM = \"mutex\"\nready = \"condvar\"\n[[thread]]\nname = \"consumer\"\nsteps = [\"lock M\", \"wait ready M\", \"unlock M\"]\n[[thread]]\nname = \"producer\"\nsteps = [\"lock M\", \"unlock M\"]\n",
+    )
+    .unwrap();
+    let path = file.to_str().unwrap();
+    let out = lockscope(&["run", path, "--headless", "--timeout", "60s"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(6), "{text}");
+    assert!(text.contains("scenario lost: STALL after"), "{text}");
+    assert!(
+        text.contains(
+            "STALL: its only thread blocked; \"consumer\" waits on condvar \"ready\" (at "
+        ),
+        "{text}"
+    );
+    assert!(text.contains("no running thread can notify it"), "{text}");
+    let out = lockscope(&["run", path, "--json", "--timeout", "60s"]);
+    assert_eq!(out.status.code(), Some(6));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["outcome"], "stall");
+    assert_eq!(json["stalls"][0]["threads"][0], "consumer");
+    assert_eq!(json["stalls"][0]["waits"][0]["on"], "ready");
+    assert_eq!(json["stalls"][0]["waits"][0]["kind"], "condvar");
+    assert_eq!(json["deadlocks"].as_array().unwrap().len(), 0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn a_recorded_run_replays_to_the_same_report_and_exports() {
     let dir = std::env::temp_dir().join(format!("lockscope-rec-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -46,6 +46,8 @@ fn never_reported(pattern: fn(), potential: bool) {
             summary.deadlocks
         );
         assert_eq!(summary.anomalies, 0, "run {run}");
+        assert_eq!(common::take_stalls(), Vec::<String>::new(), "run {run}");
+        assert!(summary.stalls.is_empty(), "run {run}: {:?}", summary.stalls);
         assert_eq!(transport.sent, transport.received, "run {run}");
         assert_eq!(
             !summary.potential_deadlocks.is_empty(),

@@ -80,6 +80,39 @@ fn a_headless_session_reports_a_deadlock_and_exits_3() {
 }
 
 #[test]
+fn a_headless_session_reports_a_stall_and_exits_6() {
+    const NAME: &str = "a_headless_session_reports_a_stall_and_exits_6";
+    if in_child(NAME) {
+        // Made before the session: they register on the consumer's first use,
+        // so this thread (blocked in `join`, unseen) is not one of its threads.
+        let pair = Arc::new((
+            lockscope::Mutex::named("M", false),
+            lockscope::Condvar::named("ready"),
+        ));
+        let _session = lockscope::init().unwrap();
+        let consumer = lockscope::thread::Builder::new()
+            .name("consumer".into())
+            .spawn(move || {
+                let (ready, cv) = &*pair;
+                let mut ready = ready.lock();
+                while !*ready {
+                    cv.wait(&mut ready);
+                }
+            })
+            .unwrap();
+        let _ = consumer.join();
+        unreachable!("the stall should have ended the process");
+    }
+    let out = child(NAME, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert!(
+        stderr.contains("STALL: its only thread blocked; \"consumer\" waits on condvar \"ready\" (at tests/session_env.rs:"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn lockscope_off_records_nothing() {
     const NAME: &str = "lockscope_off_records_nothing";
     if in_child(NAME) {

@@ -100,6 +100,7 @@ fn every_kind() -> Vec<Event> {
                                 mode,
                                 site,
                                 timed: flag,
+                                ticket: 0,
                             },
                         ),
                         ev(
@@ -246,6 +247,7 @@ fn workload(n: usize) -> Vec<Event> {
                     mode,
                     site,
                     timed: false,
+                    ticket: 0,
                 },
             ));
             t += rng.below(20_000);
@@ -800,6 +802,7 @@ fn abba() -> Trace {
                 mode: x,
                 site: s(21),
                 timed: false,
+                ticket: 0,
             },
         ),
         ev(
@@ -861,6 +864,7 @@ fn abba() -> Trace {
                 mode: x,
                 site: s(15),
                 timed: false,
+                ticket: 0,
             },
         ),
         ev(
@@ -871,6 +875,7 @@ fn abba() -> Trace {
                 mode: x,
                 site: s(25),
                 timed: false,
+                ticket: 0,
             },
         ),
     ];

@@ -264,6 +264,7 @@ mod tests {
                     mode: Mode::Exclusive,
                     site,
                     timed: false,
+                    ticket: 0,
                 },
             ));
         }

@@ -38,6 +38,13 @@ pub(super) fn attach(mut builder: SessionBuilder) -> anyhow::Result<Session> {
             handler(report);
         }
     }));
+    // The viewer shows a stall in its banner; the program is not ended for it.
+    let mut user_stall = builder.on_stall.take();
+    builder.on_stall = Some(Box::new(move |report: &crate::StallReport| {
+        if let Some(handler) = &mut user_stall {
+            handler(report);
+        }
+    }));
     let title = builder.name.clone().unwrap_or_else(program_name);
     let mut session = builder.start_recording()?;
     let meter = session.meter().context("the session is not recording")?;

@@ -54,6 +54,7 @@ impl Model {
                 mode,
                 site,
                 timed,
+                ..
             } => {
                 change.deadlock = self.on_request(t, lock, mode, site, timed, time)?;
                 if !timed {
@@ -109,8 +110,9 @@ impl Model {
                 condvar,
                 mutex,
                 site,
+                timed,
                 ..
-            } => self.on_cond_wait(t, condvar, mutex, site, time)?,
+            } => self.on_cond_wait(t, (condvar, mutex), site, timed, time)?,
             EventKind::Notify { condvar, woken, .. } => {
                 change.deadlock = self.on_notify(condvar, woken, time)?;
             }
@@ -227,9 +229,9 @@ impl Model {
     fn on_cond_wait(
         &mut self,
         t: usize,
-        condvar: LockId,
-        mutex: LockId,
+        (condvar, mutex): (LockId, LockId),
         site: Site,
+        timed: bool,
         time: Nanos,
     ) -> Option<()> {
         let c = self.condvar_slot(condvar)?;
@@ -251,6 +253,7 @@ impl Model {
             mutex,
             since: time,
             site,
+            timed,
         };
         self.locks[c].cond_waiters.push(ThreadId(t as u32));
         Some(())

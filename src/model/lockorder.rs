@@ -4,6 +4,8 @@
 
 use std::collections::BTreeSet;
 
+use serde::Serialize;
+
 use crate::event::{LockId, Mode, Nanos, Site, ThreadId};
 
 use super::graph::{Dfs, Digraph, rotate_to_min};
@@ -27,13 +29,29 @@ pub struct OrderEdge {
     pub to_mode: Mode,
 }
 
-/// A cycle in the lock-order graph: locks taken in inconsistent orders.
+/// What makes a [`PotentialDeadlock`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PotentialKind {
+    /// A cycle in the lock-order graph: locks taken in inconsistent orders.
+    OrderInversion,
+    /// A thread read an RwLock it already reads. parking_lot's RwLock is
+    /// fair: a writer that queues between the two reads blocks the second,
+    /// and waits itself for the first. One edge, from the lock to itself:
+    /// `from_site` is the first read, `to_site` the second.
+    RecursiveRead,
+}
+
+/// A potential deadlock: locks taken in inconsistent orders (a cycle in the
+/// lock-order graph), or a recursive read of a fair RwLock.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PotentialDeadlock {
     /// The time of the acquisition that closed the cycle.
     pub detected_at: Nanos,
     /// `edges[i].to == edges[i + 1].from`, wrapping around; starts at the smallest lock id.
     pub edges: Vec<OrderEdge>,
+    /// An order inversion or a recursive read.
+    pub kind: PotentialKind,
 }
 
 impl PotentialDeadlock {
@@ -227,6 +245,22 @@ impl LockOrder {
         self.potentials.push(PotentialDeadlock {
             detected_at: time,
             edges,
+            kind: PotentialKind::OrderInversion,
+        });
+        true
+    }
+
+    /// Records a recursive read (`edge.from == edge.to`) unless that lock's
+    /// was seen before; returns whether it is new.
+    pub(super) fn add_recursive_read(&mut self, edge: OrderEdge, time: Nanos) -> bool {
+        // A cycle's key has at least two locks: one lock is this kind's.
+        if !self.reported.insert(vec![edge.from.0]) {
+            return false;
+        }
+        self.potentials.push(PotentialDeadlock {
+            detected_at: time,
+            edges: vec![edge],
+            kind: PotentialKind::RecursiveRead,
         });
         true
     }

@@ -17,7 +17,7 @@
 //! let site = Site::UNKNOWN;
 //! let ev = |thread, kind| Event { time: 0, thread: ThreadId(thread), kind };
 //! let acquired = |lock| EventKind::Acquired { lock: LockId(lock), mode: Mode::Exclusive, site, seq: 0, tried: false };
-//! let request = |lock| EventKind::Request { lock: LockId(lock), mode: Mode::Exclusive, site, timed: false };
+//! let request = |lock| EventKind::Request { lock: LockId(lock), mode: Mode::Exclusive, site, timed: false, ticket: 0 };
 //! model.apply(&ev(0, acquired(0)));
 //! model.apply(&ev(1, acquired(1)));
 //! model.apply(&ev(0, request(1)));
@@ -33,6 +33,7 @@ mod json;
 mod lockorder;
 mod ops;
 mod report;
+mod stall;
 mod state;
 mod stats;
 mod summary;
@@ -47,8 +48,9 @@ use std::collections::BTreeSet;
 use crate::event::{LockId, Nanos, ThreadId};
 
 pub use json::{to_json_writer, to_json_writer_pretty};
-pub use lockorder::{OrderEdge, PotentialDeadlock};
+pub use lockorder::{OrderEdge, PotentialDeadlock, PotentialKind};
 pub use report::{format_deadlock, format_duration, format_potential, format_summary, sanitize};
+pub use stall::{STALL_GRACE_NS, Stall, StallReport, StallWait, StallWaitReport};
 pub use state::{Held, Holder, LockState, ThreadState, ThreadStatus, ThreadTimes, Waiter};
 pub use stats::{LockStats, ThreadStats};
 pub use summary::{

@@ -241,11 +241,28 @@ impl Model {
     ) -> bool {
         let mut potential = false;
         let th = &self.threads[t];
+        if let Some(first) = th.held.iter().find(|h| h.lock == lock) {
+            // Taking a lock already held adds no order: the thread has it.
+            // Reading again a fair RwLock it reads is its own hazard.
+            if first.mode == Mode::Shared
+                && mode == Mode::Shared
+                && self.locks.get(lock.index()).map(|l| l.kind) == Some(LockKind::RwLock)
+            {
+                let edge = OrderEdge {
+                    from: lock,
+                    to: lock,
+                    thread: th.id,
+                    from_site: first.site,
+                    to_site: site,
+                    from_mode: Mode::Shared,
+                    to_mode: Mode::Shared,
+                };
+                potential = self.order.add_recursive_read(edge, time);
+            }
+            return potential;
+        }
         let mut added = 0;
         for h in th.held.iter().rev() {
-            if h.lock == lock {
-                continue;
-            }
             let edge = OrderEdge {
                 from: h.lock,
                 to: lock,

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use crate::event::{LockKind, Mode, Nanos};
 
+use super::lockorder::PotentialKind;
 use super::summary::{DeadlockReport, PotentialReport, Summary, WaitEdgeReport};
 use super::waitfor::{Deadlock, EdgeReason};
 use super::{Model, PotentialDeadlock};
@@ -142,6 +143,10 @@ fn held_how(e: &WaitEdgeReport) -> &'static str {
 }
 
 pub(super) fn write_potential(out: &mut String, p: &PotentialReport) {
+    if p.kind == PotentialKind::RecursiveRead {
+        write_recursive_read(out, p);
+        return;
+    }
     let mut chain: Vec<String> = p
         .locks
         .iter()
@@ -161,6 +166,28 @@ pub(super) fn write_potential(out: &mut String, p: &PotentialReport) {
         let _ = writeln!(
             out,
             "  \"{from}\" -> \"{to}\": thread \"{}\" took \"{from}\" at {}, then \"{to}\" at {}",
+            sanitize(&e.thread),
+            e.from_site,
+            e.to_site,
+        );
+    }
+}
+
+/// `POTENTIAL DEADLOCK: recursive read of rwlock "L" at A then B: …`, with
+/// both sites and the fix.
+fn write_recursive_read(out: &mut String, p: &PotentialReport) {
+    for e in &p.edges {
+        let lock = sanitize(&e.from);
+        let _ = writeln!(
+            out,
+            "POTENTIAL DEADLOCK: recursive read of rwlock \"{lock}\" at {} then {}: a queued writer deadlocks it; use read_recursive or drop the first guard (detected at {})",
+            e.from_site,
+            e.to_site,
+            format_duration(p.detected_at_ns),
+        );
+        let _ = writeln!(
+            out,
+            "  thread \"{}\" read \"{lock}\" at {}, then again at {} while still reading it",
             sanitize(&e.thread),
             e.from_site,
             e.to_site,
@@ -192,6 +219,9 @@ pub fn format_summary(s: &Summary) -> String {
     }
     for p in &s.potential_deadlocks {
         write_potential(&mut out, p);
+    }
+    for stall in &s.stalls {
+        super::stall::write_stall(&mut out, stall);
     }
     let mut locks = vec![row(&[
         "lock",

@@ -34,6 +34,8 @@ pub enum ThreadStatus {
         since: Nanos,
         /// Where the wait was called.
         site: Site,
+        /// A bounded wait (`wait_for`): it ends by itself, so it never stalls.
+        timed: bool,
     },
     /// Returned normally.
     Finished,

@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use crate::event::{LockId, LockKind, Mode, Nanos, Site, ThreadId};
 
-use super::lockorder::{OrderEdge, PotentialDeadlock};
+use super::lockorder::{OrderEdge, PotentialDeadlock, PotentialKind};
+use super::stall::StallReport;
 use super::waitfor::{Deadlock, EdgeReason, WaitEdge};
 use super::{Model, ThreadStatus};
 
@@ -25,6 +26,9 @@ pub struct Summary {
     pub deadlocks: Vec<DeadlockReport>,
     /// Potential deadlocks (lock-order cycles), in order of detection.
     pub potential_deadlocks: Vec<PotentialReport>,
+    /// The stall the run ended in, if every live thread was left blocked
+    /// with nobody to wake it (see [`Model::stall`]); at most one.
+    pub stalls: Vec<StallReport>,
     /// Per-lock statistics, by lock id.
     pub locks: Vec<LockReport>,
     /// Per-thread statistics, by thread id.
@@ -78,6 +82,8 @@ pub struct PotentialReport {
     pub locks: Vec<String>,
     /// The cycle's edges with their witnesses.
     pub edges: Vec<OrderEdgeReport>,
+    /// `order_inversion` or `recursive_read`.
+    pub kind: PotentialKind,
 }
 
 /// An [`OrderEdge`] with names resolved.
@@ -187,6 +193,11 @@ impl Model {
                 .iter()
                 .map(|p| PotentialReport::new(self, p))
                 .collect(),
+            stalls: self
+                .stall()
+                .map(|s| StallReport::new(self, &s))
+                .into_iter()
+                .collect(),
             locks: self.locks().iter().map(lock_report).collect(),
             threads: self
                 .threads()
@@ -286,6 +297,7 @@ impl PotentialReport {
                 .iter()
                 .map(|e| OrderEdgeReport::new(model, e))
                 .collect(),
+            kind: p.kind,
         }
     }
 }

@@ -209,7 +209,7 @@ impl Timeline {
     /// let mut timeline = Timeline::new();
     /// let lock = LockId(0);
     /// let kinds = [
-    ///     EventKind::Request { lock, mode: Mode::Exclusive, site: Site::UNKNOWN, timed: false },
+    ///     EventKind::Request { lock, mode: Mode::Exclusive, site: Site::UNKNOWN, timed: false, ticket: 0 },
     ///     EventKind::Acquired { lock, mode: Mode::Exclusive, site: Site::UNKNOWN, seq: 0, tried: false },
     /// ];
     /// for (time, kind) in [5, 9].into_iter().zip(kinds) {

@@ -16,7 +16,7 @@ use super::sequencer::Sequencer;
 use super::session::DeadlockReport;
 use super::sink::{Hub, MAX_BACKLOG, Msg, STALL_LIMIT};
 use crate::event::{Event, ThreadId};
-use crate::model::Model;
+use crate::model::{Model, StallReport};
 
 /// How often the collector takes the pending batches of threads that have not
 /// shipped their own: well inside the 50 ms liveness bound.
@@ -55,6 +55,9 @@ const LISTENER_BACKLOG: usize = 256;
 
 /// What the session wants done when a deadlock is found.
 pub(crate) type DeadlockHandler = Box<dyn FnMut(&DeadlockReport) + Send>;
+
+/// What the session wants done when a stall is found.
+pub(crate) type StallHandler = Box<dyn FnMut(&StallReport) + Send>;
 
 /// Something that wants every event, in model order, as it is applied.
 pub(crate) struct Listener {
@@ -113,6 +116,11 @@ pub(crate) struct Collector {
     pub(crate) model: Arc<Mutex<Model>>,
     pub(crate) counters: Arc<Counters>,
     pub(crate) on_deadlock: DeadlockHandler,
+    pub(crate) on_stall: StallHandler,
+    /// How long every thread must stay blocked before a stall is reported.
+    pub(crate) stall_grace: u64,
+    /// The stall last reported (when it began, who): reported once.
+    pub(crate) stall_reported: Option<(u64, Vec<ThreadId>)>,
     pub(crate) listeners: Vec<Listener>,
     pub(crate) sequencer: Sequencer,
     pub(crate) ready: Vec<Event>,
@@ -179,6 +187,7 @@ impl Collector {
                     self.sequencer
                         .skip_stale(quiet_ticks, STALL_TICKS, &mut |ev| ready.push(ev));
                     self.apply_ready();
+                    self.check_stall();
                 }
             }
         }
@@ -285,6 +294,39 @@ impl Collector {
         }
         if self.ready.len() >= APPLY_EVERY {
             self.apply_ready();
+        }
+    }
+
+    /// Reports a stall once every live thread has been blocked, with nobody
+    /// to wake it, for the grace period; only with every event in (one still
+    /// held back or on its way may be the one that wakes them).
+    fn check_stall(&mut self) {
+        if self.sequencer.pending() > 0 || self.in_transit {
+            return;
+        }
+        let now = clock::to_nanos(self.hub.origin, clock::raw());
+        let report = {
+            let model = self.model.lock();
+            match model.stall_at(now, self.stall_grace) {
+                None => {
+                    if model.stall().is_none() {
+                        self.stall_reported = None;
+                    }
+                    None
+                }
+                Some(stall) => {
+                    let key = (stall.since, stall.waits.iter().map(|w| w.thread).collect());
+                    if self.stall_reported.as_ref() == Some(&key) {
+                        None
+                    } else {
+                        self.stall_reported = Some(key);
+                        Some(StallReport::new(&model, &stall))
+                    }
+                }
+            }
+        };
+        if let Some(report) = report {
+            (self.on_stall)(&report);
         }
     }
 

@@ -17,6 +17,10 @@ pub(crate) struct LockMeta {
     /// Written only inside the critical section (exclusive) or with an atomic
     /// add (shared), so its order is the order in which holders changed.
     seq: AtomicU64,
+    /// The next request number: taken (atomic add) by a thread about to block
+    /// on the lock, so its order is the order in which waiters queued. Reset
+    /// when the lock registers with a session.
+    tickets: AtomicU64,
     name: Option<Cow<'static, str>>,
     kind: LockKind,
     site: Site,
@@ -28,6 +32,7 @@ impl LockMeta {
         let meta = LockMeta {
             id: AtomicU64::new(0),
             seq: AtomicU64::new(0),
+            tickets: AtomicU64::new(0),
             name,
             kind,
             site,
@@ -61,6 +66,9 @@ impl LockMeta {
         // Read before publishing the id: every sequenced event of this session
         // comes after this registration, so its number is at least `first_seq`.
         let first_seq = self.seq.load(Ordering::Relaxed);
+        // Request numbers are only taken once the id is seen (acquire), so
+        // every request of this session counts from 0.
+        self.tickets.store(0, Ordering::Relaxed);
         self.id.store(
             (u64::from(st.epoch()) << 32) | u64::from(id.0),
             Ordering::Release,
@@ -95,6 +103,15 @@ impl LockMeta {
         let seq = self.seq.load(Ordering::Relaxed);
         self.seq.store(seq + 1, Ordering::Relaxed);
         seq
+    }
+
+    /// Takes the next request number, just before blocking on the lock. A
+    /// thread that blocks because another is already queued (a reader behind
+    /// a parked writer) saw that thread's queueing, which came after its
+    /// number: so the numbers follow the lock's real queue.
+    #[inline]
+    pub(crate) fn next_ticket(&self) -> u64 {
+        self.tickets.fetch_add(1, Ordering::Relaxed)
     }
 
     /// Takes the next sequence number while holding the lock shared: other

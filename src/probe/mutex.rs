@@ -124,7 +124,8 @@ impl<T: ?Sized> Mutex<T> {
         let inner = match self.inner.try_lock() {
             Some(inner) => inner,
             None => {
-                sink::emit_and_ship(st, request(id, site, false));
+                let ticket = self.meta.next_ticket();
+                sink::emit_and_ship(st, request(id, site, false, ticket));
                 self.inner.lock()
             }
         };
@@ -198,7 +199,8 @@ impl<T: ?Sized> Mutex<T> {
         if let Some(inner) = self.inner.try_lock() {
             return Some(self.acquired(st, id, inner, site, true));
         }
-        sink::emit_and_ship(st, request(id, site, true));
+        let ticket = self.meta.next_ticket();
+        sink::emit_and_ship(st, request(id, site, true, ticket));
         match self.inner.try_lock_for(timeout) {
             Some(inner) => Some(self.acquired(st, id, inner, site, true)),
             None => {
@@ -210,6 +212,21 @@ impl<T: ?Sized> Mutex<T> {
                 None
             }
         }
+    }
+
+    /// Whether some thread holds the mutex. A query only: not recorded.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let m = lockscope::Mutex::new(());
+    /// let held = m.lock();
+    /// assert!(m.is_locked());
+    /// drop(held);
+    /// assert!(!m.is_locked());
+    /// ```
+    pub fn is_locked(&self) -> bool {
+        self.inner.is_locked()
     }
 
     /// A mutable reference to the data: no locking needed, the borrow proves
@@ -267,12 +284,13 @@ fn lock_op(lock: LockId, try_only: bool) -> Op {
     }
 }
 
-fn request(lock: LockId, site: Site, timed: bool) -> EventKind {
+fn request(lock: LockId, site: Site, timed: bool, ticket: u64) -> EventKind {
     EventKind::Request {
         lock,
         mode: Mode::Exclusive,
         site,
         timed,
+        ticket,
     }
 }
 

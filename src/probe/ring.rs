@@ -80,9 +80,10 @@ fn encode(kind: &EventKind, sites: &mut sites::SiteCache) -> Option<Words> {
             mode,
             site,
             timed,
+            ticket,
         } => [
             head_word(REQUEST, lock, mode, timed),
-            0,
+            ticket,
             pair(sites.id(site), x),
         ],
         EventKind::Acquired {
@@ -163,6 +164,7 @@ fn decode(words: Words, rare: &mut VecDeque<EventKind>, sites: &[Site]) -> Optio
             mode,
             site,
             timed: flag,
+            ticket: w2,
         },
         ACQUIRED => EventKind::Acquired {
             lock,
@@ -373,6 +375,7 @@ mod tests {
                 mode: Mode::Shared,
                 site,
                 timed: true,
+                ticket: u64::MAX - 1,
             },
             EventKind::Acquired {
                 lock: b,

@@ -160,7 +160,8 @@ impl<T: ?Sized> RwLock<T> {
         let inner = match self.inner.try_read() {
             Some(inner) => inner,
             None => {
-                sink::emit_and_ship(st, request(id, Mode::Shared, site));
+                let ticket = self.meta.next_ticket();
+                sink::emit_and_ship(st, request(id, Mode::Shared, site, ticket));
                 self.inner.read()
             }
         };
@@ -176,7 +177,8 @@ impl<T: ?Sized> RwLock<T> {
         let inner = match self.inner.try_write() {
             Some(inner) => inner,
             None => {
-                sink::emit_and_ship(st, request(id, Mode::Exclusive, site));
+                let ticket = self.meta.next_ticket();
+                sink::emit_and_ship(st, request(id, Mode::Exclusive, site, ticket));
                 self.inner.write()
             }
         };
@@ -245,6 +247,35 @@ impl<T: ?Sized> RwLock<T> {
                 None
             }
         }
+    }
+
+    /// Whether the lock is held, in either mode (a writer that has claimed
+    /// it and waits for readers to leave counts). A query only: not recorded.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let l = lockscope::RwLock::new(());
+    /// assert!(!l.is_locked());
+    /// let r = l.read();
+    /// assert!(l.is_locked() && !l.is_locked_exclusive());
+    /// ```
+    pub fn is_locked(&self) -> bool {
+        self.inner.is_locked()
+    }
+
+    /// Whether a writer holds the lock (and no reader is still leaving it).
+    /// A query only: not recorded.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let l = lockscope::RwLock::new(());
+    /// let w = l.write();
+    /// assert!(l.is_locked_exclusive());
+    /// ```
+    pub fn is_locked_exclusive(&self) -> bool {
+        self.inner.is_locked_exclusive()
     }
 
     /// A mutable reference to the data, without locking.
@@ -317,12 +348,13 @@ fn op(lock: LockId, mode: Mode, try_only: bool) -> Op {
     }
 }
 
-fn request(lock: LockId, mode: Mode, site: Site) -> EventKind {
+fn request(lock: LockId, mode: Mode, site: Site, ticket: u64) -> EventKind {
     EventKind::Request {
         lock,
         mode,
         site,
         timed: false,
+        ticket,
     }
 }
 

@@ -6,7 +6,10 @@
 //! sequencer restores batch order; per lock it holds back any event that
 //! changes the lock's holders until every earlier change of that lock (by its
 //! sequence number, taken inside the critical section) has been released. So
-//! the model never sees two exclusive holders at once.
+//! the model never sees two exclusive holders at once. Requests are held back
+//! the same way by their request number (`ticket`), so a lock's queue in the
+//! model is its queue in parking_lot: a reader that blocked behind a queued
+//! writer is queued behind it in the model too, whichever batch came first.
 //!
 //! Pure: no threads, no clocks.
 
@@ -41,9 +44,11 @@ struct ThreadQueue {
 struct LockOrder {
     known: bool,
     next: u64,
+    /// The next request number to pass on.
+    next_ticket: u64,
     parked: Vec<usize>,
-    /// The `next` this lock was stuck at, and since which tick.
-    stuck: Option<(u64, u64)>,
+    /// The `(next, next_ticket)` this lock was stuck at, and since which tick.
+    stuck: Option<((u64, u64), u64)>,
 }
 
 impl Sequencer {
@@ -135,13 +140,14 @@ impl Sequencer {
                 lock.stuck = None;
                 continue;
             }
+            let at = (lock.next, lock.next_ticket);
             match lock.stuck {
-                Some((next, since)) if next == lock.next => {
+                Some((was, since)) if was == at => {
                     if tick.saturating_sub(since) >= ticks {
                         stale.push(l);
                     }
                 }
-                _ => lock.stuck = Some((lock.next, tick)),
+                _ => lock.stuck = Some((at, tick)),
             }
         }
         for &l in &stale {
@@ -151,19 +157,31 @@ impl Sequencer {
         stale.len()
     }
 
-    /// Moves lock `l` on to the smallest sequence number held back for it.
+    /// Moves lock `l` on to the smallest sequence number and the smallest
+    /// request number held back for it.
     fn skip_lock(&mut self, l: usize) {
-        let smallest = self.locks[l]
-            .parked
-            .iter()
-            .filter_map(|&t| self.threads[t].queue.front())
+        let heads = || {
+            self.locks[l]
+                .parked
+                .iter()
+                .filter_map(|&t| self.threads[t].queue.front())
+        };
+        let smallest = heads()
             .filter_map(|ev| ev.kind.sequenced())
-            .map(|(_, seq)| seq)
+            .map(|s| s.1)
+            .min();
+        let first_ticket = heads()
+            .filter_map(|ev| ev.kind.ticketed())
+            .map(|s| s.1)
             .min();
         let lock = &mut self.locks[l];
         if let Some(seq) = smallest {
             self.skipped += seq.saturating_sub(lock.next);
             lock.next = seq;
+        }
+        if let Some(ticket) = first_ticket {
+            self.skipped += ticket.saturating_sub(lock.next_ticket);
+            lock.next_ticket = ticket;
         }
         lock.known = true;
         lock.stuck = None;
@@ -191,6 +209,36 @@ impl Sequencer {
         }
     }
 
+    /// Whether the event numbered `number` of `lock` (a request number if
+    /// `ticket`, else a sequence number) may go now; if so, counts it passed.
+    fn take_turn(&mut self, lock: LockId, number: u64, ticket: bool) -> bool {
+        let lossy = self.lossy;
+        let order = self.lock(lock);
+        let next = if ticket {
+            &mut order.next_ticket
+        } else {
+            &mut order.next
+        };
+        let mut gap = 0;
+        if lossy && (!order.known || number > *next) {
+            if order.known {
+                gap = number - *next;
+            }
+            order.known = true;
+            *next = number;
+        }
+        if !order.known || number > *next {
+            return false;
+        }
+        if number < *next {
+            self.late += 1;
+        } else {
+            *next += 1;
+        }
+        self.skipped += gap;
+        true
+    }
+
     /// Passes on the thread's events until one must wait for another thread.
     fn drain_thread(&mut self, t: usize, out: &mut impl FnMut(Event)) {
         loop {
@@ -210,34 +258,28 @@ impl Sequencer {
                     if !order.known {
                         order.known = true;
                         order.next = first_seq;
+                        order.next_ticket = 0;
                     }
                     Some(lock.index())
                 }
-                _ => match ev.kind.sequenced() {
-                    None => None,
-                    Some((lock, seq)) => {
-                        let lossy = self.lossy;
-                        let order = self.lock(lock);
-                        if lossy && (!order.known || seq > order.next) {
-                            let gap = if order.known { seq - order.next } else { 0 };
-                            order.known = true;
-                            order.next = seq;
-                            self.skipped += gap;
+                _ => {
+                    let key = match (ev.kind.sequenced(), ev.kind.ticketed()) {
+                        (Some((lock, seq)), _) => Some((lock, seq, false)),
+                        (None, Some((lock, ticket))) => Some((lock, ticket, true)),
+                        (None, None) => None,
+                    };
+                    match key {
+                        None => None,
+                        Some((lock, number, ticket)) => {
+                            if !self.take_turn(lock, number, ticket) {
+                                self.lock(lock).parked.push(t);
+                                self.threads[t].parked = true;
+                                return;
+                            }
+                            Some(lock.index())
                         }
-                        let order = self.lock(lock);
-                        if !order.known || seq > order.next {
-                            order.parked.push(t);
-                            self.threads[t].parked = true;
-                            return;
-                        }
-                        if seq < order.next {
-                            self.late += 1;
-                        } else {
-                            order.next += 1;
-                        }
-                        Some(lock.index())
                     }
-                },
+                }
             };
             if let Some(ev) = self.threads[t].queue.pop_front() {
                 self.pending -= 1;
@@ -427,6 +469,159 @@ mod tests {
             .map(|(_, s)| s)
             .collect();
         assert_eq!(seqs, (0..400).collect::<Vec<_>>());
+        assert_eq!(s.pending(), 0);
+    }
+
+    fn req(thread: u32, lock: u32, mode: Mode, ticket: u64) -> Event {
+        ev(
+            thread,
+            EventKind::Request {
+                lock: LockId(lock),
+                mode,
+                site: Site::UNKNOWN,
+                timed: false,
+                ticket,
+            },
+        )
+    }
+
+    fn read(thread: u32, lock: u32, seq: u64) -> Event {
+        ev(
+            thread,
+            EventKind::Acquired {
+                lock: LockId(lock),
+                mode: Mode::Shared,
+                site: Site::UNKNOWN,
+                seq,
+                tried: false,
+            },
+        )
+    }
+
+    /// Every order of `batches` (the batch number of a thread's batch is its
+    /// rank among that thread's batches).
+    fn every_order(
+        batches: &[(u32, Vec<Event>)],
+        mut check: impl FnMut(Vec<(u32, u64, Vec<Event>)>),
+    ) {
+        fn go(left: &mut Vec<usize>, picked: &mut Vec<usize>, f: &mut dyn FnMut(&[usize])) {
+            if left.is_empty() {
+                f(picked);
+                return;
+            }
+            for i in 0..left.len() {
+                let b = left.remove(i);
+                picked.push(b);
+                go(left, picked, f);
+                picked.pop();
+                left.insert(i, b);
+            }
+        }
+        let numbered: Vec<(u32, u64, Vec<Event>)> = batches
+            .iter()
+            .enumerate()
+            .map(|(i, (t, evs))| {
+                let n = batches[..i].iter().filter(|(u, _)| u == t).count() as u64;
+                (*t, n, evs.clone())
+            })
+            .collect();
+        let mut left: Vec<usize> = (0..numbered.len()).collect();
+        go(&mut left, &mut Vec::new(), &mut |order| {
+            check(order.iter().map(|&i| numbered[i].clone()).collect());
+        });
+    }
+
+    /// The first bug shape of issue 11: reader A holds rwlock L and asks for
+    /// mutex M; B holds M and asks to read L behind writer W, who queued
+    /// first. Whatever order the five batches arrive in, the model sees the
+    /// cycle A -> B -> W -> A.
+    #[test]
+    fn a_reader_behind_a_queued_writer_is_seen_in_every_batch_order() {
+        let rw = |t, l| {
+            ev(
+                t,
+                EventKind::LockCreated {
+                    lock: LockId(l),
+                    name: format!("L{l}"),
+                    kind: if l == 0 {
+                        LockKind::RwLock
+                    } else {
+                        LockKind::Mutex
+                    },
+                    site: Site::UNKNOWN,
+                    first_seq: 0,
+                },
+            )
+        };
+        let batches = vec![
+            (0, vec![rw(0, 0), rw(0, 1), read(0, 0, 0)]),
+            (1, vec![acq(1, 1, 0)]),
+            (2, vec![req(2, 0, Mode::Exclusive, 0)]),
+            (1, vec![req(1, 0, Mode::Shared, 1)]),
+            (0, vec![req(0, 1, Mode::Exclusive, 0)]),
+        ];
+        let mut orders = 0;
+        every_order(&batches, |order| {
+            orders += 1;
+            let mut s = Sequencer::new();
+            let mut model = crate::model::Model::new();
+            let out = collect(&mut s, order.clone());
+            for e in &out {
+                model.apply(e);
+            }
+            assert_eq!(s.pending(), 0, "{order:?}");
+            assert_eq!(model.deadlocks().len(), 1, "{order:?}");
+            let threads: Vec<u32> = model.deadlocks()[0].threads().map(|t| t.0).collect();
+            assert_eq!(threads, [0, 1, 2], "{order:?}");
+            assert_eq!(model.anomalies(), 0, "{order:?}");
+        });
+        assert_eq!(orders, 120);
+    }
+
+    /// The second shape: A reads L twice with writer W queued in between.
+    #[test]
+    fn a_recursive_read_behind_a_queued_writer_is_seen_in_every_batch_order() {
+        let created = ev(
+            0,
+            EventKind::LockCreated {
+                lock: LockId(0),
+                name: "L".into(),
+                kind: LockKind::RwLock,
+                site: Site::UNKNOWN,
+                first_seq: 0,
+            },
+        );
+        let batches = vec![
+            (0, vec![created, read(0, 0, 0)]),
+            (1, vec![req(1, 0, Mode::Exclusive, 0)]),
+            (0, vec![req(0, 0, Mode::Shared, 1)]),
+        ];
+        every_order(&batches, |order| {
+            let mut s = Sequencer::new();
+            let mut model = crate::model::Model::new();
+            for e in collect(&mut s, order.clone()) {
+                model.apply(&e);
+            }
+            assert_eq!(model.deadlocks().len(), 1, "{order:?}");
+        });
+    }
+
+    #[test]
+    fn requests_wait_for_earlier_request_numbers_and_a_stale_gap_is_skipped() {
+        let mut s = Sequencer::new();
+        let out = collect(
+            &mut s,
+            vec![
+                (0, 0, vec![created(0, 0)]),
+                (1, 0, vec![req(1, 0, Mode::Exclusive, 1)]),
+            ],
+        );
+        assert_eq!(out.len(), 1, "request 1 waits for request 0");
+        let mut out = Vec::new();
+        assert_eq!(s.skip_stale(0, 3, &mut |e| out.push(e)), 0);
+        assert_eq!(s.skip_stale(3, 3, &mut |e| out.push(e)), 1);
+        assert_eq!(out.len(), 1, "request 0 never came: given up on");
+        assert_eq!(s.skipped(), 1);
         assert_eq!(s.pending(), 0);
     }
 }

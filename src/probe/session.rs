@@ -11,19 +11,22 @@ use anyhow::{Context, bail};
 use crossbeam_channel::{Receiver, unbounded};
 use parking_lot::Mutex;
 
-use super::collector::{Collector, Counters, DeadlockHandler, Listener, READ_ALL_ABOVE};
+use super::collector::{
+    Collector, Counters, DeadlockHandler, Listener, READ_ALL_ABOVE, StallHandler,
+};
 use super::sequencer::Sequencer;
 use super::sink::{HUB, Hub, Msg};
 use super::{clock, state};
 use crate::event::Event;
-use crate::model::{self, Deadlock, Model, Summary};
+use crate::model::{self, Deadlock, Model, STALL_GRACE_NS, StallReport, Summary};
 
 /// How a session runs, as chosen by `LOCKSCOPE` or the builder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SessionMode {
     /// Record nothing: locks cost one relaxed load over parking_lot.
     Off,
-    /// Record, report deadlocks on stderr and exit with status 3.
+    /// Record, report deadlocks on stderr and exit with status 3 (a stall:
+    /// status 6).
     Headless,
     /// Record and show the live viewer on the terminal, on a thread of its
     /// own, while the program runs on.
@@ -110,6 +113,8 @@ pub struct TransportStats {
 pub struct SessionBuilder {
     pub(crate) mode: SessionMode,
     pub(crate) on_deadlock: Option<DeadlockHandler>,
+    pub(crate) on_stall: Option<StallHandler>,
+    pub(crate) stall_grace: Duration,
     pub(crate) report_at_end: bool,
     pub(crate) listeners: Vec<crossbeam_channel::Sender<Vec<Event>>>,
     pub(crate) record: Option<std::path::PathBuf>,
@@ -150,6 +155,8 @@ impl SessionBuilder {
         SessionBuilder {
             mode: SessionMode::Headless,
             on_deadlock: None,
+            on_stall: None,
+            stall_grace: Duration::from_nanos(STALL_GRACE_NS),
             report_at_end: false,
             listeners: Vec::new(),
             record: None,
@@ -168,6 +175,42 @@ impl SessionBuilder {
     /// on the session (no [`Session::summary`] from inside it).
     pub fn on_deadlock(mut self, handler: impl FnMut(&DeadlockReport) + Send + 'static) -> Self {
         self.on_deadlock = Some(Box::new(handler));
+        self
+    }
+
+    /// Calls `handler` on the collector thread when every live thread has been
+    /// blocked for the grace period with nobody to wake it (a lost
+    /// notification; see the README's "Stalls"), instead of printing the
+    /// report and exiting with status 6. Each stall is reported once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let (tx, rx) = crossbeam_channel::unbounded();
+    /// let session = lockscope::Session::builder()
+    ///     .on_stall(move |report| drop(tx.send(report.to_string())))
+    ///     .stall_grace(Duration::from_millis(50))
+    ///     .start()
+    ///     .unwrap();
+    /// let waiter = lockscope::thread::spawn(|| {
+    ///     let (m, cv) = (lockscope::Mutex::new(()), lockscope::Condvar::named("never"));
+    ///     let mut g = m.lock();
+    ///     cv.wait(&mut g); // nobody will notify it
+    /// });
+    /// let report = rx.recv_timeout(Duration::from_secs(20)).unwrap();
+    /// assert!(report.starts_with("STALL: its only thread blocked"), "{report}");
+    /// # drop(waiter);
+    /// ```
+    pub fn on_stall(mut self, handler: impl FnMut(&StallReport) + Send + 'static) -> Self {
+        self.on_stall = Some(Box::new(handler));
+        self
+    }
+
+    /// How long every thread must stay blocked before a stall is reported
+    /// (1 s by default).
+    pub fn stall_grace(mut self, grace: Duration) -> Self {
+        self.stall_grace = grace;
         self
     }
 
@@ -244,6 +287,7 @@ impl SessionBuilder {
         });
         let model = Arc::new(Mutex::new(Model::new()));
         let counters = Arc::new(Counters::default());
+        let stall_finishers = finishers.clone();
         let collector = Collector {
             rx,
             hub: Arc::clone(&hub),
@@ -257,6 +301,15 @@ impl SessionBuilder {
                     std::process::exit(3);
                 })
             }),
+            on_stall: self.on_stall.unwrap_or_else(|| {
+                Box::new(move |report: &StallReport| {
+                    eprintln!("{report}");
+                    stall_finishers.run();
+                    std::process::exit(6);
+                })
+            }),
+            stall_grace: u64::try_from(self.stall_grace.as_nanos()).unwrap_or(u64::MAX),
+            stall_reported: None,
             listeners: self.listeners.into_iter().map(Listener::new).collect(),
             sequencer: Sequencer::new(),
             ready: Vec::new(),

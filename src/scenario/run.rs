@@ -27,15 +27,20 @@ pub enum Outcome {
     Deadlock,
     /// Neither happened within the time limit.
     Timeout,
+    /// Every thread stayed blocked with nobody left to wake it (a lost
+    /// notification); the threads are left blocked.
+    Stall,
 }
 
 impl Outcome {
-    /// The process exit status the CLI uses: 0 finished, 3 deadlock, 4 timeout.
+    /// The process exit status the CLI uses: 0 finished, 3 deadlock, 4
+    /// timeout, 6 stall.
     pub fn exit_code(self) -> i32 {
         match self {
             Outcome::Finished => 0,
             Outcome::Deadlock => 3,
             Outcome::Timeout => 4,
+            Outcome::Stall => 6,
         }
     }
 }
@@ -141,6 +146,8 @@ pub struct Started {
     pub done: Receiver<()>,
     /// Each deadlock report, as the collector finds it.
     pub deadlocks: Receiver<DeadlockReport>,
+    /// The text of each stall report, as the collector finds it.
+    pub stalls: Receiver<String>,
     /// How many threads the scenario started.
     pub threads: usize,
     handles: Vec<JoinHandle<()>>,
@@ -161,9 +168,13 @@ pub fn start(scenario: &Scenario, builder: SessionBuilder) -> anyhow::Result<Sta
     // creation is then seen on the scenario's threads, not on this one.
     let world = Arc::new(build_world(scenario));
     let (deadlock_tx, deadlock_rx) = unbounded::<DeadlockReport>();
+    let (stall_tx, stall_rx) = unbounded::<String>();
     let session = builder
         .on_deadlock(move |report: &DeadlockReport| {
             let _ = deadlock_tx.send(report.clone());
+        })
+        .on_stall(move |report| {
+            let _ = stall_tx.send(report.to_string());
         })
         .start()?;
     let started = Instant::now();
@@ -199,6 +210,7 @@ pub fn start(scenario: &Scenario, builder: SessionBuilder) -> anyhow::Result<Sta
         session,
         done: done_rx,
         deadlocks: deadlock_rx,
+        stalls: stall_rx,
         threads: scenario.threads.len(),
         handles,
         world,
@@ -278,6 +290,10 @@ pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunRepor
             recv(started.deadlocks) -> report => {
                 reports.extend(report.ok().map(|r| r.to_string()));
                 break Outcome::Deadlock;
+            }
+            recv(started.stalls) -> report => {
+                reports.extend(report.ok());
+                break Outcome::Stall;
             }
             recv(deadline) -> _ => break Outcome::Timeout,
         }

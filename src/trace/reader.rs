@@ -404,6 +404,8 @@ impl Decoder {
                 mode,
                 site: self.site(cur)?,
                 timed: flag,
+                // A trace is stored in order: request numbers are not kept.
+                ticket: 0,
             },
             op::ACQUIRED => EventKind::Acquired {
                 lock,

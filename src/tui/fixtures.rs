@@ -101,6 +101,7 @@ impl Script {
                 mode: Mode::Exclusive,
                 site: site(22 + t),
                 timed: false,
+                ticket: 0,
             },
         )
     }

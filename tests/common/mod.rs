@@ -8,7 +8,7 @@ use std::sync::MutexGuard as StdGuard;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{Receiver, unbounded};
-use lockscope::{DeadlockReport, Session};
+use lockscope::{DeadlockReport, Session, StallReport};
 
 /// Every wait in these tests is bounded by this.
 pub const TIMEOUT: Duration = Duration::from_secs(20);
@@ -21,16 +21,49 @@ pub fn serial() -> StdGuard<'static, ()> {
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// A session whose deadlock reports arrive on the returned channel.
+/// Stall reports of [`session`]s, which expect none: see [`take_stalls`].
+static STALLS: StdMutex<Vec<String>> = StdMutex::new(Vec::new());
+
+/// The stall reports of [`session`]s since the last call.
+pub fn take_stalls() -> Vec<String> {
+    std::mem::take(&mut *STALLS.lock().unwrap_or_else(|p| p.into_inner()))
+}
+
+/// A session whose deadlock reports arrive on the returned channel; a stall
+/// (not expected) is kept for [`take_stalls`] rather than ending the process.
 pub fn session() -> (Session, Receiver<DeadlockReport>) {
     let (tx, rx) = unbounded();
     let session = Session::builder()
         .on_deadlock(move |report| {
             let _ = tx.send(report.clone());
         })
+        .on_stall(|report| {
+            let mut stalls = STALLS.lock().unwrap_or_else(|p| p.into_inner());
+            stalls.push(report.to_string());
+        })
         .start()
         .unwrap();
     (session, rx)
+}
+
+/// A session whose stall reports (after `grace`) and deadlock reports arrive
+/// on the returned channels.
+pub fn stall_session(
+    grace: Duration,
+) -> (Session, Receiver<StallReport>, Receiver<DeadlockReport>) {
+    let (stall_tx, stalls) = unbounded();
+    let (deadlock_tx, deadlocks) = unbounded();
+    let session = Session::builder()
+        .on_deadlock(move |report| {
+            let _ = deadlock_tx.send(report.clone());
+        })
+        .on_stall(move |report| {
+            let _ = stall_tx.send(report.clone());
+        })
+        .stall_grace(grace)
+        .start()
+        .unwrap();
+    (session, stalls, deadlocks)
 }
 
 /// Waits (bounded) for the next deadlock report.

@@ -9,6 +9,7 @@ mod deadlock;
 mod potential;
 mod report;
 mod robust;
+mod stall;
 mod stats;
 
 use crate::event::{Event, EventKind, LockId, LockKind, Mode, Nanos, Site, ThreadId};
@@ -116,6 +117,7 @@ impl Script {
             mode,
             site: req_site(t, l),
             timed,
+            ticket: 0,
         };
         self.ev(t, kind)
     }

@@ -94,13 +94,61 @@ fn nested_consistent_order_is_fine() {
 }
 
 #[test]
-fn recursive_reads_make_no_self_edge() {
+fn a_recursive_read_is_its_own_potential_deadlock_with_both_sites() {
     let mut s = Script::new();
     s.rwlock(0, "rw");
     s.read(0, 0);
-    s.read(0, 0);
-    assert!(s.m.order_edges().is_empty());
+    assert!(s.read(0, 0).potential);
+    assert!(!s.read(0, 0).potential, "reported once");
+    assert!(
+        s.m.order_edges().is_empty(),
+        "no self edge in the order graph"
+    );
     assert_eq!(s.m.anomalies(), 0);
+    let p = &s.m.potential_deadlocks()[0];
+    assert_eq!(p.kind, crate::model::PotentialKind::RecursiveRead);
+    assert_eq!(p.edges.len(), 1);
+    assert_eq!((p.edges[0].from, p.edges[0].to), (LockId(0), LockId(0)));
+    let text = crate::model::format_potential(&s.m, p);
+    assert!(
+        text.starts_with(
+            "POTENTIAL DEADLOCK: recursive read of rwlock \"rw\" at test.rs:100 then test.rs:100: a queued writer deadlocks it; use read_recursive or drop the first guard"
+        ),
+        "{text}"
+    );
+}
+
+/// Read L, lock M, read L again: one thread, one hazard. It used to be an
+/// "order inversion" L -> M -> L.
+#[test]
+fn a_recursive_read_around_another_lock_is_no_order_inversion() {
+    let mut s = Script::new();
+    s.rwlock(0, "L");
+    s.mutex(1, "M");
+    s.read(0, 0);
+    s.acq(0, 1);
+    s.read(0, 0);
+    let kinds: Vec<_> = s.m.potential_deadlocks().iter().map(|p| p.kind).collect();
+    assert_eq!(kinds, [crate::model::PotentialKind::RecursiveRead]);
+    let edges: Vec<_> =
+        s.m.order_edges()
+            .iter()
+            .map(|e| (e.from.0, e.to.0))
+            .collect();
+    assert_eq!(edges, [(0, 1)], "re-taking a held lock adds no order");
+}
+
+#[test]
+fn reading_a_lock_held_for_writing_or_a_mutex_twice_is_not_a_recursive_read() {
+    let mut s = Script::new();
+    s.rwlock(0, "rw");
+    s.mutex(1, "m");
+    s.acq(0, 0);
+    s.req_read(0, 0);
+    s.acq(1, 1);
+    s.req(1, 1);
+    assert!(s.m.potential_deadlocks().is_empty());
+    assert_eq!(s.m.deadlocks().len(), 2, "both are self-deadlocks");
 }
 
 #[test]

@@ -161,6 +161,7 @@ fn random_event(rng: &mut Rng, time: &mut Nanos) -> Event {
             mode,
             site,
             timed: flag,
+            ticket: 0,
         },
         8..=11 => EventKind::Acquired {
             lock,

@@ -108,6 +108,7 @@ impl Sim {
                         mode,
                         site,
                         timed: false,
+                        ticket: u64::from(rank),
                     });
                 }
                 return Ok(Moved::Blocked);

@@ -75,6 +75,7 @@ pub fn jsonl(trace: &Trace, out: &mut dyn Write) -> io::Result<()> {
                 mode,
                 site,
                 timed,
+                ..
             } => {
                 lock_name = names.lock(*lock);
                 line.lock(*lock, &lock_name, &names, *mode);

@@ -130,6 +130,7 @@ fn describe(line: &mut String, names: &Names, kind: &EventKind) {
             mode,
             site: s,
             timed,
+            ..
         } => write!(
             line,
             "waits{} for {}{}{}",

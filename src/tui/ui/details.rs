@@ -129,6 +129,7 @@ fn thread_lines(t: Theme, model: &Model, th: &ThreadState, now: Nanos) -> Vec<Li
             mutex,
             since: at,
             site,
+            ..
         } => {
             lines.push(Line::from(vec![
                 Span::raw("waits on condvar "),

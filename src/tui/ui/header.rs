@@ -5,7 +5,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
 use super::text::{count, elapsed};
-use crate::model::sanitize;
+use crate::model::{STALL_GRACE_NS, sanitize};
 use crate::tui::app::{App, RunState};
 
 /// Draws the header line.
@@ -41,8 +41,10 @@ fn header_line(app: &App) -> Line<'static> {
     spans.push(sep());
     let deadlocked =
         app.run_state == RunState::Deadlocked || model.active_deadlocks().next().is_some();
+    let stalled = model.stall_at(app.now, STALL_GRACE_NS).is_some();
     spans.push(match app.run_state {
         _ if deadlocked => Span::styled("DEADLOCK", t.deadlock()),
+        _ if stalled => Span::styled("STALL", t.deadlock()),
         RunState::Finished if app.expectation_failed() => {
             Span::styled("finished, expect FAILED", t.deadlock())
         }
@@ -182,6 +184,44 @@ mod tests {
         let (text, x) = find(&buf, "DEADLOCK");
         assert_eq!(buf[(x, 0)].fg, Color::Red);
         assert!(text.contains("alive 2/2"), "{text}");
+    }
+
+    #[test]
+    fn a_stall_shows_once_its_grace_period_has_passed() {
+        use crate::event::{Event, EventKind, LockId, Site, ThreadId};
+        let mut app = app(true);
+        let (cv, m) = (LockId(0), LockId(1));
+        let ev = |time, kind| Event {
+            time,
+            thread: ThreadId(0),
+            kind,
+        };
+        app.ingest(&[
+            ev(
+                0,
+                EventKind::ThreadStart {
+                    name: "consumer".into(),
+                },
+            ),
+            ev(
+                1,
+                EventKind::CondWait {
+                    condvar: cv,
+                    mutex: m,
+                    site: Site::UNKNOWN,
+                    seq: 1,
+                    timed: false,
+                },
+            ),
+        ]);
+        app.tick(STALL_GRACE_NS / 2, TransportStats::default());
+        let (text, _) = find(&rendered(&app, 120), "");
+        assert!(text.contains("│ running │"), "{text}");
+        app.tick(STALL_GRACE_NS + 1, TransportStats::default());
+        let buf = rendered(&app, 120);
+        let (text, x) = find(&buf, "STALL");
+        assert!(text.contains("│ STALL │"), "{text}");
+        assert_eq!(buf[(x, 0)].fg, Color::Red);
     }
 
     #[test]

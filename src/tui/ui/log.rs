@@ -91,6 +91,7 @@ fn describe(t: Theme, model: &Model, kind: &EventKind) -> (String, Style) {
             mode,
             site,
             timed,
+            ..
         } => (
             format!(
                 "waits for {}{}{} at {site}",

@@ -16,7 +16,10 @@ use super::cycle::{RING_MAX, banner, ring_row, site_lines};
 use super::text::{lock_name, short_site, thread_name, wrap, wrap_groups};
 use super::{focused, list_offset, panel};
 use crate::event::{LockId, Mode, ThreadId};
-use crate::model::{Deadlock, EdgeReason, Model, PotentialDeadlock, ThreadStatus, WaitEdge};
+use crate::model::{
+    Deadlock, EdgeReason, Model, PotentialDeadlock, PotentialKind, STALL_GRACE_NS, StallReport,
+    ThreadStatus, WaitEdge,
+};
 use crate::scenario::ExpectResult;
 use crate::tui::app::{App, Focus};
 use crate::tui::theme::Theme;
@@ -255,7 +258,9 @@ fn potential_lines(
     sites: bool,
 ) -> Vec<Line<'static>> {
     let mut chain: Vec<String> = p.locks().map(|l| lock_name(model, l)).collect();
-    if let Some(first) = chain.first().cloned() {
+    if p.kind == PotentialKind::RecursiveRead {
+        chain = vec![format!("recursive read of {}", chain.concat())];
+    } else if let Some(first) = chain.first().cloned() {
         chain.push(first);
     }
     let style = t.warning().patch(t.bold());
@@ -312,22 +317,29 @@ fn visible_lines(app: &App, cols: usize, visible: usize) -> Vec<(Line<'static>, 
         laid = layout_entries(app, &entries, cols, sites);
     }
     let (mut lines, selected_line) = laid;
-    let pinned = matches!(entries.first(), Some(Entry::Banner(_) | Entry::Expect(_)))
-        && !lines.is_empty()
-        && visible > 0;
-    let mut out = Vec::new();
-    let (rest, visible, selected_line) = if pinned {
+    // Every thread blocked with nobody to wake them: the stall's banner goes
+    // on top, pinned like a deadlock's.
+    let view = app.view();
+    let stall = view.model.stall_at(view.now, STALL_GRACE_NS);
+    let mut out: Vec<_> = stall
+        .map(|s| StallReport::new(view.model, &s).to_string())
+        .into_iter()
+        .flat_map(|text| {
+            text.lines()
+                .flat_map(|l| wrap(l, cols))
+                .map(|l| (Line::styled(l, app.theme.banner()), None))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut selected_line = selected_line;
+    if matches!(entries.first(), Some(Entry::Banner(_) | Entry::Expect(_))) && !lines.is_empty() {
         out.push(lines.remove(0));
-        (
-            lines,
-            visible - 1,
-            selected_line.map(|s| s.saturating_sub(1)),
-        )
-    } else {
-        (lines, visible, selected_line)
-    };
-    let offset = selected_line.map_or(0, |s| list_offset(s, rest.len(), visible));
-    out.extend(rest.into_iter().skip(offset).take(visible));
+        selected_line = selected_line.map(|s| s.saturating_sub(1));
+    }
+    let rest = visible.saturating_sub(out.len());
+    let offset = selected_line.map_or(0, |s| list_offset(s, lines.len(), rest));
+    out.extend(lines.into_iter().skip(offset).take(rest));
+    out.truncate(visible);
     out
 }
 

@@ -56,6 +56,7 @@ impl Sim {
             mode: Mode::Exclusive,
             site: Site::UNKNOWN,
             timed: false,
+            ticket: 0,
         };
         self.ev(time, thread, kind)
     }

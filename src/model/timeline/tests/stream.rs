@@ -115,6 +115,7 @@ fn random_event(rng: &mut Rng, model: &Model, threads: u32, time: &mut Nanos) ->
                 mode,
                 site,
                 timed: roll < 70,
+                ticket: 0,
             },
         },
         // Blocked or done: someone else may get a move next time.
@@ -280,6 +281,7 @@ fn traffic(rounds: usize) -> Vec<Event> {
                         mode,
                         site,
                         timed: false,
+                        ticket: 0,
                     },
                 );
                 ev(time + 1 + rng.below(30), acquired(other));
