@@ -33,7 +33,7 @@ const LOSSY_TICKS: u64 = 100;
 /// Events the sequencer may hold back waiting for order before it turns
 /// lossy. Threads wait for the collector long before (see [`MAX_BACKLOG`]):
 /// this many held back means an event is really lost.
-const MAX_HELD_BACK: usize = 4 * MAX_BACKLOG as usize;
+pub(crate) const MAX_HELD_BACK: usize = 4 * MAX_BACKLOG as usize;
 
 /// Events held back (waiting for an event of another thread) that make the
 /// collector read every ring at once rather than at its next tick: the missing
@@ -134,6 +134,9 @@ pub(crate) struct Collector {
     pub(crate) read_all_above: usize,
     /// So many events are held back that every ring should be read now.
     pub(crate) read_all_soon: bool,
+    /// Held-back events past which the sequencer turns lossy
+    /// ([`MAX_HELD_BACK`]; smaller in tests).
+    pub(crate) max_held_back: usize,
 }
 
 impl Collector {
@@ -204,7 +207,13 @@ impl Collector {
                     thread,
                     number,
                     events,
-                } => self.accept_shipped(thread, number, events),
+                } => {
+                    self.accept_shipped(thread, number, events);
+                    // Threads keep shipping while this drains the channel:
+                    // the event they hold everything back for may sit in a
+                    // ring that would otherwise be read only once it is empty.
+                    self.read_rings_if_held_back();
+                }
                 // Every ring is read below.
                 Msg::Wake(_) => {}
                 Msg::Sync(reply) => replies.push(reply),
@@ -279,6 +288,10 @@ impl Collector {
         let ready = &mut self.ready;
         self.sequencer
             .push(thread, number, events, &mut |ev| ready.push(ev));
+        // Published at once, not only when applying: threads that wait for
+        // the collector see what it holds back while it drains a backlog.
+        let held_back = self.sequencer.pending() as u64;
+        self.hub.held_back.store(held_back, Ordering::Relaxed);
         if self.sequencer.pending() > self.read_all_above {
             // Doubling the bound keeps this rare while a backlog is taken.
             self.read_all_above = self.sequencer.pending() * 2;
@@ -286,7 +299,7 @@ impl Collector {
         } else if self.sequencer.pending() < READ_ALL_ABOVE / 2 {
             self.read_all_above = READ_ALL_ABOVE;
         }
-        if self.sequencer.pending() > MAX_HELD_BACK {
+        if self.sequencer.pending() > self.max_held_back {
             // So much is held back that waiting for order costs more memory
             // than it is worth: let it through (counted as skipped).
             self.sequencer.set_lossy(true, &mut |ev| ready.push(ev));
@@ -372,5 +385,130 @@ impl Collector {
         for report in &reports {
             (self.on_deadlock)(report);
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, AtomicU32};
+
+    use super::*;
+    use crate::event::{EventKind, LockId, LockKind, Mode, Site};
+    use crate::probe::ring::Producer;
+
+    fn hub(tx: Sender<Msg>) -> Arc<Hub> {
+        Arc::new(Hub {
+            epoch: 0,
+            tx,
+            threads: Mutex::new(Vec::new()),
+            next_thread: AtomicU32::new(2),
+            next_lock: AtomicU32::new(1),
+            registry: Mutex::new(()),
+            origin: 0,
+            in_flight: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+            taken: AtomicU64::new(0),
+            held_back: AtomicU64::new(0),
+            stalled: AtomicBool::new(false),
+        })
+    }
+
+    fn collector(rx: Receiver<Msg>, hub: Arc<Hub>, max_held_back: usize) -> Collector {
+        Collector {
+            rx,
+            hub,
+            model: Arc::new(Mutex::new(Model::new())),
+            counters: Arc::new(Counters::default()),
+            on_deadlock: Box::new(|_| {}),
+            on_stall: Box::new(|_| {}),
+            stall_grace: u64::MAX,
+            stall_reported: None,
+            listeners: Vec::new(),
+            sequencer: Sequencer::new(),
+            ready: Vec::new(),
+            rings: Vec::new(),
+            lossy_now: false,
+            in_transit: false,
+            read_all_above: READ_ALL_ABOVE,
+            read_all_soon: false,
+            max_held_back,
+        }
+    }
+
+    fn change(acquired: bool, seq: u64) -> EventKind {
+        let (lock, mode) = (LockId(0), Mode::Exclusive);
+        if acquired {
+            let site = Site::UNKNOWN;
+            let tried = false;
+            EventKind::Acquired {
+                lock,
+                mode,
+                site,
+                seq,
+                tried,
+            }
+        } else {
+            EventKind::Released { lock, mode, seq }
+        }
+    }
+
+    #[test]
+    fn draining_a_busy_channel_reads_the_ring_everything_waits_for() {
+        // Thread 0 took and let go the lock first; its events sit in its ring
+        // (never full, so never shipped). Thread 1 took it 75,000 times since
+        // and shipped full batches: all of them wait for thread 0's two. While
+        // threads keep shipping, the channel is never empty, so the collector
+        // must not leave the rings for after the channel: it turned lossy at
+        // its held-back bound and skipped millions under load.
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let hub = hub(tx.clone());
+        let ring = Arc::new(Ring::new());
+        let mut producer = Producer::new();
+        let created = EventKind::LockCreated {
+            lock: LockId(0),
+            name: "L".into(),
+            kind: LockKind::Mutex,
+            site: Site::UNKNOWN,
+            first_seq: 0,
+        };
+        for kind in [created, change(true, 0), change(false, 1)] {
+            assert_eq!(
+                ring.write(&mut producer, ThreadId(0), 1, kind),
+                crate::probe::ring::AfterWrite::Nothing
+            );
+        }
+        hub.threads.lock().push((ThreadId(0), ring));
+        let per_batch = 1_000;
+        // Past the ring-reading threshold, short of the (test's) lossy bound.
+        let batches = 150;
+        assert!(batches * per_batch > READ_ALL_ABOVE as u64);
+        for number in 0..batches {
+            let events = (0..per_batch)
+                .map(|i| {
+                    let seq = 2 + number * per_batch + i;
+                    Event {
+                        time: 2,
+                        thread: ThreadId(1),
+                        kind: change(seq % 2 == 0, seq),
+                    }
+                })
+                .collect();
+            tx.send(Msg::Batch {
+                thread: ThreadId(1),
+                number,
+                events,
+            })
+            .unwrap();
+        }
+        let mut collector = collector(rx, hub, 100_000);
+        assert!(!collector.take_all());
+        assert_eq!(collector.sequencer.skipped(), 0);
+        assert_eq!(collector.sequencer.late(), 0);
+        assert_eq!(collector.sequencer.pending(), 0);
+        assert_eq!(
+            collector.counters.received.load(Ordering::Relaxed),
+            3 + batches * per_batch
+        );
     }
 }

@@ -12,7 +12,7 @@ use crossbeam_channel::{Receiver, unbounded};
 use parking_lot::Mutex;
 
 use super::collector::{
-    Collector, Counters, DeadlockHandler, Listener, READ_ALL_ABOVE, StallHandler,
+    Collector, Counters, DeadlockHandler, Listener, MAX_HELD_BACK, READ_ALL_ABOVE, StallHandler,
 };
 use super::sequencer::Sequencer;
 use super::sink::{HUB, Hub, Msg};
@@ -318,6 +318,7 @@ impl SessionBuilder {
             in_transit: false,
             read_all_above: READ_ALL_ABOVE,
             read_all_soon: false,
+            max_held_back: MAX_HELD_BACK,
         };
         let handle = std::thread::Builder::new()
             .name("lockscope-collector".into())
