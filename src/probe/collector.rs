@@ -391,28 +391,9 @@ impl Collector {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use std::sync::atomic::{AtomicBool, AtomicU32};
-
     use super::*;
     use crate::event::{EventKind, LockId, LockKind, Mode, Site};
     use crate::probe::ring::Producer;
-
-    fn hub(tx: Sender<Msg>) -> Arc<Hub> {
-        Arc::new(Hub {
-            epoch: 0,
-            tx,
-            threads: Mutex::new(Vec::new()),
-            next_thread: AtomicU32::new(2),
-            next_lock: AtomicU32::new(1),
-            registry: Mutex::new(()),
-            origin: 0,
-            in_flight: AtomicU64::new(0),
-            dropped: AtomicU64::new(0),
-            taken: AtomicU64::new(0),
-            held_back: AtomicU64::new(0),
-            stalled: AtomicBool::new(false),
-        })
-    }
 
     fn collector(rx: Receiver<Msg>, hub: Arc<Hub>, max_held_back: usize) -> Collector {
         Collector {
@@ -462,7 +443,7 @@ mod tests {
         // must not leave the rings for after the channel: it turned lossy at
         // its held-back bound and skipped millions under load.
         let (tx, rx) = crossbeam_channel::unbounded();
-        let hub = hub(tx.clone());
+        let hub = Arc::new(Hub::new(0, tx.clone(), 0));
         let ring = Arc::new(Ring::new());
         let mut producer = Producer::new();
         let created = EventKind::LockCreated {

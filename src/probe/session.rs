@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -271,20 +271,7 @@ impl SessionBuilder {
     fn start_running(self, finishers: Finishers) -> anyhow::Result<Running> {
         let epoch = NEXT_EPOCH.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = unbounded();
-        let hub = Arc::new(Hub {
-            epoch,
-            tx,
-            threads: Mutex::new(Vec::new()),
-            next_thread: AtomicU32::new(0),
-            next_lock: AtomicU32::new(0),
-            registry: Mutex::new(()),
-            origin: clock::raw(),
-            in_flight: AtomicU64::new(0),
-            dropped: AtomicU64::new(0),
-            taken: AtomicU64::new(0),
-            held_back: AtomicU64::new(0),
-            stalled: AtomicBool::new(false),
-        });
+        let hub = Arc::new(Hub::new(epoch, tx, clock::raw()));
         let model = Arc::new(Mutex::new(Model::new()));
         let counters = Arc::new(Counters::default());
         let stall_finishers = finishers.clone();

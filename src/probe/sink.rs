@@ -80,6 +80,24 @@ pub(crate) const MAX_BACKLOG: u64 = 1_000_000;
 pub(crate) const STALL_LIMIT: Duration = Duration::from_secs(5);
 
 impl Hub {
+    /// A new session's hub: no threads, no locks, nothing in flight.
+    pub(crate) fn new(epoch: u32, tx: Sender<Msg>, origin: u64) -> Hub {
+        Hub {
+            epoch,
+            tx,
+            threads: Mutex::new(Vec::new()),
+            next_thread: AtomicU32::new(0),
+            next_lock: AtomicU32::new(0),
+            registry: Mutex::new(()),
+            origin,
+            in_flight: AtomicU64::new(0),
+            dropped: AtomicU64::new(0),
+            taken: AtomicU64::new(0),
+            held_back: AtomicU64::new(0),
+            stalled: AtomicBool::new(false),
+        }
+    }
+
     /// Events waiting for the collector.
     fn backlog(&self) -> u64 {
         self.in_flight.load(Ordering::Relaxed) + self.held_back.load(Ordering::Relaxed)
