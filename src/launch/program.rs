@@ -18,7 +18,9 @@ use crossbeam_channel::{Sender, never, unbounded};
 
 use crate::control::Stepper;
 use crate::probe::Viewer;
-use crate::tui::{Notice, RunState, ViewerOptions, Watched, color_enabled, run_viewer};
+use crate::tui::{
+    Notice, RunState, ViewerOptions, Watched, color_enabled, restore_default_signals, run_viewer,
+};
 use crate::{DeadlockReport, Session, SessionBuilder};
 
 /// Exit status when the user quits the viewer while the program still runs.
@@ -79,10 +81,13 @@ pub(super) fn attach(mut builder: SessionBuilder) -> anyhow::Result<Session> {
                 std::process::exit(code)
             };
             match outcome {
-                Ok(Ok(RunState::Finished)) => {}
+                Ok(Ok(RunState::Finished)) => restore_default_signals(),
                 Ok(Ok(RunState::Deadlocked)) => exit(3),
                 Ok(Ok(_)) => exit(EXIT_INTERRUPTED),
-                Ok(Err(err)) => eprintln!("lockscope: the viewer stopped: {err:#}"),
+                Ok(Err(err)) => {
+                    restore_default_signals();
+                    eprintln!("lockscope: the viewer stopped: {err:#}");
+                }
                 Err(_) => exit(101),
             }
         })

@@ -28,5 +28,5 @@ mod tests;
 pub use app::{App, AppConfig, Flow, Focus, RunState, SortColumn};
 pub use feed::{Notice, Watched};
 pub use input::{Action, map_key, map_replay_key, map_step_key};
-pub use run::{ColorChoice, ViewerOptions, color_enabled, run_viewer};
+pub use run::{ColorChoice, ViewerOptions, color_enabled, restore_default_signals, run_viewer};
 pub use ui::{MIN_HEIGHT, MIN_WIDTH, ScreenLayout, draw, layout};
