@@ -154,9 +154,14 @@ pub fn start(scenario: &Scenario, builder: SessionBuilder) -> anyhow::Result<Sta
         let world = Arc::clone(&world);
         let steps = decl.steps.clone();
         let done = done_tx.clone();
+        // Each thread is registered (its start recorded, its id taken)
+        // before the next is spawned: thread ids, and the viewer's lanes,
+        // follow the scenario's order on every run.
+        let (registered_tx, registered) = crossbeam_channel::bounded::<()>(1);
         let handle = crate::thread::Builder::new()
             .name(decl.name.clone())
             .spawn(move || {
+                let _ = registered_tx.send(());
                 start_line.wait();
                 let mut held = Vec::new();
                 let mut register = 0;
@@ -165,6 +170,8 @@ pub fn start(scenario: &Scenario, builder: SessionBuilder) -> anyhow::Result<Sta
                 let _ = done.send(());
             })
             .with_context(|| format!("cannot start thread {:?}", decl.name))?;
+        // Bounded: a thread that never runs would hang the barrier anyway.
+        let _ = registered.recv_timeout(Duration::from_secs(10));
         handles.push(handle);
     }
     let expect = scenario

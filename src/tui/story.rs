@@ -118,7 +118,7 @@ mod tests {
         else {
             return false;
         };
-        match (lane.find('█'), lane.rfind('█'), lane.find('▒')) {
+        match (lane.find('█'), lane.rfind('█'), lane.find(['▒', '▓'])) {
             (Some(first_hold), Some(last_hold), Some(wait)) => {
                 first_hold < wait && last_hold < wait
             }

@@ -16,7 +16,8 @@ use crate::event::{LockId, Nanos, ThreadId};
 use crate::model::{CellState, Model, format_duration};
 use crate::tui::app::{App, Focus};
 use crate::tui::theme::{
-    SYM_CONDWAIT, SYM_HOLDING, SYM_NONE, SYM_PANICKED, SYM_RUNNING, SYM_WAITING, Theme,
+    SYM_CONDWAIT, SYM_DEADLOCKED, SYM_HOLDING, SYM_NONE, SYM_PANICKED, SYM_RUNNING, SYM_WAITING,
+    Theme,
 };
 use crate::tui::timeview::StoryKind;
 
@@ -103,7 +104,8 @@ pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let (past, future) = cells.split_at_mut(live_cols);
         app.timeline.cells(th.id, from, ns, view.now, past);
         future.fill(CellState::Absent);
-        render_cells(t, view.model, &cells, cells_x, y, buf);
+        let stuck = stuck_from(view.model, th.id, from, ns);
+        render_cells(t, view.model, &cells, stuck, (cells_x, y), buf);
     }
     let hidden = threads.len().saturating_sub(lanes_h);
     if hidden > 0 {
@@ -156,6 +158,7 @@ fn legend(t: Theme) -> Line<'static> {
     spans.extend(item(SYM_HOLDING, t.holding(), " holding  "));
     spans.extend(item(SYM_CONDWAIT, t.cond_wait(), " condvar  "));
     spans.extend(item(SYM_WAITING, t.waiting(), " waiting  "));
+    spans.extend(item(SYM_DEADLOCKED, t.deadlocked(), " deadlocked  "));
     spans.extend(item(SYM_PANICKED, t.panicked(), " panicked "));
     Line::from(spans)
 }
@@ -172,13 +175,26 @@ fn look(t: Theme, cell: CellState) -> (&'static str, Style, Option<LockId>) {
     }
 }
 
-/// Draws one lane's cells at (`x`, `y`), with lock names inside runs that fit them.
+/// Where `thread`'s wait in a deadlock cycle starts, as (first column, lock),
+/// in a window from `from` at `ns` per column.
+fn stuck_from(model: &Model, thread: ThreadId, from: Nanos, ns: Nanos) -> Option<(usize, LockId)> {
+    let edge = model
+        .active_deadlocks()
+        .flat_map(|d| d.edges.iter())
+        .find(|e| e.thread == thread)?;
+    let col = edge.since.saturating_sub(from) / ns.max(1);
+    Some((usize::try_from(col).unwrap_or(usize::MAX), edge.lock))
+}
+
+/// Draws one lane's cells at (`x`, `y`), with lock names inside runs that
+/// fit them; from `stuck`'s column on, a wait for its lock is drawn as
+/// deadlocked.
 pub(super) fn render_cells(
     t: Theme,
     model: &Model,
     cells: &[CellState],
-    x: u16,
-    y: u16,
+    stuck: Option<(usize, LockId)>,
+    (x, y): (u16, u16),
     buf: &mut Buffer,
 ) {
     let area = buf.area;
@@ -188,8 +204,17 @@ pub(super) fn render_cells(
     let mut i = 0;
     while i < cells.len() {
         let cell = cells[i];
-        let run = cells[i..].iter().take_while(|&&c| c == cell).count();
-        let (sym, style, lock) = look(t, cell);
+        let is_stuck = |j: usize, c: CellState| matches!((stuck, c), (Some((at, l)), CellState::Waiting(w)) if j >= at && w == l);
+        let stuck_here = is_stuck(i, cell);
+        let run = cells[i..]
+            .iter()
+            .enumerate()
+            .take_while(|&(k, &c)| c == cell && is_stuck(i + k, c) == stuck_here)
+            .count();
+        let (sym, style, lock) = match look(t, cell) {
+            (_, _, lock) if stuck_here => (SYM_DEADLOCKED, t.deadlocked(), lock),
+            other => other,
+        };
         for j in 0..run {
             let Some(cx) = u16::try_from(i + j).ok().and_then(|d| x.checked_add(d)) else {
                 return;
@@ -319,7 +344,14 @@ mod tests {
         cells.extend([Waiting(b); 3]);
         cells.extend([CondWait(a), Running, Panicked, Panicked, Finished]);
         let mut buf = Buffer::empty(Rect::new(0, 0, 20, 1));
-        render_cells(Theme::new(false), &mono_model(), &cells, 1, 0, &mut buf);
+        render_cells(
+            Theme::new(false),
+            &mono_model(),
+            &cells,
+            None,
+            (1, 0),
+            &mut buf,
+        );
         let t = Theme::new(false);
         let mut expected = Buffer::with_lines(["  ──█A████▒▒▒░─✗    "]);
         expected.set_style(Rect::new(2, 0, 2, 1), t.running());
@@ -340,7 +372,7 @@ mod tests {
         }
         let cells = [CellState::Holding(LockId(0)); 10];
         let mut buf = Buffer::empty(Rect::new(0, 0, 10, 1));
-        render_cells(Theme::new(false), &model, &cells, 0, 0, &mut buf);
+        render_cells(Theme::new(false), &model, &cells, None, (0, 0), &mut buf);
         assert_eq!(buf, Buffer::with_lines(["██████████"]));
     }
 
@@ -360,12 +392,52 @@ mod tests {
             buf,
             Buffer::with_lines([
                 "┌ Timeline 500µs/col · the deadlock, wh┐",
-                "│▶left  ──█A██████████████████▒B▒▒▒▒▒▒▒│",
-                "│ right ───█B█████████████████▒A▒▒▒▒▒▒▒│",
+                "│▶left  ──█A██████████████████▓B▓▓▓▓▓▓▓│",
+                "│ right ───█B█████████████████▓A▓▓▓▓▓▓▓│",
                 "│       ╵0                  ╵10ms      │",
                 "└ ─ running  █ holding  ░ condvar  ▒ wa┘",
             ])
         );
+    }
+
+    #[test]
+    fn a_healthy_wait_is_amber_and_a_deadlocked_one_red_with_its_own_symbol() {
+        use ratatui::style::Color;
+        let draw = |events: &[crate::event::Event]| {
+            let mut app = App::new(AppConfig {
+                title: "t".into(),
+                color: true,
+                history_spans: 1_000,
+            });
+            app.ingest(events);
+            app.tick(20 * MS, crate::TransportStats::default());
+            let mut buf = Buffer::empty(Rect::new(0, 0, 60, 5));
+            render(&app, buf.area, &mut buf);
+            buf
+        };
+        let cells_of = |buf: &Buffer, sym: &str| -> Vec<Option<Color>> {
+            let (w, h) = (buf.area.width, buf.area.height - 1);
+            (1..h)
+                .flat_map(|y| (0..w).map(move |x| (x, y)))
+                .filter(|&p| buf[p].symbol() == sym)
+                .map(|p| Some(buf[p].fg))
+                .collect()
+        };
+        // A convoy: t1 waits for what t0 holds, and gets it.
+        let mut s = crate::tui::fixtures::Script::new();
+        s.lock(0, "A", crate::event::LockKind::Mutex)
+            .thread(0, "t0")
+            .thread(1, "t1");
+        s.at(MS).acquire(0, 0).at(2 * MS).request(1, 0);
+        let convoy = draw(&s.build());
+        let waits = cells_of(&convoy, "▒");
+        assert!(!waits.is_empty() && waits.iter().all(|&c| c == Some(Color::Yellow)));
+        assert!(cells_of(&convoy, "▓").is_empty());
+        // abba: the waits in the cycle are red and drawn ▓.
+        let stuck = draw(&abba());
+        let deadlocked = cells_of(&stuck, "▓");
+        assert!(!deadlocked.is_empty() && deadlocked.iter().all(|&c| c == Some(Color::Red)));
+        assert!(cells_of(&stuck, "▒").is_empty());
     }
 
     #[test]
