@@ -502,6 +502,7 @@ fn step_mode_panel_lists_pending_operations_and_the_steps_to_the_deadlock() {
             ),
             line("DEADLOCK after step 4", StepLineKind::Deadlock),
         ],
+        ..StepPanel::default()
     }));
     let terminal = screen(&app, 120, 40);
     let buf = terminal.backend().buffer();
@@ -519,6 +520,9 @@ fn step_mode_panel_lists_pending_operations_and_the_steps_to_the_deadlock() {
             line("1 left → lock A  (abba.toml:13)", StepLineKind::Movable),
             line("2 right → lock B  (abba.toml:23)", StepLineKind::Movable),
         ],
+        on: true,
+        parked: vec!["left".into(), "right".into()],
+        progress: Some((1, 4)),
     }));
     let terminal = screen(&app, 120, 40);
     let buf = terminal.backend().buffer();
@@ -574,4 +578,53 @@ fn a_failed_expectation_snapshot() {
         all.contains("expect counter = 20: ok") && !all.contains("FAILED"),
         "{all}"
     );
+}
+
+/// Step mode looks like step mode: STEP (with a schedule's progress) in the
+/// header, parked lanes drawn apart, and the output a Tab away.
+#[test]
+fn step_mode_header_parked_lanes_and_the_output_within_reach() {
+    use crate::control::{StepLine, StepLineKind, StepPanel};
+    let mut s = Script::new();
+    s.lock(0, "A", LockKind::Mutex)
+        .thread(0, "left")
+        .thread(1, "right");
+    s.at(MS).acquire(0, 0).at(2 * MS).release(0, 0);
+    let mut app = app("abba", true, &s.build(), 10 * MS);
+    app.push_output("hello from the program\n");
+    app.set_step_panel(Some(StepPanel {
+        title: " Step ".into(),
+        lines: vec![StepLine {
+            text: "step 1/4, next: left → lock A  (n)".into(),
+            kind: StepLineKind::Note,
+        }],
+        on: true,
+        parked: vec!["left".into()],
+        progress: Some((1, 4)),
+    }));
+    let terminal = screen(&app, 120, 30);
+    let buf = terminal.backend().buffer();
+    let all = text(buf);
+    assert!(
+        all.lines().next().unwrap().contains("│ STEP 1/4 │"),
+        "{all}"
+    );
+    assert!(!all.contains("LIVE"));
+    // left, parked since its release at 2 ms, is ┄ from there; right runs.
+    let lane = |name: &str| {
+        let lane = all.lines().find(|l| l.starts_with('│') && l.contains(name));
+        lane.unwrap().to_owned()
+    };
+    assert!(
+        lane("left").contains("┄┄┄") && !lane("left").contains("───"),
+        "{all}"
+    );
+    assert!(
+        lane("right").contains("───") && !lane("right").contains('┄'),
+        "{all}"
+    );
+    assert!(all.contains("step 1/4, next: left → lock A") && !all.contains("hello from"));
+    app.focus = Focus::Output;
+    let all = text(screen(&app, 120, 30).backend().buffer());
+    assert!(all.contains("hello from the program"), "{all}");
 }

@@ -16,6 +16,8 @@ pub(crate) const SYM_HOLDING: &str = "█";
 pub(crate) const SYM_CONDWAIT: &str = "░";
 /// Timeline symbol of a thread blocked on a lock.
 pub(crate) const SYM_WAITING: &str = "▒";
+/// Timeline symbol: stopped at the step gate, waiting to be moved.
+pub(crate) const SYM_PARKED: &str = "┄";
 /// Timeline symbol: waiting in a deadlock cycle (a wait that never ends).
 pub(crate) const SYM_DEADLOCKED: &str = "▓";
 /// Timeline symbol of a panicked thread.
@@ -168,6 +170,14 @@ impl Theme {
     /// not the deadlock red: a convoy is not an alarm).
     pub(crate) fn waiting(self) -> Style {
         self.pick(Style::new().fg(Color::Yellow), Style::new())
+    }
+
+    /// Timeline cell: stopped at the step gate (the user moves it).
+    pub(crate) fn parked(self) -> Style {
+        self.pick(
+            Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+            Style::new().add_modifier(Modifier::BOLD),
+        )
     }
 
     /// Timeline cell: blocked for good, in a deadlock cycle.

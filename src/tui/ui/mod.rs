@@ -153,9 +153,13 @@ pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
         details::render(app, l.details, buf);
     } else {
         waitfor::render(app, l.waitfor, buf);
+        // Step mode's panel takes the output's place; focusing it (Tab,
+        // a click) shows the program's output again.
         match &app.step_panel {
-            Some(panel) => log::render_steps(app, panel, l.output, buf),
-            None => log::render_output(app, l.output, buf),
+            Some(panel) if app.focus != Focus::Output => {
+                log::render_steps(app, panel, l.output, buf);
+            }
+            _ => log::render_output(app, l.output, buf),
         }
     }
     footer::render(app, l.footer, buf);

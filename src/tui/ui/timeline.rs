@@ -16,8 +16,8 @@ use crate::event::{LockId, Nanos, ThreadId};
 use crate::model::{CellState, Model, format_duration};
 use crate::tui::app::{App, Focus};
 use crate::tui::theme::{
-    SYM_CONDWAIT, SYM_DEADLOCKED, SYM_HOLDING, SYM_NONE, SYM_PANICKED, SYM_RUNNING, SYM_WAITING,
-    Theme,
+    SYM_CONDWAIT, SYM_DEADLOCKED, SYM_HOLDING, SYM_NONE, SYM_PANICKED, SYM_PARKED, SYM_RUNNING,
+    SYM_WAITING, Theme,
 };
 use crate::tui::timeview::StoryKind;
 
@@ -53,7 +53,8 @@ pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
         ),
         None => Span::styled("· following ", t.dim()),
     });
-    let block = panel(t, Line::from(title), is_focused).title_bottom(legend(t));
+    let stepping = app.step_panel.as_ref().is_some_and(|p| p.on);
+    let block = panel(t, Line::from(title), is_focused).title_bottom(legend(t, stepping));
     block.render(area, buf);
     if inner.height < 2 || inner.width < 8 {
         return;
@@ -106,6 +107,9 @@ pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
         future.fill(CellState::Absent);
         let stuck = stuck_from(view.model, th.id, from, ns);
         render_cells(t, view.model, &cells, stuck, (cells_x, y), buf);
+        if let Some(at) = parked_from(app, th, from, ns) {
+            render_parked(t, &cells, at, (cells_x, y), buf);
+        }
     }
     let hidden = threads.len().saturating_sub(lanes_h);
     if hidden > 0 {
@@ -148,13 +152,46 @@ pub(crate) fn timeline_cols(app: &App, screen: Rect) -> u16 {
     super::screen_layout(app, screen).map_or(screen.width, |l| geometry(app, inner(l.timeline)).1)
 }
 
-/// The symbol legend for the bottom border.
-fn legend(t: Theme) -> Line<'static> {
+/// The first column where `th`, stopped at the step gate, has been parked
+/// (since its last change), if it is.
+fn parked_from(app: &App, th: &crate::model::ThreadState, from: Nanos, ns: Nanos) -> Option<usize> {
+    let panel = app.step_panel.as_ref()?;
+    if !panel.parked.contains(&th.name) {
+        return None;
+    }
+    let since = app
+        .timeline
+        .spans(th.id)
+        .last()
+        .map_or(th.started_at, |s| s.end);
+    usize::try_from(since.saturating_sub(from) / ns.max(1)).ok()
+}
+
+/// Redraws the running cells of a parked lane from column `at` on.
+fn render_parked(t: Theme, cells: &[CellState], at: usize, (x, y): (u16, u16), buf: &mut Buffer) {
+    for (i, &cell) in cells.iter().enumerate().skip(at) {
+        if cell != CellState::Running {
+            continue;
+        }
+        let Some(cx) = u16::try_from(i).ok().and_then(|d| x.checked_add(d)) else {
+            return;
+        };
+        if let Some(c) = buf.cell_mut((cx, y)) {
+            c.set_symbol(SYM_PARKED).set_style(t.parked());
+        }
+    }
+}
+
+/// The symbol legend for the bottom border (parked threads only in step mode).
+fn legend(t: Theme, stepping: bool) -> Line<'static> {
     let item = |sym: &'static str, style: Style, label: &'static str| {
         [Span::styled(sym, style), Span::styled(label, t.dim())]
     };
     let mut spans = vec![Span::raw(" ")];
     spans.extend(item(SYM_RUNNING, t.running(), " running  "));
+    if stepping {
+        spans.extend(item(SYM_PARKED, t.parked(), " parked  "));
+    }
     spans.extend(item(SYM_HOLDING, t.holding(), " holding  "));
     spans.extend(item(SYM_CONDWAIT, t.cond_wait(), " condvar  "));
     spans.extend(item(SYM_WAITING, t.waiting(), " waiting  "));
