@@ -8,7 +8,9 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use super::text::{count, fit, lock_name, natural_cmp, put, thread_name, width};
+use super::text::{
+    count, count_short, fit, fit_middle, lock_name, natural_cmp, put, thread_name, width,
+};
 use super::{focused, list_offset, panel};
 use crate::event::{LockId, LockKind, Mode, Nanos};
 use crate::model::{LockState, LockStats, Model, format_duration};
@@ -300,7 +302,7 @@ fn row_cells(app: &App, model: &Model, lock: &LockState, in_cycle: bool) -> Vec<
         (count(s.waits), String::new(), String::new())
     } else {
         (
-            count(s.acquisitions),
+            count_short(s.acquisitions),
             format!("{:.1}", live.contention_pct()),
             if !live.any_wait() {
                 "-".to_owned()
@@ -328,14 +330,13 @@ fn render_row(widths: &[u16; 7], cells: &[(String, Style)], x: u16, y: u16, buf:
             continue;
         }
         let right = COLUMNS[i].4;
-        put(
-            buf,
-            cx,
-            y,
-            &fit(text, usize::from(*w), right),
-            usize::from(*w),
-            *style,
-        );
+        // Names are cut in the middle (`phi…er 3`), never to a shared prefix.
+        let text = if right {
+            fit(text, usize::from(*w), right)
+        } else {
+            fit_middle(text, usize::from(*w), right)
+        };
+        put(buf, cx, y, &text, usize::from(*w), *style);
         cx = cx.saturating_add(*w + 1);
     }
 }
@@ -413,6 +414,19 @@ mod tests {
         let row: String = (0..70).map(|x| buf[(x, 2)].symbol()).collect();
         // A: acquired once, waited for once (still waiting, since 11.3 ms).
         assert!(row.contains(" 1   50.0") && row.contains("1.988s"), "{row}");
+    }
+
+    #[test]
+    fn narrow_cells_keep_the_ends_of_names_and_counts_stay_whole() {
+        assert_eq!(
+            fit_middle("philosopher 3, philosopher 4", 12, false),
+            "philo…pher 4"
+        );
+        assert_eq!(fit_middle("philosopher 3", 8, false), "phi…er 3");
+        assert_eq!(count_short(999_999), "999,999");
+        assert_eq!(count_short(2_700_000), "2.70M");
+        assert_eq!(count_short(3_100_000_000), "3.10G");
+        assert!(count_short(u64::MAX).chars().count() <= 12);
     }
 
     #[test]

@@ -7,7 +7,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use super::text::{fit, lock_name, put, thread_name};
+use super::text::{fit, fit_middle, lock_name, put, thread_name};
 use super::{focused, panel};
 use crate::control::{StepLineKind, StepPanel};
 use crate::event::{Event, EventKind, LockId, Mode};
@@ -85,7 +85,18 @@ fn describe(t: Theme, model: &Model, kind: &EventKind) -> (String, Style) {
             kind,
             site,
             ..
-        } => (format!("created {kind} {} at {site}", lock(*l)), t.dim()),
+        } => {
+            let name = lock(*l);
+            // A default name already says where (`Mutex<T> main.rs:17:22`):
+            // a site is never printed twice in one line.
+            let file = site.file.rsplit(['/', '\\']).next().unwrap_or(site.file);
+            let text = if name.contains(&format!("{file}:{}", site.line)) {
+                format!("created {kind} {name}")
+            } else {
+                format!("created {kind} {name} at {site}")
+            };
+            (text, t.dim())
+        }
         EventKind::Request {
             lock: l,
             mode,
@@ -238,17 +249,38 @@ pub(super) fn render_log(app: &App, area: Rect, buf: &mut Buffer) {
         .max()
         .unwrap_or(0)
         .min(THREAD_COL);
+    let what_w = usize::from(inner.width).saturating_sub(10 + 1 + thread_w + 1);
     for (i, (ev, name)) in shown.iter().zip(&names).enumerate() {
         let (what, style) = describe(t, model, &ev.kind);
+        // Cut in the middle: a line's end is its site's line number.
         let line = Line::from(vec![
             Span::styled(fit(&format_duration(ev.time), 10, true), t.dim()),
             Span::raw(" "),
-            Span::styled(fit(name, thread_w, false), t.bold()),
+            Span::styled(fit_middle(name, thread_w, false), t.bold()),
             Span::raw(" "),
-            Span::styled(what, style),
+            Span::styled(fit_sentence(&what, what_w), style),
         ]);
         buf.set_line(inner.x, inner.y + i as u16, &line, inner.width);
     }
+}
+
+/// A log sentence in `cols` columns: whole if it fits; else its site
+/// (`… at file:line`) is shortened in the middle, the line number kept;
+/// else the sentence is cut in the middle.
+fn fit_sentence(what: &str, cols: usize) -> String {
+    use super::text::{middle, width};
+    if width(what) <= cols {
+        return what.to_owned();
+    }
+    if let Some((head, site)) = what.rsplit_once(" at ")
+        && let Some((file, line)) = site.rsplit_once(':')
+    {
+        let room = cols.saturating_sub(width(head) + 4 + 1 + width(line));
+        if room >= 4 {
+            return format!("{head} at {}:{line}", middle(file, room));
+        }
+    }
+    middle(what, cols).into_owned()
 }
 
 /// Draws the program's captured output, newest at the bottom.
@@ -383,5 +415,34 @@ mod tests {
         assert_eq!(said[0], "created mutex A at scenario.toml:2");
         assert_eq!(said[4], "acquired A at scenario.toml:20");
         assert_eq!(said[6], "waits for B at scenario.toml:22");
+        // Too long: the site is shortened, its line number kept.
+        assert_eq!(
+            fit_sentence("waits for fork 1 at philosophers.toml:77", 30),
+            "waits for fork 1 at phi…oml:77"
+        );
+        assert_eq!(
+            fit_sentence("waits for B at abba.toml:15", 40),
+            "waits for B at abba.toml:15"
+        );
+        assert_eq!(
+            fit_sentence("a long sentence without a site", 10),
+            "a lo… site"
+        );
+        // A default name already names the site: not twice.
+        let mut s = crate::tui::fixtures::Script::new();
+        s.lock(
+            0,
+            "Mutex<Account> scenario.toml:2:5",
+            crate::event::LockKind::Mutex,
+        );
+        let events = s.build();
+        let mut model = Model::new();
+        for ev in &events {
+            model.apply(ev);
+        }
+        assert_eq!(
+            describe(t, &model, &events[0].kind).0,
+            "created mutex Mutex<Account> scenario.toml:2:5"
+        );
     }
 }

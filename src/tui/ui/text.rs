@@ -115,6 +115,24 @@ pub(crate) fn fit(s: &str, cols: usize, right: bool) -> String {
     if right { pad + &s } else { format!("{s}{pad}") }
 }
 
+/// `s` padded (or cut in the middle, keeping both ends) to exactly `cols`
+/// columns, right-aligned if `right`: for names, which differ at their ends.
+pub(crate) fn fit_middle(s: &str, cols: usize, right: bool) -> String {
+    let s = middle(s, cols);
+    let pad = " ".repeat(cols.saturating_sub(width(&s)));
+    if right { pad + &s } else { format!("{s}{pad}") }
+}
+
+/// A count that fits 7 columns whole: `999,999`, then `2.70M`, `1.20G`.
+pub(crate) fn count_short(n: u64) -> String {
+    match n {
+        0..1_000_000 => count(n),
+        1_000_000..1_000_000_000 => format!("{:.2}M", n as f64 / 1e6),
+        1_000_000_000..1_000_000_000_000 => format!("{:.2}G", n as f64 / 1e9),
+        _ => format!("{:.2}T", n as f64 / 1e12),
+    }
+}
+
 /// Word-wraps `s` to lines of at most `cols` columns; words longer than a line are cut.
 pub(crate) fn wrap(s: &str, cols: usize) -> Vec<String> {
     let mut lines = Vec::new();
