@@ -23,6 +23,8 @@ mod term;
 #[cfg(test)]
 mod fixtures;
 #[cfg(test)]
+mod screens;
+#[cfg(test)]
 mod tests;
 
 pub use app::{App, AppConfig, Flow, Focus, RunState, SortColumn};

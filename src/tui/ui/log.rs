@@ -283,6 +283,26 @@ fn fit_sentence(what: &str, cols: usize) -> String {
     middle(what, cols).into_owned()
 }
 
+/// A step-panel line in `cols` columns: whole if it fits; else its
+/// `  (file:line)` is shortened, the line number kept; else the site goes and
+/// the rest is cut at its end (what moves next matters most).
+fn fit_step(text: &str, cols: usize) -> String {
+    use super::text::{truncate, width};
+    if width(text) <= cols {
+        return text.to_owned();
+    }
+    let Some((head, site)) = text.strip_suffix(')').and_then(|t| t.rsplit_once("  (")) else {
+        return truncate(text, cols).into_owned();
+    };
+    if let Some((file, line)) = site.rsplit_once(':') {
+        let room = cols.saturating_sub(width(head) + 3 + 1 + width(line) + 1);
+        if room >= 4 {
+            return format!("{head}  ({}:{line})", super::text::middle(file, room));
+        }
+    }
+    truncate(head, cols).into_owned()
+}
+
 /// Draws the program's captured output, newest at the bottom.
 pub(super) fn render_output(app: &App, area: Rect, buf: &mut Buffer) {
     let t = app.theme;
@@ -333,17 +353,23 @@ pub(super) fn render_steps(app: &App, panel: &StepPanel, area: Rect, buf: &mut B
     let inner = block.inner(area);
     block.render(area, buf);
     let visible = usize::from(inner.height);
-    // The threads first; of the steps taken, the latest that fit.
-    let threads = panel
+    // A schedule's progress, then the threads; of the steps taken, the
+    // latest that fit.
+    let progress = panel
         .lines
         .iter()
-        .take_while(|l| {
-            !matches!(
-                l.kind,
-                StepLineKind::Taken | StepLineKind::Deadlock | StepLineKind::Note
-            )
-        })
+        .take_while(|l| l.kind == StepLineKind::Note)
         .count();
+    let threads = progress
+        + panel.lines[progress..]
+            .iter()
+            .take_while(|l| {
+                !matches!(
+                    l.kind,
+                    StepLineKind::Taken | StepLineKind::Deadlock | StepLineKind::Note
+                )
+            })
+            .count();
     let rest = &panel.lines[threads..];
     let room = visible.saturating_sub(threads);
     let shown = panel.lines[..threads]
@@ -352,16 +378,18 @@ pub(super) fn render_steps(app: &App, panel: &StepPanel, area: Rect, buf: &mut B
     for (i, line) in shown.take(visible).enumerate() {
         let style = match line.kind {
             StepLineKind::Movable => t.bold(),
-            StepLineKind::Blocked => t.deadlock(),
+            // Blocked is ordinary waiting; the deadlock has its own lines.
+            StepLineKind::Blocked => t.waiting(),
             StepLineKind::Quiet | StepLineKind::Note => t.dim(),
             StepLineKind::Taken => t.text(),
             StepLineKind::Deadlock => t.deadlock().patch(t.bold()),
         };
+        let text = fit_step(&line.text, usize::from(inner.width));
         put(
             buf,
             inner.x,
             inner.y + i as u16,
-            &line.text,
+            &text,
             usize::from(inner.width),
             style,
         );
@@ -415,6 +443,16 @@ mod tests {
         assert_eq!(said[0], "created mutex A at scenario.toml:2");
         assert_eq!(said[4], "acquired A at scenario.toml:20");
         assert_eq!(said[6], "waits for B at scenario.toml:22");
+        // Step lines keep what moves, then the site's line number.
+        assert_eq!(
+            fit_step("1 left → lock B  (philosophers.toml:15)", 30),
+            "1 left → lock B  (phi…toml:15)"
+        );
+        assert_eq!(
+            fit_step("step 2/4, next: left → lock B  (n)", 30),
+            "step 2/4, next: left → lock B"
+        );
+        assert_eq!(fit_step("1 left → lock B  (a.toml:15)", 12), "1 left → lo…");
         // Too long: the site is shortened, its line number kept.
         assert_eq!(
             fit_sentence("waits for fork 1 at philosophers.toml:77", 30),
