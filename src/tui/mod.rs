@@ -6,6 +6,7 @@
 //! size); [`map_key`] turns keys into [`Action`]s. The runtime feeds events,
 //! clock ticks and input, and draws when [`App::dirty`] says so.
 
+mod actions;
 mod app;
 mod buffers;
 mod feed;
@@ -26,6 +27,10 @@ mod fixtures;
 mod screens;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_input;
+#[cfg(test)]
+mod tests_step;
 
 pub use app::{App, AppConfig, Flow, Focus, RunState, SortColumn};
 pub use feed::{Notice, Watched};
