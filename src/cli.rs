@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
-use crate::Session;
 use crate::launch::{self, StepStart};
 use crate::model;
 use crate::render::{self, DemoOptions};
@@ -21,17 +20,11 @@ use crate::scenario::{
 };
 use crate::trace::{self, Trace};
 use crate::tui::{ColorChoice, RunState, ViewerOptions, color_enabled};
+use crate::{ExitStatus, Session};
 use std::io::IsTerminal;
 
 /// The scenario `lockscope` runs with no arguments.
 pub const DEFAULT_SCENARIO: &str = "philosophers";
-
-/// Exit status for bad usage or bad input.
-pub const EXIT_USAGE: u8 = 2;
-
-/// Exit status when a scenario finished but one of its `[expect]` checks failed
-/// (the race condition of `lost-update` showed).
-pub const EXIT_EXPECTATION: u8 = 5;
 
 /// lockscope: watch threads and locks, and catch deadlocks the moment they close.
 #[derive(Debug, Parser)]
@@ -174,11 +167,12 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<ExitCode
         Ok(cli) => cli,
         Err(err) => {
             let _ = err.print();
-            return Ok(ExitCode::from(if err.use_stderr() {
-                EXIT_USAGE
+            return Ok(if err.use_stderr() {
+                ExitStatus::Usage
             } else {
-                0
-            }));
+                ExitStatus::Finished
+            }
+            .into());
         }
     };
     match cli.command {
@@ -257,11 +251,12 @@ fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
                     }
                     // The same status as headless for the same outcome.
                     let failed = end.expectations.iter().any(|e| e.expected != e.actual);
-                    return Ok(ExitCode::from(match end.state {
-                        RunState::Deadlocked => 3,
-                        RunState::Finished if failed => EXIT_EXPECTATION,
-                        _ => 0,
-                    }));
+                    return Ok(match end.state {
+                        RunState::Deadlocked => ExitStatus::Deadlock,
+                        RunState::Finished if failed => ExitStatus::ExpectationFailed,
+                        _ => ExitStatus::Finished,
+                    }
+                    .into());
                 }
             }
         }
@@ -290,11 +285,7 @@ fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
             shown(path)
         );
     }
-    let code = match report.outcome {
-        Outcome::Finished if report.failed_expectations().next().is_some() => EXIT_EXPECTATION,
-        outcome => outcome.exit_code() as u8,
-    };
-    Ok(ExitCode::from(code))
+    Ok(report.exit_status().into())
 }
 
 /// A reader that stopped reading (`| head`) is not an error: the exit status
@@ -343,11 +334,12 @@ fn replay(args: ReplayArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
     };
     finish_output(written.and_then(|()| out.flush()))?;
     // The same status a live run would have ended with.
-    Ok(ExitCode::from(if summary.deadlocks.is_empty() {
-        0
+    Ok(if summary.deadlocks.is_empty() {
+        ExitStatus::Finished
     } else {
-        3
-    }))
+        ExitStatus::Deadlock
+    }
+    .into())
 }
 
 fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
@@ -411,12 +403,13 @@ fn explore(args: ExploreArgs) -> anyhow::Result<ExitCode> {
         written = written.and_then(|()| writeln!(out, "schedule written to {}", shown(&path)));
     }
     finish_output(written.and_then(|()| out.flush()))?;
-    Ok(ExitCode::from(match report.outcome {
-        Found::Deadlock { .. } => 3,
-        Found::ExpectationViolated { .. } => EXIT_EXPECTATION,
-        Found::Stuck { .. } => 4,
-        Found::Exhausted | Found::BoundReached { .. } => 0,
-    }))
+    Ok(match report.outcome {
+        Found::Deadlock { .. } => ExitStatus::Deadlock,
+        Found::ExpectationViolated { .. } => ExitStatus::ExpectationFailed,
+        Found::Stuck { .. } => ExitStatus::Timeout,
+        Found::Exhausted | Found::BoundReached { .. } => ExitStatus::Finished,
+    }
+    .into())
 }
 
 fn demo(args: DemoArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
@@ -546,6 +539,6 @@ mod tests {
     #[test]
     fn bad_usage_is_status_2() {
         let code = main(["lockscope", "frobnicate"].map(OsString::from)).unwrap();
-        assert_eq!(code, ExitCode::from(EXIT_USAGE));
+        assert_eq!(code, ExitCode::from(ExitStatus::Usage));
     }
 }

@@ -33,6 +33,7 @@
 pub mod cli;
 pub mod control;
 pub mod event;
+mod exit;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod launch;
@@ -43,6 +44,7 @@ pub mod scenario;
 pub mod trace;
 pub mod tui;
 
+pub use exit::ExitStatus;
 pub use launch::init;
 pub use probe::gate;
 pub use probe::thread;

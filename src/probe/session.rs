@@ -249,7 +249,7 @@ impl SessionBuilder {
                     eprintln!("{report}");
                     // The recording gets everything up to the deadlock first.
                     finishers.run();
-                    std::process::exit(3);
+                    crate::ExitStatus::Deadlock.exit();
                 })
             }),
             listeners: self.listeners.into_iter().map(Listener::new).collect(),

@@ -10,6 +10,7 @@ use crossbeam_channel::{Receiver, after, never, select, unbounded};
 use serde::Serialize;
 
 use super::{Op, Scenario, Step};
+use crate::ExitStatus;
 use crate::event::LockKind;
 use crate::model::Summary;
 use crate::{
@@ -30,12 +31,13 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// The process exit status the CLI uses: 0 finished, 3 deadlock, 4 timeout.
-    pub fn exit_code(self) -> i32 {
+    /// The exit status the CLI ends with: finished, deadlock or timeout
+    /// (a failed `[expect]` is the report's, see [`RunReport::exit_status`]).
+    pub fn exit_status(self) -> ExitStatus {
         match self {
-            Outcome::Finished => 0,
-            Outcome::Deadlock => 3,
-            Outcome::Timeout => 4,
+            Outcome::Finished => ExitStatus::Finished,
+            Outcome::Deadlock => ExitStatus::Deadlock,
+            Outcome::Timeout => ExitStatus::Timeout,
         }
     }
 }
@@ -77,6 +79,17 @@ impl RunReport {
     /// Expectations that did not hold.
     pub fn failed_expectations(&self) -> impl Iterator<Item = &ExpectResult> {
         self.expectations.iter().filter(|e| e.expected != e.actual)
+    }
+
+    /// How the run ends for the process: a finished run whose `[expect]`
+    /// failed is not a success.
+    pub fn exit_status(&self) -> ExitStatus {
+        match self.outcome {
+            Outcome::Finished if self.failed_expectations().next().is_some() => {
+                ExitStatus::ExpectationFailed
+            }
+            outcome => outcome.exit_status(),
+        }
     }
 }
 
