@@ -5,7 +5,7 @@ use crossterm::event::KeyEvent;
 
 use super::app::{App, Flow, Focus, RunState};
 use super::input::{Action, PromptKey, map_key, map_prompt_key};
-use super::ui;
+use super::rows;
 use crate::event::{LockId, ThreadId};
 
 /// How many columns a key press scrolls the timeline.
@@ -162,12 +162,12 @@ impl App {
                 self.thread_sel = step(self.thread_sel.min(len.saturating_sub(1)), len);
             }
             Focus::Locks => {
-                let order = ui::lock_order(self.view().model, self.sort, self.view().now);
-                let at = ui::selected_lock_row(&order, self.lock_sel);
+                let order = rows::lock_order(self.view().model, self.sort, self.view().now);
+                let at = rows::selected_lock_row(&order, self.lock_sel);
                 self.lock_sel = order.get(step(at, order.len())).copied();
             }
             Focus::WaitFor => {
-                let rows = ui::waitfor_targets(self.view().model);
+                let rows = rows::waitfor_targets(self.view().model);
                 self.edge_sel = step(self.edge_sel.min(rows.len()), rows.len());
                 if let Some(&Some(t)) = rows.get(self.edge_sel) {
                     self.thread_sel = t.index();

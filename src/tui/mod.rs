@@ -12,6 +12,7 @@ mod buffers;
 mod feed;
 mod input;
 mod mouse;
+mod rows;
 mod story;
 mod theme;
 mod timeview;

@@ -11,9 +11,6 @@ use crate::event::Mode;
 use crate::model::{Deadlock, EdgeReason, Model, WaitEdge};
 use crate::tui::theme::Theme;
 
-/// The most threads drawn as a ring; a longer cycle is listed edge by edge.
-pub(super) const RING_MAX: usize = 8;
-
 /// The edge whose request closed the cycle (the latest to start waiting).
 fn closing(d: &Deadlock) -> Option<&WaitEdge> {
     d.edges.iter().max_by_key(|e| e.since)

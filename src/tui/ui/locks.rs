@@ -1,21 +1,18 @@
 //! The lock table: who holds each lock, who waits for it, how contended it is.
 
-use std::cmp::Reverse;
-
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use super::text::{
-    count, count_short, fit, fit_middle, lock_name, natural_cmp, put, thread_name, width,
-};
+use super::text::{count, count_short, fit, fit_middle, lock_name, put, thread_name, width};
 use super::{focused, list_offset, panel};
-use crate::event::{LockId, LockKind, Mode, Nanos};
-use crate::model::{LockState, LockStats, Model, format_duration};
+use crate::event::{LockId, LockKind, Mode};
+use crate::model::{LockState, Model, format_duration};
 
 use crate::tui::app::{App, Focus, SortColumn};
+use crate::tui::rows::{live, lock_order, selected_lock_row};
 
 /// A column of the table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,84 +52,6 @@ const PRIORITY: [Col; 7] = [
     Col::MaxWait,
     Col::Kind,
 ];
-
-/// The locks in table order for `sort` at time `now`: by name in natural
-/// order (`fork 2` before `fork 10`, case aside), else by the live statistic
-/// descending, ties by id.
-pub(crate) fn lock_order(model: &Model, sort: SortColumn, now: Nanos) -> Vec<LockId> {
-    let mut locks: Vec<(&LockState, Live)> =
-        model.locks().iter().map(|l| (l, live(l, now))).collect();
-    match sort {
-        SortColumn::Name => {
-            locks.sort_by(|(a, _), (b, _)| natural_cmp(&a.name, &b.name).then(a.id.cmp(&b.id)));
-        }
-        SortColumn::Acquisitions => {
-            locks.sort_by_key(|(l, s)| (Reverse(s.stats.acquisitions), l.id))
-        }
-        SortColumn::Contention => locks.sort_by(|(a, sa), (b, sb)| {
-            sb.contention_pct()
-                .total_cmp(&sa.contention_pct())
-                .then(a.id.cmp(&b.id))
-        }),
-        SortColumn::MaxWait => locks.sort_by_key(|(l, s)| (Reverse(s.stats.max_wait), l.id)),
-    }
-    locks.into_iter().map(|(l, _)| l.id).collect()
-}
-
-/// A lock's statistics with what goes on now counted in.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct Live {
-    /// Counters as recorded, times with the open holds and waits so far.
-    pub(crate) stats: LockStats,
-    /// Threads waiting for it now.
-    pub(crate) waiting: u64,
-}
-
-impl Live {
-    /// Contended requests among all requests, in percent: a thread still
-    /// waiting counts as a contended request (a lock deadlocked for seconds
-    /// is contended, not `0.0`).
-    pub(crate) fn contention_pct(&self) -> f64 {
-        let requests = self.stats.acquisitions + self.waiting;
-        if requests == 0 {
-            0.0
-        } else {
-            (self.stats.contended + self.waiting) as f64 * 100.0 / requests as f64
-        }
-    }
-
-    /// Whether any request had to wait, or waits now.
-    pub(crate) fn any_wait(&self) -> bool {
-        self.stats.contended + self.waiting > 0
-    }
-}
-
-/// `lock`'s statistics at `now`: open waits and holds add their time so far
-/// to the totals and maxima, so a wait that never ends is the longest wait.
-pub(crate) fn live(lock: &LockState, now: Nanos) -> Live {
-    let mut s = lock.stats;
-    for w in &lock.waiters {
-        let waited = now.saturating_sub(w.since);
-        s.total_wait = s.total_wait.saturating_add(waited);
-        s.max_wait = s.max_wait.max(waited);
-    }
-    for h in &lock.holders {
-        let held = now.saturating_sub(h.since);
-        s.total_hold = s.total_hold.saturating_add(held);
-        s.max_hold = s.max_hold.max(held);
-    }
-    Live {
-        stats: s,
-        waiting: lock.waiters.len() as u64,
-    }
-}
-
-/// The row of the selected lock in `order` (the first row when none is selected).
-pub(crate) fn selected_lock_row(order: &[LockId], selected: Option<LockId>) -> usize {
-    selected
-        .and_then(|id| order.iter().position(|&l| l == id))
-        .unwrap_or(0)
-}
 
 /// The widths of the columns that fit in `width`, in display order (0:
 /// hidden), with the name column `name` wide (clamped) and the spare room

@@ -36,9 +36,9 @@ use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 use super::app::{App, Focus};
 use super::theme::Theme;
 
-pub(crate) use locks::{lock_at, lock_order, selected_lock_row};
+pub(crate) use locks::lock_at;
 pub(crate) use timeline::{lane_at, timeline_cols};
-pub(crate) use waitfor::{row_at as waitfor_row_at, waitfor_targets};
+pub(crate) use waitfor::row_at as waitfor_row_at;
 
 /// The most lanes a deadlock's story claims rows for on a small screen.
 const STORY_LANES: usize = 8;
@@ -197,7 +197,7 @@ pub(crate) fn screen_layout(app: &App, area: Rect) -> Option<ScreenLayout> {
     layout_for(
         area,
         model.threads().len(),
-        waitfor::wanted_rows(model),
+        super::rows::wanted_rows(model),
         story,
     )
 }

@@ -206,43 +206,6 @@ pub(crate) fn lock_name(model: &Model, id: LockId) -> String {
     sanitize(model.lock_name(id))
 }
 
-/// Natural order: case aside, digit runs compared as numbers (`gate` before
-/// `M`, `fork 2` before `fork 10`), then plain order to break ties.
-pub(crate) fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
-    use std::cmp::Ordering;
-    let (mut x, mut y) = (a.chars().peekable(), b.chars().peekable());
-    loop {
-        match (x.peek().copied(), y.peek().copied()) {
-            (None, None) => return a.cmp(b),
-            (None, Some(_)) => return Ordering::Less,
-            (Some(_), None) => return Ordering::Greater,
-            (Some(c), Some(d)) if c.is_ascii_digit() && d.is_ascii_digit() => {
-                let take = |it: &mut std::iter::Peekable<std::str::Chars>| {
-                    let mut n = String::new();
-                    while let Some(c) = it.next_if(char::is_ascii_digit) {
-                        n.push(c);
-                    }
-                    n
-                };
-                let (m, n) = (take(&mut x), take(&mut y));
-                let (m, n) = (m.trim_start_matches('0'), n.trim_start_matches('0'));
-                let by = m.len().cmp(&n.len()).then_with(|| m.cmp(n));
-                if by != Ordering::Equal {
-                    return by;
-                }
-            }
-            (Some(c), Some(d)) => {
-                let by = c.to_lowercase().cmp(d.to_lowercase());
-                if by != Ordering::Equal {
-                    return by;
-                }
-                x.next();
-                y.next();
-            }
-        }
-    }
-}
-
 /// `1234567` as `1,234,567`.
 pub(crate) fn count(n: u64) -> String {
     let digits = n.to_string();
