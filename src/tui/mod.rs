@@ -11,6 +11,7 @@ mod app;
 mod buffers;
 mod feed;
 mod input;
+mod keys;
 mod mouse;
 mod rows;
 mod story;
