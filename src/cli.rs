@@ -10,7 +10,6 @@ use clap::{Parser, Subcommand};
 
 use std::path::{Path, PathBuf};
 
-use crate::Session;
 use crate::launch::{self, StepStart};
 use crate::model;
 
@@ -21,21 +20,11 @@ use crate::scenario::{
 };
 use crate::trace::{self, Trace};
 use crate::tui::{ColorChoice, RunState, ViewerOptions, color_enabled};
+use crate::{ExitStatus, Session};
 use std::io::IsTerminal;
 
 /// The scenario `lockscope` runs with no arguments.
 pub const DEFAULT_SCENARIO: &str = "philosophers";
-
-/// Exit status for bad usage or bad input.
-pub const EXIT_USAGE: u8 = 2;
-
-/// Exit status when a scenario finished but one of its `[expect]` checks failed
-/// (the race condition of `lost-update` showed).
-pub const EXIT_EXPECTATION: u8 = 5;
-
-/// Exit status when every thread stayed blocked with nobody left to wake it
-/// (a stall: a lost notification, a lock held by a thread that is gone).
-pub const EXIT_STALL: u8 = 6;
 
 /// lockscope: watch threads and locks, and catch deadlocks the moment they close.
 #[derive(Debug, Parser)]
@@ -183,11 +172,12 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<ExitCode
         Ok(cli) => cli,
         Err(err) => {
             let _ = err.print();
-            return Ok(ExitCode::from(if err.use_stderr() {
-                EXIT_USAGE
+            return Ok(if err.use_stderr() {
+                ExitStatus::Usage
             } else {
-                0
-            }));
+                ExitStatus::Finished
+            }
+            .into());
         }
     };
     match cli.command {
@@ -260,12 +250,13 @@ fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
                         eprintln!("{report}");
                     }
                     // The same status as headless for the same outcome.
-                    let failed = end.expectations.iter().any(|e| e.expected != e.actual);
-                    return Ok(ExitCode::from(match end.state {
-                        RunState::Deadlocked => 3,
-                        RunState::Finished if failed => EXIT_EXPECTATION,
-                        _ => 0,
-                    }));
+                    let failed = end.expectations.iter().any(|e| !e.held());
+                    return Ok(match end.state {
+                        RunState::Deadlocked => ExitStatus::Deadlock,
+                        RunState::Finished if failed => ExitStatus::ExpectationFailed,
+                        _ => ExitStatus::Finished,
+                    }
+                    .into());
                 }
             }
         }
@@ -294,11 +285,7 @@ fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
             shown(path)
         );
     }
-    let code = match report.outcome {
-        Outcome::Finished if report.failed_expectations().next().is_some() => EXIT_EXPECTATION,
-        outcome => outcome.exit_code() as u8,
-    };
-    Ok(ExitCode::from(code))
+    Ok(report.exit_status().into())
 }
 
 /// A reader that stopped reading (`| head`) is not an error: the exit status
@@ -349,13 +336,14 @@ fn replay(args: ReplayArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
     };
     finish_output(written.and_then(|()| out.flush()))?;
     // The same status a live run would have ended with.
-    Ok(ExitCode::from(if !summary.deadlocks.is_empty() {
-        3
+    Ok(if !summary.deadlocks.is_empty() {
+        ExitStatus::Deadlock
     } else if !summary.stalls.is_empty() {
-        EXIT_STALL
+        ExitStatus::Stall
     } else {
-        0
-    }))
+        ExitStatus::Finished
+    }
+    .into())
 }
 
 fn export(args: ExportArgs) -> anyhow::Result<ExitCode> {
@@ -423,12 +411,13 @@ fn explore(args: ExploreArgs) -> anyhow::Result<ExitCode> {
         written = written.and_then(|()| writeln!(out, "schedule written to {}", shown(&path)));
     }
     finish_output(written.and_then(|()| out.flush()))?;
-    Ok(ExitCode::from(match report.outcome {
-        Found::Deadlock { .. } => 3,
-        Found::ExpectationViolated { .. } => EXIT_EXPECTATION,
-        Found::Stuck { .. } => 4,
-        Found::Exhausted | Found::BoundReached { .. } => 0,
-    }))
+    Ok(match report.outcome {
+        Found::Deadlock { .. } => ExitStatus::Deadlock,
+        Found::ExpectationViolated { .. } => ExitStatus::ExpectationFailed,
+        Found::Stuck { .. } => ExitStatus::Timeout,
+        Found::Exhausted | Found::BoundReached { .. } => ExitStatus::Finished,
+    }
+    .into())
 }
 
 fn demo(args: DemoArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
@@ -562,6 +551,6 @@ mod tests {
     #[test]
     fn bad_usage_is_status_2() {
         let code = main(["lockscope", "frobnicate"].map(OsString::from)).unwrap();
-        assert_eq!(code, ExitCode::from(EXIT_USAGE));
+        assert_eq!(code, ExitCode::from(ExitStatus::Usage));
     }
 }

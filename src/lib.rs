@@ -34,6 +34,7 @@ mod bounded;
 pub mod cli;
 pub mod control;
 pub mod event;
+mod exit;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod launch;
@@ -44,6 +45,7 @@ pub mod scenario;
 pub mod trace;
 pub mod tui;
 
+pub use exit::ExitStatus;
 pub use launch::init;
 pub use model::StallReport;
 pub use probe::gate;

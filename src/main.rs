@@ -11,7 +11,7 @@ fn main() -> ExitCode {
             let message = format!("{err:#}");
             let lines: Vec<String> = message.lines().map(lockscope::model::sanitize).collect();
             eprintln!("lockscope: {}", lines.join("\n"));
-            ExitCode::from(lockscope::cli::EXIT_USAGE)
+            lockscope::ExitStatus::Usage.into()
         }
     }
 }

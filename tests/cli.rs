@@ -448,3 +448,19 @@ fn explore_exhausts_a_safe_scenario() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("no deadlock"), "{stdout}");
 }
+
+/// Thread ids (and so the viewer's lanes) follow the scenario's order on
+/// every run, however the threads' first instructions race.
+#[test]
+fn threads_are_numbered_in_the_scenarios_order_on_every_run() {
+    for _ in 0..5 {
+        let (_, report) = run_json("lost-update");
+        let threads: Vec<&str> = report["threads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(threads, ["worker 0", "worker 1", "worker 2", "worker 3"]);
+    }
+}

@@ -172,13 +172,18 @@ fn a_schedule_is_stepped_through_with_n_in_the_viewer() {
         .unwrap();
     assert_eq!(explored.status.code(), Some(3));
     let mut pty = Pty::lockscope(&["run", "abba", "--schedule", file.to_str().unwrap()], &[]);
-    pty.wait_for("step mode on the schedule", |s| {
-        s.contains("2 right → lock B")
-    });
+    pty.wait_for(
+        "step mode on the schedule, its progress in the header",
+        |s| {
+            s.contains("2 right → lock B")
+                && s.contains("STEP 0/4")
+                && s.contains("step 0/4, next: ")
+        },
+    );
     for step in 1..=4 {
         pty.keys("n");
         pty.wait_for(&format!("step {step}"), |s| {
-            s.contains(&format!("step {step}:"))
+            s.contains(&format!("step {step}:")) && s.contains(&format!("STEP {step}/4"))
         });
     }
     pty.wait_for("the schedule's deadlock", |s| {
@@ -363,4 +368,29 @@ fn quitting_on_a_deadlock_prints_the_report_after_the_terminal_is_restored() {
     );
     let after = String::from_utf8_lossy(&pty.raw[left..]).into_owned();
     assert!(after.contains("left") && after.contains("right"), "{after}");
+}
+
+#[test]
+fn a_threads_number_keeps_its_meaning_after_others_block() {
+    let mut pty = Pty::lockscope(&["run", "abba", "--step"], &[]);
+    pty.wait_for("both stopped, STEP in the header", |s| {
+        s.contains("1 left → lock A") && s.contains("2 right → lock B") && s.contains("STEP")
+    });
+    pty.keys("1");
+    pty.wait_for("step 1", |s| s.contains("step 1: left → lock A"));
+    pty.keys("2");
+    pty.wait_for("step 2, left at its next lock", |s| {
+        s.contains("step 2: right → lock B") && s.contains("1 left → lock B")
+    });
+    pty.keys("1");
+    // left is blocked now; right is the only one that can move, and is still 2.
+    pty.wait_for("left blocked, right still number 2", |s| {
+        s.contains("step 3: left → lock B")
+            && s.contains("1 left cannot move")
+            && s.contains("2 right → lock A")
+    });
+    pty.keys("2");
+    pty.wait_for("the deadlock", |s| s.contains("DEADLOCK after step 4"));
+    pty.keys("q");
+    assert_eq!(pty.exit_code(), 3);
 }

@@ -38,6 +38,12 @@ pub struct StepPanel {
     pub title: String,
     /// The lines, top first.
     pub lines: Vec<StepLine>,
+    /// Whether threads stop at the gate now (the header says STEP).
+    pub on: bool,
+    /// The threads stopped at the gate, by name (their lanes look parked).
+    pub parked: Vec<String>,
+    /// A schedule's progress: steps taken and its length.
+    pub progress: Option<(usize, usize)>,
 }
 
 /// One line of the step panel.
@@ -95,6 +101,8 @@ pub struct Stepper {
     /// `n` presses waiting for a running thread to reach its next operation:
     /// keys typed faster than threads run are kept, not lost.
     queued: usize,
+    /// The length of the schedule being stepped through (0: none).
+    schedule_len: usize,
 }
 
 impl Stepper {
@@ -121,12 +129,16 @@ impl Stepper {
             auto: false,
             restart: None,
             queued: 0,
+            schedule_len: 0,
         }
     }
 
     /// Threads to move first, by name, in order: `n` (or, with `auto`, the
     /// viewer itself) moves them.
     pub fn set_plan(&mut self, plan: Vec<String>, auto: bool) {
+        // A schedule stepped by hand shows its progress; a replay of the
+        // steps before a `b` is over at once.
+        self.schedule_len = if auto { 0 } else { plan.len() };
         self.plan = plan.into();
         self.auto = auto;
     }
@@ -292,10 +304,16 @@ impl Stepper {
             StepAction::Toggle => self.turn_on(),
             StepAction::Continue => self.turn_off(),
             StepAction::Move(n) => {
-                let movable = self.movable();
-                match movable.get(n - 1) {
-                    Some(p) => self.release(p, model),
-                    None => self.note = Some(format!("no thread {n} can move now")),
+                // A thread's number is its lane's, for the whole run.
+                let Some(thread) = n.checked_sub(1).and_then(|i| model.threads().get(i)) else {
+                    self.note = Some(format!("there is no thread {n}"));
+                    return;
+                };
+                match self.movable().into_iter().find(|p| p.name == thread.name) {
+                    Some(p) => self.release(&p, model),
+                    None => {
+                        self.note = Some(format!("{n} {} cannot move now", sanitize(&thread.name)));
+                    }
                 }
             }
             StepAction::Next if !self.plan.is_empty() => self.move_planned(model),
@@ -406,12 +424,39 @@ impl Stepper {
         };
         let movable = self.movable();
         let mut lines = Vec::new();
+        // Numbers are lanes' (thread ids): they keep their meaning all run.
+        let number = |name: &str| {
+            model
+                .threads()
+                .iter()
+                .position(|t| t.name == name)
+                .map_or("·".to_owned(), |i| (i + 1).to_string())
+        };
+        let progress = (self.schedule_len > 0).then_some((self.taken.len(), self.schedule_len));
+        if let Some((k, n)) = progress {
+            let next = self.plan.front().map(|name| {
+                let op = movable
+                    .iter()
+                    .find(|p| &p.name == name)
+                    .map(|p| self.op_text(p.op, p.site, model))
+                    .unwrap_or_else(|| "(not at its next operation yet)".into());
+                format!("{} → {}", sanitize(name), sanitize(&op))
+            });
+            let text = match next {
+                Some(next) => format!("step {k}/{n}, next: {next}  (n)"),
+                None => format!("schedule done: {k}/{n} steps"),
+            };
+            lines.push(StepLine {
+                text,
+                kind: StepLineKind::Note,
+            });
+        }
         let in_cycle: HashSet<String> = model
             .threads_in_cycles()
             .into_iter()
             .map(|t| model.thread_name(t).to_owned())
             .collect();
-        for (i, p) in movable.iter().enumerate() {
+        for p in &movable {
             let text = self.op_text(p.op, p.site, model);
             let site = if p.site == Site::UNKNOWN {
                 String::new()
@@ -421,7 +466,7 @@ impl Stepper {
             lines.push(StepLine {
                 text: format!(
                     "{} {} → {}{}",
-                    i + 1,
+                    number(&p.name),
                     sanitize(&p.name),
                     sanitize(&text),
                     site
@@ -433,7 +478,7 @@ impl Stepper {
             if movable.iter().any(|p| p.name == thread.name) {
                 continue;
             }
-            let name = sanitize(&thread.name);
+            let name = format!("{} {}", number(&thread.name), sanitize(&thread.name));
             let (text, kind) = match &thread.status {
                 ThreadStatus::Waiting { lock, .. } => {
                     let holders: Vec<String> = model
@@ -452,19 +497,17 @@ impl Stepper {
                     };
                     let lock = sanitize(model.lock_name(*lock));
                     (
-                        format!("  {name} cannot move: waits for {lock}{held}"),
+                        format!("{name} cannot move: waits for {lock}{held}"),
                         StepLineKind::Blocked,
                     )
                 }
                 ThreadStatus::CondWait { condvar, .. } => (
-                    format!("  {name} waits on {}", sanitize(model.lock_name(*condvar))),
+                    format!("{name} waits on {}", sanitize(model.lock_name(*condvar))),
                     StepLineKind::Blocked,
                 ),
-                ThreadStatus::Finished => (format!("  {name} finished"), StepLineKind::Quiet),
-                ThreadStatus::Panicked { .. } => {
-                    (format!("  {name} panicked"), StepLineKind::Quiet)
-                }
-                ThreadStatus::Running => (format!("  {name} running"), StepLineKind::Quiet),
+                ThreadStatus::Finished => (format!("{name} finished"), StepLineKind::Quiet),
+                ThreadStatus::Panicked { .. } => (format!("{name} panicked"), StepLineKind::Quiet),
+                ThreadStatus::Running => (format!("{name} running"), StepLineKind::Quiet),
             };
             lines.push(StepLine { text, kind });
         }
@@ -503,7 +546,13 @@ impl Stepper {
                 kind: StepLineKind::Note,
             });
         }
-        Some(StepPanel { title, lines })
+        Some(StepPanel {
+            title,
+            lines,
+            on: self.on,
+            parked: movable.into_iter().map(|p| p.name).collect(),
+            progress,
+        })
     }
 }
 

@@ -6,7 +6,6 @@
 mod program;
 mod watch;
 
-pub use program::EXIT_INTERRUPTED;
 pub use watch::{ScenarioEnd, StepStart, watch_scenario, watch_trace};
 
 use std::io::IsTerminal;

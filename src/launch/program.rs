@@ -18,11 +18,10 @@ use crossbeam_channel::{Sender, never, unbounded};
 
 use crate::control::Stepper;
 use crate::probe::Viewer;
-use crate::tui::{Notice, RunState, ViewerOptions, Watched, color_enabled, run_viewer};
-use crate::{DeadlockReport, Session, SessionBuilder};
-
-/// Exit status when the user quits the viewer while the program still runs.
-pub const EXIT_INTERRUPTED: i32 = 130;
+use crate::tui::{
+    Notice, RunState, ViewerOptions, Watched, color_enabled, restore_default_signals, run_viewer,
+};
+use crate::{DeadlockReport, ExitStatus, Session, SessionBuilder};
 
 /// Starts recording and opens the viewer on its own thread.
 pub(super) fn attach(mut builder: SessionBuilder) -> anyhow::Result<Session> {
@@ -78,7 +77,7 @@ pub(super) fn attach(mut builder: SessionBuilder) -> anyhow::Result<Session> {
             // The viewer reads no more: nothing must wait for it. (The
             // stepper stays: it holds parked threads until the exit.)
             watched.events = never();
-            let mut exit = |code| {
+            let mut exit = |status: ExitStatus| {
                 if !finishers.is_empty() {
                     // A recording keeps everything up to here, including what
                     // the collector had not taken yet. The program's threads
@@ -90,14 +89,17 @@ pub(super) fn attach(mut builder: SessionBuilder) -> anyhow::Result<Session> {
                     meter.sync(Duration::from_secs(5));
                     finishers.run();
                 }
-                std::process::exit(code)
+                status.exit()
             };
             match outcome {
-                Ok(Ok(RunState::Finished)) => {}
-                Ok(Ok(RunState::Deadlocked)) => exit(3),
-                Ok(Ok(_)) => exit(EXIT_INTERRUPTED),
-                Ok(Err(err)) => eprintln!("lockscope: the viewer stopped: {err:#}"),
-                Err(_) => exit(101),
+                Ok(Ok(RunState::Finished)) => restore_default_signals(),
+                Ok(Ok(RunState::Deadlocked)) => exit(ExitStatus::Deadlock),
+                Ok(Ok(_)) => exit(ExitStatus::Interrupted),
+                Ok(Err(err)) => {
+                    restore_default_signals();
+                    eprintln!("lockscope: the viewer stopped: {err:#}");
+                }
+                Err(_) => exit(ExitStatus::Panicked),
             }
         })
         .context("cannot start the lockscope viewer thread")?;

@@ -22,6 +22,8 @@ pub(crate) struct LockMeta {
     /// when the lock registers with a session.
     tickets: AtomicU64,
     name: Option<Cow<'static, str>>,
+    /// The protected type, for the default name of an unnamed lock.
+    type_name: Option<&'static str>,
     kind: LockKind,
     site: Site,
 }
@@ -29,11 +31,27 @@ pub(crate) struct LockMeta {
 impl LockMeta {
     /// A new lock made at `site`; registers at once if a session is on.
     pub(crate) fn new(kind: LockKind, name: Option<Cow<'static, str>>, site: Site) -> Self {
+        Self::with_type(kind, name, None, site)
+    }
+
+    /// An unnamed lock protecting a `type_name`: named by default after its
+    /// type and where it is made (`Mutex<Account> main.rs:17:22`).
+    pub(crate) fn unnamed(kind: LockKind, type_name: &'static str, site: Site) -> Self {
+        Self::with_type(kind, None, Some(type_name), site)
+    }
+
+    fn with_type(
+        kind: LockKind,
+        name: Option<Cow<'static, str>>,
+        type_name: Option<&'static str>,
+        site: Site,
+    ) -> Self {
         let meta = LockMeta {
             id: AtomicU64::new(0),
             seq: AtomicU64::new(0),
             tickets: AtomicU64::new(0),
             name,
+            type_name,
             kind,
             site,
         };
@@ -89,11 +107,13 @@ impl LockMeta {
         Some(id)
     }
 
-    /// The display name: given, or the creation site.
+    /// The display name: given, or made of the kind, the protected type and
+    /// the creation site with its column, so that locks made on one line (a
+    /// struct literal) still differ: `Mutex<Account> main.rs:17:22`.
     pub(crate) fn name(&self) -> String {
         match &self.name {
             Some(name) => name.to_string(),
-            None => self.site.to_string(),
+            None => default_name(self.kind, self.type_name, self.site),
         }
     }
 
@@ -122,11 +142,84 @@ impl LockMeta {
     }
 }
 
+/// `Mutex<Account> main.rs:17:22`: the kind, the type without its module
+/// paths, the file name without its directories, line and column.
+fn default_name(kind: LockKind, type_name: Option<&str>, site: Site) -> String {
+    let kind = match kind {
+        LockKind::Mutex => "Mutex",
+        LockKind::RwLock => "RwLock",
+        LockKind::Condvar => "Condvar",
+    };
+    let file = site.file.rsplit(['/', '\\']).next().unwrap_or(site.file);
+    let at = if site.column == 0 {
+        format!("{file}:{}", site.line)
+    } else {
+        format!("{file}:{}:{}", site.line, site.column)
+    };
+    match type_name {
+        Some(t) => format!("{kind}<{}> {at}", short_type(t)),
+        None => format!("{kind} {at}"),
+    }
+}
+
+/// `alloc::vec::Vec<my_crate::bank::Account>` as `Vec<Account>`: each path
+/// keeps its last segment.
+fn short_type(t: &str) -> String {
+    let mut out = String::with_capacity(t.len());
+    let mut segment = String::new();
+    for c in t.chars() {
+        if c.is_alphanumeric() || c == '_' || c == ':' {
+            segment.push(c);
+        } else {
+            out.push_str(segment.rsplit("::").next().unwrap_or(&segment));
+            segment.clear();
+            out.push(c);
+        }
+    }
+    out.push_str(segment.rsplit("::").next().unwrap_or(&segment));
+    out
+}
+
 impl std::fmt::Debug for LockMeta {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LockMeta")
             .field("name", &self.name())
             .field("kind", &self.kind)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_names_carry_the_kind_the_type_and_the_column() {
+        let site = Site {
+            file: "examples/bank/src/main.rs",
+            line: 17,
+            column: 22,
+        };
+        let account = "bank::accounts::Account";
+        assert_eq!(
+            default_name(LockKind::Mutex, Some(account), site),
+            "Mutex<Account> main.rs:17:22"
+        );
+        let vec =
+            "alloc::vec::Vec<std::collections::hash::map::HashMap<u32, alloc::string::String>>";
+        assert_eq!(
+            default_name(LockKind::RwLock, Some(vec), site),
+            "RwLock<Vec<HashMap<u32, String>>> main.rs:17:22"
+        );
+        assert_eq!(
+            default_name(LockKind::Condvar, None, Site { column: 0, ..site }),
+            "Condvar main.rs:17"
+        );
+        // Two locks made on one line differ by their column.
+        let other = Site { column: 40, ..site };
+        assert_ne!(
+            default_name(LockKind::Mutex, Some(account), site),
+            default_name(LockKind::Mutex, Some(account), other)
+        );
     }
 }

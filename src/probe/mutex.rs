@@ -37,7 +37,8 @@ pub struct MutexGuard<'a, T: ?Sized> {
 }
 
 impl<T> Mutex<T> {
-    /// A new unlocked mutex, named after the place it is created (`src/main.rs:12`).
+    /// A new unlocked mutex, named after its type and the place it is created
+    /// (`Mutex<Vec<i32>> main.rs:12:13`).
     ///
     /// # Examples
     ///
@@ -48,7 +49,7 @@ impl<T> Mutex<T> {
     #[track_caller]
     pub fn new(value: T) -> Self {
         Mutex {
-            meta: LockMeta::new(LockKind::Mutex, None, Site::caller()),
+            meta: LockMeta::unnamed(LockKind::Mutex, std::any::type_name::<T>(), Site::caller()),
             inner: parking_lot::Mutex::new(value),
         }
     }

@@ -58,7 +58,7 @@ impl<T> RwLock<T> {
     #[track_caller]
     pub fn new(value: T) -> Self {
         RwLock {
-            meta: LockMeta::new(LockKind::RwLock, None, Site::caller()),
+            meta: LockMeta::unnamed(LockKind::RwLock, std::any::type_name::<T>(), Site::caller()),
             inner: parking_lot::RwLock::new(value),
         }
     }

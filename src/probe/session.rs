@@ -285,7 +285,7 @@ impl SessionBuilder {
                     eprintln!("{report}");
                     // The recording gets everything up to the deadlock first.
                     finishers.run();
-                    std::process::exit(3);
+                    crate::ExitStatus::Deadlock.exit();
                 })
             }),
             on_stall: self.on_stall.unwrap_or_else(|| {

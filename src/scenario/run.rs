@@ -10,6 +10,7 @@ use crossbeam_channel::{Receiver, after, never, select, unbounded};
 use serde::Serialize;
 
 use super::{Op, Scenario, Step};
+use crate::ExitStatus;
 use crate::event::LockKind;
 use crate::model::Summary;
 use crate::{
@@ -33,14 +34,15 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// The process exit status the CLI uses: 0 finished, 3 deadlock, 4
-    /// timeout, 6 stall.
-    pub fn exit_code(self) -> i32 {
+    /// The exit status the CLI ends with: finished, deadlock, timeout or
+    /// stall (a failed `[expect]` is the report's, see
+    /// [`RunReport::exit_status`]).
+    pub fn exit_status(self) -> ExitStatus {
         match self {
-            Outcome::Finished => 0,
-            Outcome::Deadlock => 3,
-            Outcome::Timeout => 4,
-            Outcome::Stall => 6,
+            Outcome::Finished => ExitStatus::Finished,
+            Outcome::Deadlock => ExitStatus::Deadlock,
+            Outcome::Timeout => ExitStatus::Timeout,
+            Outcome::Stall => ExitStatus::Stall,
         }
     }
 }
@@ -92,6 +94,17 @@ impl RunReport {
     /// Expectations that did not hold.
     pub fn failed_expectations(&self) -> impl Iterator<Item = &ExpectResult> {
         self.expectations.iter().filter(|e| !e.held())
+    }
+
+    /// How the run ends for the process: a finished run whose `[expect]`
+    /// failed is not a success.
+    pub fn exit_status(&self) -> ExitStatus {
+        match self.outcome {
+            Outcome::Finished if self.failed_expectations().next().is_some() => {
+                ExitStatus::ExpectationFailed
+            }
+            outcome => outcome.exit_status(),
+        }
     }
 }
 
@@ -188,9 +201,14 @@ pub fn start(scenario: &Scenario, builder: SessionBuilder) -> anyhow::Result<Sta
         let world = Arc::clone(&world);
         let steps = decl.steps.clone();
         let done = done_tx.clone();
+        // Each thread is registered (its start recorded, its id taken)
+        // before the next is spawned: thread ids, and the viewer's lanes,
+        // follow the scenario's order on every run.
+        let (registered_tx, registered) = crossbeam_channel::bounded::<()>(1);
         let handle = crate::thread::Builder::new()
             .name(decl.name.clone())
             .spawn(move || {
+                let _ = registered_tx.send(());
                 start_line.wait();
                 let mut held = Vec::new();
                 let mut register = Register::default();
@@ -199,6 +217,8 @@ pub fn start(scenario: &Scenario, builder: SessionBuilder) -> anyhow::Result<Sta
                 let _ = done.send(());
             })
             .with_context(|| format!("cannot start thread {:?}", decl.name))?;
+        // Bounded: a thread that never runs would hang the barrier anyway.
+        let _ = registered.recv_timeout(Duration::from_secs(10));
         handles.push(handle);
     }
     let expect = scenario

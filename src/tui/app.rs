@@ -4,26 +4,15 @@
 //! the runtime feeds it ([`App::ingest`], [`App::tick`], [`App::push_output`]),
 //! and [`draw`](super::draw) only reads it.
 
-use crossterm::event::KeyEvent;
-
 use crate::TransportStats;
 use crate::control::StepPanel;
-use crate::event::{Event, LockId, Nanos, ThreadId};
+use crate::event::{Event, LockId, Nanos};
 use crate::model::{Model, Timeline};
 use crate::scenario::ExpectResult;
 
 use super::buffers::{EventLog, Output, RateMeter};
-use super::input::{Action, PromptKey, map_key, map_prompt_key};
 use super::theme::Theme;
 use super::timeview::TimeView;
-use super::ui;
-
-/// How many columns a key press scrolls the timeline.
-const SCROLL_COLS: i64 = 10;
-/// How many rows PageUp / PageDown move.
-const PAGE_ROWS: isize = 10;
-/// The longest filter kept, in characters.
-const FILTER_CAP: usize = 64;
 
 /// How the screen is set up.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,7 +73,7 @@ impl Focus {
         Focus::Output,
     ];
 
-    fn step(self, by: isize) -> Focus {
+    pub(super) fn step(self, by: isize) -> Focus {
         let i = Self::ORDER.iter().position(|&f| f == self).unwrap_or(0) as isize;
         let n = Self::ORDER.len() as isize;
         Self::ORDER[(i + by).rem_euclid(n) as usize]
@@ -106,7 +95,7 @@ pub enum SortColumn {
 }
 
 impl SortColumn {
-    fn next(self) -> SortColumn {
+    pub(super) fn next(self) -> SortColumn {
         match self {
             SortColumn::Name => SortColumn::Acquisitions,
             SortColumn::Acquisitions => SortColumn::Contention,
@@ -122,7 +111,7 @@ impl SortColumn {
 /// events), so pausing costs one copy of the model, never a growing buffer.
 #[derive(Clone, Debug)]
 struct Frozen {
-    model: Model,
+    pub(super) model: Model,
     log: EventLog,
     now: Nanos,
 }
@@ -188,14 +177,14 @@ pub struct App {
     /// Step mode's panel, shown instead of the program's output.
     pub(crate) step_panel: Option<StepPanel>,
     /// Whether a live program is watched (not a recording): quitting ends it.
-    live: bool,
+    pub(super) live: bool,
     /// `q` was pressed while the program runs: the next key confirms or stays.
     pub(crate) confirm_quit: bool,
     /// A scenario's `[expect]` checks, once it finished.
     pub(crate) expectations: Vec<ExpectResult>,
     /// The terminal's size as last drawn (for keys that act on what is seen).
     pub(crate) screen: ratatui::layout::Rect,
-    dirty: bool,
+    pub(super) dirty: bool,
 }
 
 impl App {
@@ -247,19 +236,6 @@ impl App {
     /// while it still runs.
     pub fn set_live(&mut self, live: bool) {
         self.live = live;
-    }
-
-    /// `q`: quits, or, the first time while a live program still runs,
-    /// asks (the footer says what the next key does).
-    fn quit(&mut self) -> Flow {
-        let runs = self.live
-            && self.run_state == RunState::Running
-            && self.model.active_deadlocks().next().is_none();
-        if runs && !self.confirm_quit {
-            self.confirm_quit = true;
-            return Flow::Continue;
-        }
-        Flow::Quit
     }
 
     /// Shows a scenario's `[expect]` checks (a failed one loudly).
@@ -365,6 +341,18 @@ impl App {
         self.dirty = false;
     }
 
+    /// Pauses the view (a copy of what it shows) or resumes it.
+    pub(super) fn toggle_pause(&mut self) {
+        self.frozen = match self.frozen.take() {
+            Some(_) => None,
+            None => Some(Box::new(Frozen {
+                model: self.model.clone(),
+                log: self.log.clone(),
+                now: self.now,
+            })),
+        };
+    }
+
     /// The live model (the view may show a paused copy).
     pub fn model(&self) -> &Model {
         &self.model
@@ -394,200 +382,5 @@ impl App {
     /// Events per second, measured over the last second of ticks.
     pub(crate) fn rate(&self) -> u64 {
         self.rate.per_second()
-    }
-
-    /// Handles a key press: text for the filter prompt while it is open, an
-    /// [`Action`] (through [`map_key`]) otherwise. The runtime should call this
-    /// rather than `map_key` + [`on_action`](Self::on_action), so that `q`
-    /// can be typed into the filter.
-    pub fn on_key(&mut self, key: KeyEvent) -> Flow {
-        if self.confirm_quit && key.kind == crossterm::event::KeyEventKind::Press {
-            // `q` (or `y`) confirms; any other key stays.
-            return match map_key(key) {
-                Some(Action::Quit | Action::Interrupt) => Flow::Quit,
-                _ if key.code == crossterm::event::KeyCode::Char('y') => Flow::Quit,
-                _ => {
-                    self.confirm_quit = false;
-                    self.dirty = true;
-                    Flow::Continue
-                }
-            };
-        }
-        if self.prompt.is_none() {
-            return match map_key(key) {
-                Some(action) => self.on_action(action),
-                None => Flow::Continue,
-            };
-        }
-        let Some(pk) = map_prompt_key(key) else {
-            return Flow::Continue;
-        };
-        self.dirty = true;
-        match pk {
-            PromptKey::Quit => return Flow::Quit,
-            PromptKey::Insert(c) => {
-                if let Some(p) = self
-                    .prompt
-                    .as_mut()
-                    .filter(|p| p.chars().count() < FILTER_CAP)
-                {
-                    p.push(c);
-                }
-            }
-            PromptKey::Backspace => {
-                if let Some(p) = self.prompt.as_mut() {
-                    p.pop();
-                }
-            }
-            PromptKey::Apply => self.apply_filter(),
-            PromptKey::Cancel => self.prompt = None,
-        }
-        Flow::Continue
-    }
-
-    fn apply_filter(&mut self) {
-        if let Some(p) = self.prompt.take() {
-            self.filter = p.trim().to_owned();
-            self.log_scroll = 0;
-        }
-    }
-
-    /// Does what `action` asks. Returns [`Flow::Quit`] when the user quits.
-    pub fn on_action(&mut self, action: Action) -> Flow {
-        self.dirty = true;
-        if self.prompt.is_some() {
-            // Without on_key the prompt can still be closed.
-            match action {
-                Action::Quit | Action::Interrupt => return Flow::Quit,
-                Action::Back => self.prompt = None,
-                Action::ToggleDetails => self.apply_filter(),
-                _ => {}
-            }
-            return Flow::Continue;
-        }
-        if self.help {
-            match action {
-                Action::Quit => return self.quit(),
-                Action::Interrupt => return Flow::Quit,
-                Action::Back | Action::ToggleHelp => self.help = false,
-                _ => {}
-            }
-            return Flow::Continue;
-        }
-        let now = self.view().now;
-        match action {
-            Action::Quit => return self.quit(),
-            Action::Interrupt => return Flow::Quit,
-            Action::Back => self.details = false,
-            Action::TogglePause => self.toggle_pause(),
-            Action::ScrollLeft => {
-                self.leave_story();
-                self.time.scroll(-SCROLL_COLS, now);
-            }
-            Action::ScrollRight => {
-                self.leave_story();
-                self.time.scroll(SCROLL_COLS, now);
-            }
-            Action::ZoomIn => {
-                self.leave_story();
-                self.time.zoom_in();
-            }
-            Action::ZoomOut => {
-                self.leave_story();
-                self.time.zoom_out();
-            }
-            Action::Follow => self.time.follow(),
-            Action::Up => self.move_selection(-1),
-            Action::Down => self.move_selection(1),
-            Action::PageUp => self.move_selection(-PAGE_ROWS),
-            Action::PageDown => self.move_selection(PAGE_ROWS),
-            Action::Home if self.focus == Focus::Timeline => {
-                self.time.start_at(self.timeline.first_time());
-            }
-            Action::End if self.focus == Focus::Timeline => self.time.follow(),
-            Action::Home => self.move_selection(isize::MIN / 2),
-            Action::End => self.move_selection(isize::MAX / 2),
-            Action::NextFocus => self.focus = self.focus.step(1),
-            Action::PrevFocus => self.focus = self.focus.step(-1),
-            Action::ToggleDetails => self.details = !self.details,
-            Action::Filter => self.prompt = Some(self.filter.clone()),
-            Action::CycleSort => self.sort = self.sort.next(),
-            Action::ToggleHelp => self.help = true,
-        }
-        Flow::Continue
-    }
-
-    fn toggle_pause(&mut self) {
-        self.frozen = match self.frozen.take() {
-            Some(_) => None,
-            None => Some(Box::new(Frozen {
-                model: self.model.clone(),
-                log: self.log.clone(),
-                now: self.now,
-            })),
-        };
-    }
-
-    /// Moves the selection (or the scroll position) of the focused panel by `by` rows.
-    pub(crate) fn move_selection(&mut self, by: isize) {
-        let step = |i: usize, len: usize| -> usize {
-            let target = (i as isize).saturating_add(by);
-            target.clamp(0, len.saturating_sub(1) as isize) as usize
-        };
-        match self.focus {
-            Focus::Timeline => {
-                let len = self.view().model.threads().len();
-                self.thread_sel = step(self.thread_sel.min(len.saturating_sub(1)), len);
-            }
-            Focus::Locks => {
-                let order = ui::lock_order(self.view().model, self.sort, self.view().now);
-                let at = ui::selected_lock_row(&order, self.lock_sel);
-                self.lock_sel = order.get(step(at, order.len())).copied();
-            }
-            Focus::WaitFor => {
-                let rows = ui::waitfor_targets(self.view().model);
-                self.edge_sel = step(self.edge_sel.min(rows.len()), rows.len());
-                if let Some(&Some(t)) = rows.get(self.edge_sel) {
-                    self.thread_sel = t.index();
-                }
-            }
-            // Up goes back in time: further from the newest line.
-            Focus::Log => {
-                let max = self.view().log.events().len().saturating_sub(1);
-                self.log_scroll = self.log_scroll.saturating_add_signed(-by).min(max);
-            }
-            Focus::Output => {
-                let max = self.output.len().saturating_sub(1);
-                self.output_scroll = self.output_scroll.saturating_add_signed(-by).min(max);
-            }
-        }
-    }
-
-    /// Selects thread `id` (from a click on its lane).
-    pub(crate) fn select_thread(&mut self, id: ThreadId) {
-        self.thread_sel = id.index();
-        self.focus = Focus::Timeline;
-    }
-
-    /// Selects lock `id` (from a click on its row).
-    pub(crate) fn select_lock(&mut self, id: LockId) {
-        self.lock_sel = Some(id);
-        self.focus = Focus::Locks;
-    }
-
-    /// Handles a mouse event on a screen of size `area`: the wheel scrolls
-    /// (time in the timeline, the list elsewhere), a left click focuses a panel
-    /// and selects the lane or row under it.
-    pub fn on_mouse(
-        &mut self,
-        mouse: crossterm::event::MouseEvent,
-        area: ratatui::layout::Rect,
-    ) -> Flow {
-        super::mouse::handle(self, mouse, area)
-    }
-
-    /// Marks the screen for redrawing.
-    pub(crate) fn touch(&mut self) {
-        self.dirty = true;
     }
 }

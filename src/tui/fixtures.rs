@@ -229,3 +229,46 @@ pub(crate) fn abba() -> Vec<Event> {
     s.at(11 * MS + MS / 3).request(1, 0);
     s.build()
 }
+
+/// `three-cycle`: first holds A and waits for B, second holds B and waits
+/// for C, third holds C and waits for A; the cycle closes at 22 ms.
+pub(crate) fn three_cycle() -> Vec<Event> {
+    let mut s = Script::new();
+    for (i, (lock, thread)) in [("A", "first"), ("B", "second"), ("C", "third")]
+        .into_iter()
+        .enumerate()
+    {
+        let i = i as u32;
+        s.lock(i, lock, LockKind::Mutex).thread(i, thread);
+    }
+    for i in 0..3u32 {
+        s.at(MS * (1 + u64::from(i))).acquire(i, i);
+    }
+    for i in 0..3u32 {
+        s.at(MS * (20 + u64::from(i))).request(i, (i + 1) % 3);
+    }
+    s.build()
+}
+
+/// `convoy`, finished: four threads queue on one lock, each holding it
+/// 3 ms, then all exit by 16 ms.
+pub(crate) fn convoy_finished() -> Vec<Event> {
+    let mut s = Script::new();
+    s.lock(0, "log", LockKind::Mutex);
+    for t in 0..4u32 {
+        s.thread(t, &format!("writer {t}"));
+    }
+    s.at(MS).acquire(0, 0);
+    for t in 1..4u32 {
+        s.at(MS + u64::from(t) * MS / 10).request(t, 0);
+    }
+    for t in 0..4u32 {
+        let end = MS + 3 * MS * (u64::from(t) + 1);
+        s.at(end).release(t, 0);
+        if t < 3 {
+            s.acquire(t + 1, 0);
+        }
+        s.exit(t);
+    }
+    s.build()
+}

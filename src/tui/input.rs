@@ -7,6 +7,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
+use super::keys::{Command, Mode, lookup};
 use crate::control::{ReplayAction, StepAction};
 
 /// Something the user asked for.
@@ -86,30 +87,10 @@ pub fn map_key(key: KeyEvent) -> Option<Action> {
     if key.modifiers.contains(KeyModifiers::ALT) {
         return None;
     }
-    let action = match key.code {
-        KeyCode::Char('q') => Action::Quit,
-        KeyCode::Esc => Action::Back,
-        KeyCode::Char(' ') => Action::TogglePause,
-        KeyCode::Left | KeyCode::Char('h') => Action::ScrollLeft,
-        KeyCode::Right | KeyCode::Char('l') => Action::ScrollRight,
-        KeyCode::Char('+' | '=') => Action::ZoomIn,
-        KeyCode::Char('-' | '_') => Action::ZoomOut,
-        KeyCode::Up | KeyCode::Char('k') => Action::Up,
-        KeyCode::Down | KeyCode::Char('j') => Action::Down,
-        KeyCode::PageUp => Action::PageUp,
-        KeyCode::PageDown => Action::PageDown,
-        KeyCode::Home | KeyCode::Char('g') => Action::Home,
-        KeyCode::End | KeyCode::Char('G') => Action::End,
-        KeyCode::Tab => Action::NextFocus,
-        KeyCode::BackTab => Action::PrevFocus,
-        KeyCode::Enter => Action::ToggleDetails,
-        KeyCode::Char('/') => Action::Filter,
-        KeyCode::Char('f') => Action::Follow,
-        KeyCode::Char('o') => Action::CycleSort,
-        KeyCode::Char('?') => Action::ToggleHelp,
-        _ => return None,
-    };
-    Some(action)
+    match lookup(key.code, |m| m == Mode::View)?.command {
+        Command::View(action) => Some(action),
+        _ => None,
+    }
 }
 
 /// What a key does while the filter prompt is open.
@@ -153,18 +134,10 @@ pub fn map_replay_key(key: KeyEvent) -> Option<ReplayAction> {
     if key.kind != KeyEventKind::Press || key.modifiers.contains(KeyModifiers::CONTROL) {
         return None;
     }
-    Some(match key.code {
-        KeyCode::Char(' ') | KeyCode::Char('p') => ReplayAction::TogglePlay,
-        KeyCode::Char('.') => ReplayAction::StepForward,
-        KeyCode::Char(',') => ReplayAction::StepBack,
-        KeyCode::Char('[') => ReplayAction::Slower,
-        KeyCode::Char(']') => ReplayAction::Faster,
-        KeyCode::Home => ReplayAction::Start,
-        KeyCode::End => ReplayAction::End,
-        KeyCode::Char('d') => ReplayAction::NextDeadlock,
-        KeyCode::Char('x') => ReplayAction::NextContended,
-        _ => return None,
-    })
+    match lookup(key.code, |m| m == Mode::Replay)?.command {
+        Command::Replay(action) => Some(action),
+        _ => None,
+    }
 }
 
 /// Step-mode keys: `s` always; the others only while step mode is on.
@@ -172,52 +145,18 @@ pub fn map_step_key(key: KeyEvent, on: bool) -> Option<StepAction> {
     if key.kind != KeyEventKind::Press || key.modifiers.contains(KeyModifiers::CONTROL) {
         return None;
     }
-    let action = match key.code {
-        KeyCode::Char('s') => StepAction::Toggle,
-        KeyCode::Char(c @ '1'..='9') => StepAction::Move(c as usize - '0' as usize),
-        KeyCode::Char('n') => StepAction::Next,
-        KeyCode::Char('c') => StepAction::Continue,
-        // In step mode space lets everything run free (not a view pause).
-        KeyCode::Char(' ') if on => StepAction::Continue,
-        KeyCode::Char('w') => StepAction::Write,
-        KeyCode::Char('b') => StepAction::Back,
-        _ => return None,
-    };
-    (on || action == StepAction::Toggle).then_some(action)
+    let binding = lookup(key.code, |m| match m {
+        Mode::Step { on_only } => on || !on_only,
+        _ => false,
+    })?;
+    match (binding.command, key.code) {
+        (Command::StepMove, KeyCode::Char(c)) => {
+            c.to_digit(10).map(|d| StepAction::Move(d as usize))
+        }
+        (Command::Step(action), _) => Some(action),
+        _ => None,
+    }
 }
-
-/// The key bindings as the help shows them: (keys, what they do).
-pub(crate) const HELP: &[(&str, &str)] = &[
-    ("q", "quit (asks once while the program still runs)"),
-    ("Ctrl-C", "quit at once"),
-    ("Esc", "close help / filter / details"),
-    ("space", "pause / resume the view (recording goes on)"),
-    ("← →  h l", "scroll time"),
-    ("+ -", "zoom in / out (1µs … 10s per column)"),
-    ("f", "follow: newest time at the right edge"),
-    ("↑ ↓  j k", "select a thread / move in the focused panel"),
-    ("PgUp PgDn", "a page up / down"),
-    (
-        "Home End  g G",
-        "history start / follow (timeline), first / last",
-    ),
-    ("Tab Shift-Tab", "focus next / previous panel"),
-    ("Enter", "details of the selected thread or lock"),
-    ("/", "filter the log by thread or lock name"),
-    ("o", "sort the lock table by the next column"),
-    ("?", "this help"),
-    ("mouse", "wheel scrolls, click selects"),
-    ("s", "step mode: threads stop before each lock operation"),
-    (
-        "1-9  n  Enter",
-        "step: move that thread / the next / the selected one",
-    ),
-    ("c  w  b", "step: run free / write the schedule / back"),
-    (
-        "replay",
-        "space play · . , one event · [ ] speed · d x jump",
-    ),
-];
 
 #[cfg(test)]
 mod tests {
@@ -330,7 +269,10 @@ mod tests {
 
     #[test]
     fn the_help_names_every_action() {
-        let help: String = HELP.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(" ");
+        let help: String = super::super::keys::help_rows()
+            .map(|(k, _)| k)
+            .collect::<Vec<_>>()
+            .join(" ");
         for key in [
             "q", "Esc", "space", "←", "h", "+", "f", "↑", "j", "PgUp", "Home", "Tab", "Enter", "/",
             "o", "?",

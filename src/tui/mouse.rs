@@ -74,7 +74,8 @@ pub(super) fn handle(app: &mut App, mouse: MouseEvent, area: Rect) -> Flow {
                 app.focus = Focus::WaitFor;
                 if let Some(row) = ui::waitfor_row_at(app, layout.waitfor, pos.y) {
                     app.edge_sel = row;
-                    if let Some(&Some(t)) = ui::waitfor_targets(app.view().model).get(row) {
+                    if let Some(&Some(t)) = super::rows::waitfor_targets(app.view().model).get(row)
+                    {
                         app.thread_sel = t.index();
                     }
                 }

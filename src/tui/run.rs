@@ -86,8 +86,10 @@ pub fn run_viewer(watched: &mut Watched, options: &ViewerOptions) -> anyhow::Res
     // another process (`kill -INT`, `timeout -s INT`, a signal to the process
     // group; the keys themselves arrive as keys in raw mode) quit like `q`:
     // the terminal is restored and a recording finished, rather than the
-    // process dying in raw mode.
+    // process dying in raw mode. (Unregistering alone would leave them
+    // ignored afterwards: see `restore_default_signals`.)
     let signalled = Arc::new(AtomicBool::new(false));
+    default_switch().store(false, Ordering::SeqCst);
     let signals: Vec<_> = QUIT_SIGNALS
         .into_iter()
         .filter_map(|sig| signal_hook::flag::register(sig, Arc::clone(&signalled)).ok())
@@ -178,7 +180,9 @@ pub fn run_viewer(watched: &mut Watched, options: &ViewerOptions) -> anyhow::Res
                 }
                 Ok(TermEvent::Resize(..)) => force_draw = true,
                 Ok(_) => {}
-                Err(_) => break Err(anyhow::anyhow!("the terminal input stopped")),
+                // The terminal is gone (closed, hung up): end as `q` would,
+                // so the watched program does not outlive it.
+                Err(_) => flow = Flow::Quit,
                 }
             },
             recv(watched.events) -> batch => {
@@ -253,12 +257,7 @@ pub fn run_viewer(watched: &mut Watched, options: &ViewerOptions) -> anyhow::Res
             },
         }
         if matches!(flow, Flow::Quit) {
-            // The viewer's own model may see the cycle a moment before the
-            // collector's report arrives: either one means deadlocked.
-            if travel.is_none() && app.model().active_deadlocks().next().is_some() {
-                state = RunState::Deadlocked;
-            }
-            break Ok(state);
+            break Ok(state_at_quit(&app, travel.is_none(), state));
         }
         // Events are drawn at most once a frame; what the user typed is drawn
         // at once. (The slack keeps a tick that comes a hair early from
@@ -271,7 +270,8 @@ pub fn run_viewer(watched: &mut Watched, options: &ViewerOptions) -> anyhow::Res
             }
             match guard.terminal().draw(|frame| ui::draw(frame, &app)) {
                 Ok(frame) => drawn_size = Some(frame.area.as_size()),
-                Err(err) => break Err(err.into()),
+                // Drawing failed (EIO: the terminal is gone): as `q`.
+                Err(_) => break Ok(state_at_quit(&app, travel.is_none(), state)),
             }
             app.clear_dirty();
             last_draw = Some(Instant::now());
@@ -283,7 +283,6 @@ pub fn run_viewer(watched: &mut Watched, options: &ViewerOptions) -> anyhow::Res
     };
     stop_input.store(true, Ordering::SeqCst);
     for id in signals {
-        // Without the viewer, the signals' default action again.
         signal_hook::low_level::unregister(id);
     }
     drop(guard);
@@ -295,6 +294,39 @@ const QUIT_SIGNALS: [i32; 4] = {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM};
     [SIGTERM, SIGHUP, SIGINT, SIGQUIT]
 };
+
+/// Gives the quit signals their default action back after a viewer
+/// closed, for a program that runs on without it: it must stay stoppable.
+/// (Not done on the way to an exit: a second SIGHUP while a recording is
+/// finished would cut it short.)
+pub fn restore_default_signals() {
+    default_switch().store(true, Ordering::SeqCst);
+}
+
+/// The switch that gives the quit signals their default action: registered
+/// once per process, off while a viewer runs (the `b` restart opens one
+/// viewer after another).
+fn default_switch() -> Arc<AtomicBool> {
+    static SWITCH: std::sync::OnceLock<Arc<AtomicBool>> = std::sync::OnceLock::new();
+    Arc::clone(SWITCH.get_or_init(|| {
+        let on = Arc::new(AtomicBool::new(true));
+        for sig in QUIT_SIGNALS {
+            let _ = signal_hook::flag::register_conditional_default(sig, Arc::clone(&on));
+        }
+        on
+    }))
+}
+
+/// The watched program's state when the viewer closes: the viewer's own
+/// model may see a cycle a moment before the collector's report arrives, and
+/// either one means deadlocked (not while travelling: that is the past).
+fn state_at_quit(app: &App, live: bool, state: RunState) -> RunState {
+    if live && app.model().active_deadlocks().next().is_some() {
+        RunState::Deadlocked
+    } else {
+        state
+    }
+}
 
 /// Whether `key` travels in time: a live session, paused (or already
 /// travelling), and a replay key other than play.

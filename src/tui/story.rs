@@ -118,7 +118,7 @@ mod tests {
         else {
             return false;
         };
-        match (lane.find('█'), lane.rfind('█'), lane.find('▒')) {
+        match (lane.find('█'), lane.rfind('█'), lane.find(['▒', '▓'])) {
             (Some(first_hold), Some(last_hold), Some(wait)) => {
                 first_hold < wait && last_hold < wait
             }
@@ -146,15 +146,23 @@ mod tests {
                 );
             }
         }
+        // Every thread of the cycle, even on the smallest screen drawn.
         let mut app = app_with(philosophers_deadlock(), 10_000 * MS);
         app.set_run_state(RunState::Deadlocked);
-        let screen = lines(&app, 80, 24);
-        for p in 0..5 {
-            assert!(
-                holds_then_waits(&screen, &format!("philosopher {p}")),
-                "{}",
-                screen.join("\n")
-            );
+        let mut three = app_with(crate::tui::fixtures::three_cycle(), 10_000 * MS);
+        three.set_run_state(RunState::Deadlocked);
+        for (w, h) in [(60, 15), (80, 24)] {
+            let screen = lines(&app, w, h);
+            for p in 0..5 {
+                let name = format!("philosopher {p}");
+                let all = screen.join("\n");
+                assert!(holds_then_waits(&screen, &name), "{w}x{h} {name}:\n{all}");
+            }
+            let screen = lines(&three, w, h);
+            for name in ["first", "second", "third"] {
+                let all = screen.join("\n");
+                assert!(holds_then_waits(&screen, name), "{w}x{h} {name}:\n{all}");
+            }
         }
     }
 

@@ -2,7 +2,7 @@
 //! text, plus assertions on the styles that carry meaning.
 #![allow(clippy::unwrap_used)]
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -10,11 +10,11 @@ use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier};
 
 use super::fixtures::{MS, Script, abba, philosophers_deadlock, philosophers_running};
-use super::{Action, App, AppConfig, Flow, Focus, RunState, draw, layout};
+use super::{Action, App, AppConfig, Flow, RunState, draw, layout};
 use crate::TransportStats;
 use crate::event::{Event, LockKind};
 
-fn app(title: &str, color: bool, events: &[Event], now: u64) -> App {
+pub(super) fn app(title: &str, color: bool, events: &[Event], now: u64) -> App {
     let mut app = App::new(AppConfig {
         title: title.into(),
         color,
@@ -25,13 +25,13 @@ fn app(title: &str, color: bool, events: &[Event], now: u64) -> App {
     app
 }
 
-fn screen(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+pub(super) fn screen(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
     terminal.draw(|frame| draw(frame, app)).unwrap();
     terminal
 }
 
-fn running() -> App {
+pub(super) fn running() -> App {
     let mut app = app("philosophers", true, &philosophers_running(), 60 * MS);
     app.push_output("philosopher 3 is thinking\nphilosopher 1 is hungry\n");
     app
@@ -44,7 +44,7 @@ fn deadlocked(color: bool) -> App {
 }
 
 /// Where `needle` first appears on screen, as (column, row).
-fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
+pub(super) fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
     for y in 0..buf.area.height {
         let cells: Vec<&str> = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
         let row: String = cells.concat();
@@ -62,7 +62,7 @@ fn find(buf: &Buffer, needle: &str) -> Option<(u16, u16)> {
     None
 }
 
-fn text(buf: &Buffer) -> String {
+pub(super) fn text(buf: &Buffer) -> String {
     let mut out = String::new();
     for y in 0..buf.area.height {
         for x in 0..buf.area.width {
@@ -356,224 +356,4 @@ fn any_size_draws_without_panicking() {
             }
         }
     }
-}
-
-#[test]
-fn zoom_scroll_and_follow_move_the_window() {
-    let mut app = running();
-    let before = text(screen(&app, 120, 40).backend().buffer());
-    assert!(before.contains("1ms/col · following"));
-    app.on_action(Action::ZoomIn);
-    app.on_action(Action::ScrollLeft);
-    let after = text(screen(&app, 120, 40).backend().buffer());
-    assert!(
-        after.contains("500µs/col · scrolled (f follows)"),
-        "{after}"
-    );
-    app.on_action(Action::Follow);
-    app.on_action(Action::ZoomOut);
-    assert_eq!(text(screen(&app, 120, 40).backend().buffer()), before);
-    // Zoomed in far enough, lock names show inside the bars.
-    assert!(before.contains("fork 0"));
-}
-
-#[test]
-fn pausing_freezes_the_view_while_recording_goes_on() {
-    let mut app = app("abba", true, &abba()[..6], 5 * MS);
-    app.on_action(Action::TogglePause);
-    let frozen = text(screen(&app, 120, 40).backend().buffer());
-    app.ingest(&abba()[6..]);
-    app.tick(30 * MS, TransportStats::default());
-    assert_eq!(app.model().events(), 8, "the live model keeps recording");
-    let still = text(screen(&app, 120, 40).backend().buffer());
-    assert!(still.contains("PAUSED"));
-    assert!(!still.contains("DEADLOCK at"), "the body stays as it was");
-    let body = |s: &str| s.lines().skip(1).collect::<Vec<_>>().join("\n");
-    assert_eq!(body(&frozen), body(&still));
-    app.on_action(Action::TogglePause);
-    let live = text(screen(&app, 120, 40).backend().buffer());
-    assert!(live.contains("DEADLOCK at scenario.toml:23"), "{live}");
-}
-
-#[test]
-fn the_lock_table_sorts_by_each_column_in_turn() {
-    let mut app = running();
-    app.focus = Focus::Locks;
-    let titles = ["sort: acq", "sort: cont%", "sort: max wait", "sort: name"];
-    for title in titles {
-        app.on_action(Action::CycleSort);
-        assert!(
-            text(screen(&app, 120, 40).backend().buffer()).contains(title),
-            "{title}"
-        );
-    }
-}
-
-#[test]
-fn clicks_select_lanes_and_rows_and_the_wheel_scrolls() {
-    let mut app = running();
-    let area = Rect::new(0, 0, 120, 40);
-    let l = layout(area, 5).unwrap();
-    let click = |column, row| MouseEvent {
-        kind: MouseEventKind::Down(MouseButton::Left),
-        column,
-        row,
-        modifiers: KeyModifiers::NONE,
-    };
-    // The fourth lane: philosopher 3.
-    app.on_mouse(click(5, l.timeline.y + 4), area);
-    assert_eq!((app.focus, app.thread_sel), (Focus::Timeline, 3));
-    // The third lock row (sorted by name): fork 2.
-    app.on_mouse(click(3, l.locks.y + 2 + 2), area);
-    assert_eq!(app.focus, Focus::Locks);
-    assert_eq!(app.lock_sel, Some(crate::event::LockId(2)));
-    let wheel = |kind| MouseEvent {
-        kind,
-        column: 50,
-        row: l.timeline.y + 2,
-        modifiers: KeyModifiers::NONE,
-    };
-    app.on_mouse(wheel(MouseEventKind::ScrollUp), area);
-    assert!(!app.time.following());
-    app.on_mouse(wheel(MouseEventKind::ScrollDown), area);
-    assert!(app.time.following());
-    app.on_mouse(click(3, l.log.y + 2), area);
-    assert_eq!(app.focus, Focus::Log);
-    // A click on the tiny screen's message does nothing.
-    assert_eq!(
-        app.on_mouse(click(1, 1), Rect::new(0, 0, 20, 5)),
-        Flow::Continue
-    );
-}
-
-#[test]
-fn dirty_tracks_changes() {
-    let mut app = running();
-    assert!(app.dirty());
-    app.clear_dirty();
-    app.tick(60 * MS + 10, TransportStats::default());
-    assert!(!app.dirty(), "same column, same tenth of a second");
-    app.tick(61 * MS, TransportStats::default());
-    assert!(app.dirty());
-    app.clear_dirty();
-    app.ingest(&[]);
-    assert!(!app.dirty());
-    app.push_output("x");
-    assert!(app.dirty());
-}
-
-/// Step mode's panel replaces the output panel: pending operations with
-/// their numbers, threads that cannot move, the steps taken, the deadlock.
-#[test]
-fn step_mode_panel_lists_pending_operations_and_the_steps_to_the_deadlock() {
-    use crate::control::{StepLine, StepLineKind, StepPanel};
-    let line = |text: &str, kind| StepLine {
-        text: text.into(),
-        kind,
-    };
-    let mut app = app("abba", true, &abba(), 40 * MS);
-    app.set_run_state(RunState::Deadlocked);
-    app.set_step_panel(Some(StepPanel {
-        title: " Step: 1-9 move · n next · c run free · w write · s off ".into(),
-        lines: vec![
-            line(
-                "  left cannot move: waits for B, held by right",
-                StepLineKind::Blocked,
-            ),
-            line(
-                "  right cannot move: waits for A, held by left",
-                StepLineKind::Blocked,
-            ),
-            line(
-                "step 1: left → lock A  (abba.toml:13)",
-                StepLineKind::Deadlock,
-            ),
-            line(
-                "step 2: right → lock B  (abba.toml:23)",
-                StepLineKind::Deadlock,
-            ),
-            line(
-                "step 3: left → lock B  (abba.toml:15)",
-                StepLineKind::Deadlock,
-            ),
-            line(
-                "step 4: right → lock A  (abba.toml:25)",
-                StepLineKind::Deadlock,
-            ),
-            line("DEADLOCK after step 4", StepLineKind::Deadlock),
-        ],
-    }));
-    let terminal = screen(&app, 120, 40);
-    let buf = terminal.backend().buffer();
-    let (x, y) = find(buf, "DEADLOCK after step 4").unwrap();
-    assert_eq!(buf[(x, y)].fg, Color::Red);
-    assert!(
-        find(buf, "Output").is_none(),
-        "the step panel replaces the output"
-    );
-    insta::assert_snapshot!("step_mode_deadlock", terminal.backend());
-    // Pending operations, numbered and bold, while threads can still move.
-    app.set_step_panel(Some(StepPanel {
-        title: " Step: 1-9 move · n next · c run free · w write · s off ".into(),
-        lines: vec![
-            line("1 left → lock A  (abba.toml:13)", StepLineKind::Movable),
-            line("2 right → lock B  (abba.toml:23)", StepLineKind::Movable),
-        ],
-    }));
-    let terminal = screen(&app, 120, 40);
-    let buf = terminal.backend().buffer();
-    let (x, y) = find(buf, "1 left → lock A").unwrap();
-    assert!(buf[(x, y)].modifier.contains(Modifier::BOLD));
-    insta::assert_snapshot!("step_mode_pending", terminal.backend());
-}
-
-/// `lost-update` as the viewer ends it: four workers finished, the counter
-/// short of what `[expect]` wants.
-#[test]
-fn a_failed_expectation_snapshot() {
-    let mut s = Script::new();
-    s.lock(0, "M", LockKind::Mutex);
-    for w in 0..4u32 {
-        s.thread(w, &format!("worker {w}"));
-    }
-    for w in 0..4u32 {
-        let at = (1 + 2 * u64::from(w)) * MS;
-        s.at(at).acquire(w, 0).at(at + MS / 2).release(w, 0);
-    }
-    for w in 0..4u32 {
-        s.at(12 * MS).exit(w);
-    }
-    let mut app = app("lost-update", true, &s.build(), 40 * MS);
-    app.set_run_state(RunState::Finished);
-    app.set_expectations(vec![crate::scenario::ExpectResult {
-        var: "counter".into(),
-        expected: 20,
-        actual: 6,
-        overflowed: false,
-    }]);
-    for (w, h, name) in [
-        (80, 24, "expect_failed_80x24"),
-        (120, 30, "expect_failed_120x30"),
-    ] {
-        let terminal = screen(&app, w, h);
-        let buf = terminal.backend().buffer();
-        let all = text(buf);
-        assert!(all.contains("finished, expect FAILED"), "{all}");
-        let (x, y) = find(buf, "EXPECT FAILED: counter = 6").unwrap();
-        assert_eq!(buf[(x, y)].bg, Color::Red, "as loud as a deadlock");
-        insta::assert_snapshot!(name, terminal.backend());
-    }
-    assert!(app.expectation_failed());
-    app.set_expectations(vec![crate::scenario::ExpectResult {
-        var: "counter".into(),
-        expected: 20,
-        actual: 20,
-        overflowed: false,
-    }]);
-    assert!(!app.expectation_failed());
-    let all = text(screen(&app, 80, 24).backend().buffer());
-    assert!(
-        all.contains("expect counter = 20: ok") && !all.contains("FAILED"),
-        "{all}"
-    );
 }

@@ -16,6 +16,10 @@ pub(crate) const SYM_HOLDING: &str = "█";
 pub(crate) const SYM_CONDWAIT: &str = "░";
 /// Timeline symbol of a thread blocked on a lock.
 pub(crate) const SYM_WAITING: &str = "▒";
+/// Timeline symbol: stopped at the step gate, waiting to be moved.
+pub(crate) const SYM_PARKED: &str = "┄";
+/// Timeline symbol: waiting in a deadlock cycle (a wait that never ends).
+pub(crate) const SYM_DEADLOCKED: &str = "▓";
 /// Timeline symbol of a panicked thread.
 pub(crate) const SYM_PANICKED: &str = "✗";
 /// Timeline symbol before a thread starts and after it finishes.
@@ -162,9 +166,23 @@ impl Theme {
         self.pick(Style::new().fg(Color::Blue), Style::new())
     }
 
-    /// Timeline cell: blocked on a lock.
+    /// Timeline cell: blocked on a lock, as any healthy contention is (amber,
+    /// not the deadlock red: a convoy is not an alarm).
     pub(crate) fn waiting(self) -> Style {
-        self.pick(Style::new().fg(Color::Red), Style::new())
+        self.pick(Style::new().fg(Color::Yellow), Style::new())
+    }
+
+    /// Timeline cell: stopped at the step gate (the user moves it).
+    pub(crate) fn parked(self) -> Style {
+        self.pick(
+            Style::new().fg(Color::Cyan).add_modifier(Modifier::BOLD),
+            Style::new().add_modifier(Modifier::BOLD),
+        )
+    }
+
+    /// Timeline cell: blocked for good, in a deadlock cycle.
+    pub(crate) fn deadlocked(self) -> Style {
+        self.deadlock()
     }
 
     /// Timeline cell: panicked.
@@ -219,6 +237,8 @@ mod tests {
     fn colour_styles_use_red_for_deadlocks() {
         let c = Theme::new(true);
         assert_eq!(c.deadlock().fg, Some(Color::Red));
+        assert_eq!(c.deadlocked().fg, Some(Color::Red));
+        assert_ne!(c.waiting().fg, c.deadlocked().fg, "waiting is not alarming");
         assert_eq!(c.label_on(c.holding()).bg, Some(Color::Green));
     }
 }

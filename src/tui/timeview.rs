@@ -3,8 +3,9 @@
 //! or went idle), that story fitted to the width.
 //!
 //! The fit keeps the zoom ladder's round steps (so the axis reads `2ms`, not
-//! `1.37ms`) and leaves at least a fifth of the width after the story's last
-//! event, where what goes on (a wait that never ends) shows as it goes on.
+//! `1.37ms`) and, for a deadlock, leaves at least a fifth of the width after
+//! the story's last event, where what goes on (a wait that never ends) shows
+//! as it goes on.
 //! A compressed axis that squeezes idle stretches was the alternative; a
 //! fitted linear axis was chosen because widths and gaps keep their meaning.
 
@@ -187,9 +188,15 @@ impl TimeView {
     }
 }
 
-/// The finest zoom at which `story` takes at most four fifths of `cols`.
+/// The finest zoom at which `story` takes at most four fifths of `cols` (a
+/// deadlock: its waits go on after its last event), or all but one column (a
+/// run that ended or went idle: nothing goes on after it).
 fn fit_level(story: Story, cols: u16) -> usize {
-    let usable = (Nanos::from(cols) * 4 / 5).max(1);
+    let usable = match story.kind {
+        StoryKind::Deadlock => Nanos::from(cols) * 4 / 5,
+        StoryKind::Finished | StoryKind::Idle => Nanos::from(cols).saturating_sub(1),
+    }
+    .max(1);
     let span = story.end.saturating_sub(story.start).max(1);
     ZOOM_LADDER
         .iter()
@@ -257,6 +264,24 @@ mod tests {
             ..story
         };
         assert_eq!(v.window(72, 0, Some(instant)).1, 1_000);
+    }
+
+    #[test]
+    fn a_run_that_ended_takes_the_whole_width() {
+        let run = Story {
+            start: 0,
+            end: 289_000_000,
+            kind: StoryKind::Finished,
+        };
+        let v = TimeView::default();
+        // 289 ms in 67 columns: 5 ms per column (58 columns), where a
+        // deadlock's four fifths would need 10.
+        assert_eq!(v.window(67, 0, Some(run)).1, 5_000_000);
+        let stuck = Story {
+            kind: StoryKind::Deadlock,
+            ..run
+        };
+        assert_eq!(v.window(67, 0, Some(stuck)).1, 10_000_000);
     }
 
     #[test]

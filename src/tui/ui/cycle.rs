@@ -11,9 +11,6 @@ use crate::event::Mode;
 use crate::model::{Deadlock, EdgeReason, Model, WaitEdge};
 use crate::tui::theme::Theme;
 
-/// The most threads drawn as a ring; a longer cycle is listed edge by edge.
-pub(super) const RING_MAX: usize = 8;
-
 /// The edge whose request closed the cycle (the latest to start waiting).
 fn closing(d: &Deadlock) -> Option<&WaitEdge> {
     d.edges.iter().max_by_key(|e| e.since)
@@ -64,7 +61,16 @@ pub(super) fn ring_row(
     } else {
         ""
     };
-    let arrow = " ─waits→ ";
+    let mut thread = thread_name(model, e.thread);
+    let mut lock = format!("{}{mode}", lock_name(model, e.lock));
+    // Narrow: a plain arrow rather than names cut to nothing.
+    let long_arrow = " ─waits→ ";
+    let floor = |s: &str| width(s).min(6);
+    let arrow = if width(prefix) + width(long_arrow) + floor(&thread) + floor(&lock) > cols {
+        " → "
+    } else {
+        long_arrow
+    };
     let held = match (e.reason, i + 1 == n) {
         (_, _) if n == 1 => " ─held by itself",
         (EdgeReason::QueuedWriter, false) => " ─behind↓",
@@ -72,8 +78,6 @@ pub(super) fn ring_row(
         (EdgeReason::Holds, false) => " ─held by↓",
         (EdgeReason::Holds, true) => " ─held by↑",
     };
-    let mut thread = thread_name(model, e.thread);
-    let mut lock = format!("{}{mode}", lock_name(model, e.lock));
     let fixed = width(prefix) + width(arrow);
     let used = |a: &str, b: &str| fixed + width(a) + width(b);
     if used(&thread, &lock) > cols {
@@ -245,7 +249,26 @@ mod tests {
         let top = text.iter().position(|l| l.contains("Wait-for")).unwrap();
         assert!(text[top + 1].contains("DEADLOCK"), "{}", text.join("\n"));
         // The last selectable row (the potential cycle) is in view below it.
-        assert!(text[top + 2].contains("POTENTIAL"), "{}", text.join("\n"));
+        let mut below = text[top + 2..].iter().take_while(|l| !l.contains('└'));
+        assert!(
+            below.any(|l| l.contains("POTENTIAL")),
+            "{}",
+            text.join("\n")
+        );
+    }
+
+    #[test]
+    fn a_narrow_ring_row_keeps_both_names_with_a_plain_arrow() {
+        let mut model = crate::model::Model::new();
+        for ev in philosophers_deadlock() {
+            model.apply(&ev);
+        }
+        let d = model.active_deadlocks().next().unwrap().clone();
+        let t = crate::tui::theme::Theme::new(false);
+        let row = |cols| super::ring_row(t, &model, &d, 0, cols).to_string();
+        assert_eq!(row(60), "╭▶philosopher 0 ─waits→ fork 1 ─held by↓");
+        assert_eq!(row(30), "╭▶philosopher 0 ─waits→ fork 1");
+        assert_eq!(row(22), "╭▶philo…her 0 → fork 1");
     }
 
     #[test]

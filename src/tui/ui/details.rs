@@ -6,11 +6,12 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Widget, Wrap};
 
+use super::panel;
 use super::text::{count, lock_name, thread_name};
-use super::{lock_order, panel, selected_lock_row};
 use crate::event::{LockKind, Mode, Nanos, Site};
 use crate::model::{LockState, Model, ThreadState, ThreadStatus, format_duration};
 use crate::tui::app::{App, Focus};
+use crate::tui::rows::{live, lock_order, selected_lock_row};
 use crate::tui::theme::Theme;
 
 /// Draws the details panel for the focused panel's selection.
@@ -256,7 +257,7 @@ fn lock_lines(t: Theme, model: &Model, lock: &LockState, now: Nanos) -> Vec<Line
         lines.push(site_line(t, "requested at", w.site));
     }
     // What goes on now counts: a wait of seconds is the longest wait.
-    let live = super::locks::live(lock, now);
+    let live = live(lock, now);
     let s = &live.stats;
     lines.push(heading(t, "stats (what goes on now included):"));
     lines.push(Line::raw(format!(

@@ -7,20 +7,6 @@ use ratatui::text::{Line, Span};
 use crate::model::sanitize;
 use crate::tui::app::{App, Focus};
 
-/// The keys the footer shows, most useful first (the line is cut on narrow
-/// screens); `f` and `o` are hinted in the panels they act on.
-const HINTS: &[(&str, &str)] = &[
-    ("q", "quit"),
-    ("?", "help"),
-    ("space", "pause"),
-    ("←→", "scroll"),
-    ("+-", "zoom"),
-    ("↑↓", "select"),
-    ("Tab", "focus"),
-    ("Enter", "details"),
-    ("/", "filter"),
-];
-
 /// Draws the footer.
 pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
     if area.is_empty() {
@@ -51,8 +37,9 @@ pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 Focus::Output => "output",
             };
             let mut spans = vec![Span::styled(format!(" [{focus}] "), t.dim())];
-            for (key, what) in HINTS {
-                spans.push(Span::styled(*key, t.key()));
+            // The most useful keys, from the key table.
+            for (key, what) in crate::tui::keys::footer_hints() {
+                spans.push(Span::styled(key, t.key()));
                 spans.push(Span::styled(format!(" {what}  "), t.dim()));
             }
             Line::from(spans)

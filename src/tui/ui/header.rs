@@ -35,6 +35,12 @@ fn header_line(app: &App) -> Line<'static> {
         Span::styled(label.clone(), t.warning().patch(t.bold()))
     } else if app.paused() {
         Span::styled("PAUSED", t.warning().patch(t.bold()))
+    } else if let Some(panel) = app.step_panel.as_ref().filter(|p| p.on) {
+        let text = match panel.progress {
+            Some((k, n)) => format!("STEP {k}/{n}"),
+            None => "STEP".to_owned(),
+        };
+        Span::styled(text, t.parked())
     } else {
         Span::styled("LIVE", t.good().patch(t.bold()))
     });

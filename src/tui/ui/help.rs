@@ -7,21 +7,22 @@ use ratatui::widgets::{Clear, Paragraph, Widget};
 
 use super::panel;
 use super::text::fit;
-use crate::tui::input::HELP;
-use crate::tui::theme::{SYM_CONDWAIT, SYM_HOLDING, SYM_PANICKED, SYM_RUNNING, SYM_WAITING, Theme};
+use crate::tui::keys::help_rows;
+use crate::tui::theme::{
+    SYM_CONDWAIT, SYM_DEADLOCKED, SYM_HOLDING, SYM_PANICKED, SYM_RUNNING, SYM_WAITING, Theme,
+};
 
 /// The widest the key column gets.
 const KEY_COL: usize = 15;
 
 /// Draws the help box centred over `area`.
 pub(super) fn render(t: Theme, area: Rect, buf: &mut Buffer) {
-    let mut lines: Vec<Line> = HELP
-        .iter()
+    let mut lines: Vec<Line> = help_rows()
         .map(|(keys, what)| {
             Line::from(vec![
                 Span::styled(fit(keys, KEY_COL, false), t.key()),
                 Span::raw(" "),
-                Span::raw(*what),
+                Span::raw(what),
             ])
         })
         .collect();
@@ -38,6 +39,11 @@ pub(super) fn render(t: Theme, area: Rect, buf: &mut Buffer) {
             SYM_WAITING,
             t.waiting(),
             "blocked on a lock (beats holding)",
+        ),
+        (
+            SYM_DEADLOCKED,
+            t.deadlocked(),
+            "blocked for good: in a deadlock",
         ),
         (SYM_PANICKED, t.panicked(), "panicked"),
     ];

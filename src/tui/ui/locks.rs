@@ -1,19 +1,18 @@
 //! The lock table: who holds each lock, who waits for it, how contended it is.
 
-use std::cmp::Reverse;
-
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use super::text::{count, fit, lock_name, natural_cmp, put, thread_name, width};
+use super::text::{count, count_short, fit, fit_middle, lock_name, put, thread_name, width};
 use super::{focused, list_offset, panel};
-use crate::event::{LockId, LockKind, Mode, Nanos};
-use crate::model::{LockState, LockStats, Model, format_duration};
+use crate::event::{LockId, LockKind, Mode};
+use crate::model::{LockState, Model, format_duration};
 
 use crate::tui::app::{App, Focus, SortColumn};
+use crate::tui::rows::{live, lock_order, selected_lock_row};
 
 /// A column of the table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,84 +52,6 @@ const PRIORITY: [Col; 7] = [
     Col::MaxWait,
     Col::Kind,
 ];
-
-/// The locks in table order for `sort` at time `now`: by name in natural
-/// order (`fork 2` before `fork 10`, case aside), else by the live statistic
-/// descending, ties by id.
-pub(crate) fn lock_order(model: &Model, sort: SortColumn, now: Nanos) -> Vec<LockId> {
-    let mut locks: Vec<(&LockState, Live)> =
-        model.locks().iter().map(|l| (l, live(l, now))).collect();
-    match sort {
-        SortColumn::Name => {
-            locks.sort_by(|(a, _), (b, _)| natural_cmp(&a.name, &b.name).then(a.id.cmp(&b.id)));
-        }
-        SortColumn::Acquisitions => {
-            locks.sort_by_key(|(l, s)| (Reverse(s.stats.acquisitions), l.id))
-        }
-        SortColumn::Contention => locks.sort_by(|(a, sa), (b, sb)| {
-            sb.contention_pct()
-                .total_cmp(&sa.contention_pct())
-                .then(a.id.cmp(&b.id))
-        }),
-        SortColumn::MaxWait => locks.sort_by_key(|(l, s)| (Reverse(s.stats.max_wait), l.id)),
-    }
-    locks.into_iter().map(|(l, _)| l.id).collect()
-}
-
-/// A lock's statistics with what goes on now counted in.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct Live {
-    /// Counters as recorded, times with the open holds and waits so far.
-    pub(crate) stats: LockStats,
-    /// Threads waiting for it now.
-    pub(crate) waiting: u64,
-}
-
-impl Live {
-    /// Contended requests among all requests, in percent: a thread still
-    /// waiting counts as a contended request (a lock deadlocked for seconds
-    /// is contended, not `0.0`).
-    pub(crate) fn contention_pct(&self) -> f64 {
-        let requests = self.stats.acquisitions + self.waiting;
-        if requests == 0 {
-            0.0
-        } else {
-            (self.stats.contended + self.waiting) as f64 * 100.0 / requests as f64
-        }
-    }
-
-    /// Whether any request had to wait, or waits now.
-    pub(crate) fn any_wait(&self) -> bool {
-        self.stats.contended + self.waiting > 0
-    }
-}
-
-/// `lock`'s statistics at `now`: open waits and holds add their time so far
-/// to the totals and maxima, so a wait that never ends is the longest wait.
-pub(crate) fn live(lock: &LockState, now: Nanos) -> Live {
-    let mut s = lock.stats;
-    for w in &lock.waiters {
-        let waited = now.saturating_sub(w.since);
-        s.total_wait = s.total_wait.saturating_add(waited);
-        s.max_wait = s.max_wait.max(waited);
-    }
-    for h in &lock.holders {
-        let held = now.saturating_sub(h.since);
-        s.total_hold = s.total_hold.saturating_add(held);
-        s.max_hold = s.max_hold.max(held);
-    }
-    Live {
-        stats: s,
-        waiting: lock.waiters.len() as u64,
-    }
-}
-
-/// The row of the selected lock in `order` (the first row when none is selected).
-pub(crate) fn selected_lock_row(order: &[LockId], selected: Option<LockId>) -> usize {
-    selected
-        .and_then(|id| order.iter().position(|&l| l == id))
-        .unwrap_or(0)
-}
 
 /// The widths of the columns that fit in `width`, in display order (0:
 /// hidden), with the name column `name` wide (clamped) and the spare room
@@ -300,7 +221,7 @@ fn row_cells(app: &App, model: &Model, lock: &LockState, in_cycle: bool) -> Vec<
         (count(s.waits), String::new(), String::new())
     } else {
         (
-            count(s.acquisitions),
+            count_short(s.acquisitions),
             format!("{:.1}", live.contention_pct()),
             if !live.any_wait() {
                 "-".to_owned()
@@ -328,14 +249,13 @@ fn render_row(widths: &[u16; 7], cells: &[(String, Style)], x: u16, y: u16, buf:
             continue;
         }
         let right = COLUMNS[i].4;
-        put(
-            buf,
-            cx,
-            y,
-            &fit(text, usize::from(*w), right),
-            usize::from(*w),
-            *style,
-        );
+        // Names are cut in the middle (`phi…er 3`), never to a shared prefix.
+        let text = if right {
+            fit(text, usize::from(*w), right)
+        } else {
+            fit_middle(text, usize::from(*w), right)
+        };
+        put(buf, cx, y, &text, usize::from(*w), *style);
         cx = cx.saturating_add(*w + 1);
     }
 }
@@ -354,100 +274,4 @@ pub(crate) fn lock_at(app: &App, area: Rect, row: u16) -> Option<LockId> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-    use crate::tui::fixtures::{MS, Script, abba};
-
-    #[test]
-    fn ongoing_waits_and_holds_count_and_bring_stuck_locks_to_the_top() {
-        let mut s = Script::new();
-        s.lock(0, "free", LockKind::Mutex)
-            .lock(1, "A", LockKind::Mutex)
-            .thread(0, "t0")
-            .thread(1, "t1");
-        // "free": ten quick uncontended holds.
-        for i in 0..10 {
-            s.at(i * MS).acquire(0, 0).at(i * MS + 1).release(0, 0);
-        }
-        // "A": held from 10 ms, waited for from 20 ms, forever.
-        s.at(10 * MS).acquire(0, 1).at(20 * MS).request(1, 1);
-        let mut model = Model::new();
-        for ev in s.build() {
-            model.apply(&ev);
-        }
-        let a = &model.locks()[1];
-        assert_eq!(a.stats.contended, 0, "the model counts closed waits only");
-        let at = |now| live(a, now);
-        let now = at(30 * MS);
-        assert_eq!((now.stats.acquisitions, now.waiting), (1, 1));
-        assert_eq!(now.contention_pct(), 50.0);
-        assert_eq!(now.stats.max_wait, 10 * MS);
-        assert_eq!(
-            at(5_000 * MS).stats.max_wait,
-            4_980 * MS,
-            "it grows with the clock"
-        );
-        assert_eq!(
-            (now.stats.total_hold, now.stats.max_hold),
-            (20 * MS, 20 * MS)
-        );
-        assert_eq!(live(&model.locks()[0], 30 * MS).contention_pct(), 0.0);
-        // Sorted by max wait or contention, the stuck lock comes first.
-        for sort in [SortColumn::MaxWait, SortColumn::Contention] {
-            assert_eq!(lock_order(&model, sort, 30 * MS), [LockId(1), LockId(0)]);
-        }
-    }
-
-    #[test]
-    fn a_deadlocked_table_shows_contention_and_the_wait_so_far() {
-        let mut app = crate::tui::App::new(crate::tui::AppConfig {
-            title: "abba".into(),
-            color: false,
-            history_spans: 1_000,
-        });
-        app.ingest(&abba());
-        app.tick(2_000 * MS, crate::TransportStats::default());
-        let mut buf = Buffer::empty(Rect::new(0, 0, 70, 5));
-        render(&app, buf.area, &mut buf);
-        let row: String = (0..70).map(|x| buf[(x, 2)].symbol()).collect();
-        // A: acquired once, waited for once (still waiting, since 11.3 ms).
-        assert!(row.contains(" 1   50.0") && row.contains("1.988s"), "{row}");
-    }
-
-    #[test]
-    fn names_sort_naturally() {
-        let mut s = Script::new();
-        for (i, name) in ["fork 10", "gate", "M", "fork 2"].into_iter().enumerate() {
-            s.lock(i as u32, name, LockKind::Mutex);
-        }
-        let mut model = Model::new();
-        for ev in s.build() {
-            model.apply(&ev);
-        }
-        let names: Vec<String> = lock_order(&model, SortColumn::Name, 0)
-            .into_iter()
-            .map(|id| model.lock_name(id).to_owned())
-            .collect();
-        assert_eq!(names, ["fork 2", "fork 10", "gate", "M"]);
-    }
-
-    #[test]
-    fn narrow_tables_drop_the_least_useful_columns() {
-        let w = widths(34, 6);
-        assert!(w[0] >= 6 && w[2] >= 8 && w[3] >= 8, "{w:?}");
-        assert_eq!(w[1], 0, "kind goes first: {w:?}");
-        let total: u16 = w.iter().sum::<u16>() + w.iter().filter(|&&x| x > 0).count() as u16 - 1;
-        assert_eq!(total, 34);
-        let wide = widths(120, 6);
-        assert!(wide.iter().all(|&x| x > 0), "{wide:?}");
-        assert_eq!(wide.iter().sum::<u16>() + 6, 120);
-        assert!(
-            wide[2].abs_diff(wide[3]) <= 1,
-            "holders and waiters share the room"
-        );
-        assert_eq!(widths(120, 100)[0], NAME_MAX);
-        assert_eq!(widths(3, 6), [0; 7]);
-        assert_eq!(widths(10, 6)[0], 10, "the name alone takes it all");
-    }
-}
+mod tests;

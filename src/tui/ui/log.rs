@@ -7,7 +7,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use super::text::{fit, lock_name, put, thread_name};
+use super::text::{fit, fit_middle, lock_name, put, thread_name};
 use super::{focused, panel};
 use crate::control::{StepLineKind, StepPanel};
 use crate::event::{Event, EventKind, LockId, Mode};
@@ -85,7 +85,18 @@ fn describe(t: Theme, model: &Model, kind: &EventKind) -> (String, Style) {
             kind,
             site,
             ..
-        } => (format!("created {kind} {} at {site}", lock(*l)), t.dim()),
+        } => {
+            let name = lock(*l);
+            // A default name already says where (`Mutex<T> main.rs:17:22`):
+            // a site is never printed twice in one line.
+            let file = site.file.rsplit(['/', '\\']).next().unwrap_or(site.file);
+            let text = if name.contains(&format!("{file}:{}", site.line)) {
+                format!("created {kind} {name}")
+            } else {
+                format!("created {kind} {name} at {site}")
+            };
+            (text, t.dim())
+        }
         EventKind::Request {
             lock: l,
             mode,
@@ -239,17 +250,58 @@ pub(super) fn render_log(app: &App, area: Rect, buf: &mut Buffer) {
         .max()
         .unwrap_or(0)
         .min(THREAD_COL);
+    let what_w = usize::from(inner.width).saturating_sub(10 + 1 + thread_w + 1);
     for (i, (ev, name)) in shown.iter().zip(&names).enumerate() {
         let (what, style) = describe(t, model, &ev.kind);
+        // Cut in the middle: a line's end is its site's line number.
         let line = Line::from(vec![
             Span::styled(fit(&format_duration(ev.time), 10, true), t.dim()),
             Span::raw(" "),
-            Span::styled(fit(name, thread_w, false), t.bold()),
+            Span::styled(fit_middle(name, thread_w, false), t.bold()),
             Span::raw(" "),
-            Span::styled(what, style),
+            Span::styled(fit_sentence(&what, what_w), style),
         ]);
         buf.set_line(inner.x, inner.y + i as u16, &line, inner.width);
     }
+}
+
+/// A log sentence in `cols` columns: whole if it fits; else its site
+/// (`… at file:line`) is shortened in the middle, the line number kept;
+/// else the sentence is cut in the middle.
+fn fit_sentence(what: &str, cols: usize) -> String {
+    use super::text::{middle, width};
+    if width(what) <= cols {
+        return what.to_owned();
+    }
+    if let Some((head, site)) = what.rsplit_once(" at ")
+        && let Some((file, line)) = site.rsplit_once(':')
+    {
+        let room = cols.saturating_sub(width(head) + 4 + 1 + width(line));
+        if room >= 4 {
+            return format!("{head} at {}:{line}", middle(file, room));
+        }
+    }
+    middle(what, cols).into_owned()
+}
+
+/// A step-panel line in `cols` columns: whole if it fits; else its
+/// `  (file:line)` is shortened, the line number kept; else the site goes and
+/// the rest is cut at its end (what moves next matters most).
+fn fit_step(text: &str, cols: usize) -> String {
+    use super::text::{truncate, width};
+    if width(text) <= cols {
+        return text.to_owned();
+    }
+    let Some((head, site)) = text.strip_suffix(')').and_then(|t| t.rsplit_once("  (")) else {
+        return truncate(text, cols).into_owned();
+    };
+    if let Some((file, line)) = site.rsplit_once(':') {
+        let room = cols.saturating_sub(width(head) + 3 + 1 + width(line) + 1);
+        if room >= 4 {
+            return format!("{head}  ({}:{line})", super::text::middle(file, room));
+        }
+    }
+    truncate(head, cols).into_owned()
 }
 
 /// Draws the program's captured output, newest at the bottom.
@@ -302,17 +354,23 @@ pub(super) fn render_steps(app: &App, panel: &StepPanel, area: Rect, buf: &mut B
     let inner = block.inner(area);
     block.render(area, buf);
     let visible = usize::from(inner.height);
-    // The threads first; of the steps taken, the latest that fit.
-    let threads = panel
+    // A schedule's progress, then the threads; of the steps taken, the
+    // latest that fit.
+    let progress = panel
         .lines
         .iter()
-        .take_while(|l| {
-            !matches!(
-                l.kind,
-                StepLineKind::Taken | StepLineKind::Deadlock | StepLineKind::Note
-            )
-        })
+        .take_while(|l| l.kind == StepLineKind::Note)
         .count();
+    let threads = progress
+        + panel.lines[progress..]
+            .iter()
+            .take_while(|l| {
+                !matches!(
+                    l.kind,
+                    StepLineKind::Taken | StepLineKind::Deadlock | StepLineKind::Note
+                )
+            })
+            .count();
     let rest = &panel.lines[threads..];
     let room = visible.saturating_sub(threads);
     let shown = panel.lines[..threads]
@@ -321,16 +379,18 @@ pub(super) fn render_steps(app: &App, panel: &StepPanel, area: Rect, buf: &mut B
     for (i, line) in shown.take(visible).enumerate() {
         let style = match line.kind {
             StepLineKind::Movable => t.bold(),
-            StepLineKind::Blocked => t.deadlock(),
+            // Blocked is ordinary waiting; the deadlock has its own lines.
+            StepLineKind::Blocked => t.waiting(),
             StepLineKind::Quiet | StepLineKind::Note => t.dim(),
             StepLineKind::Taken => t.text(),
             StepLineKind::Deadlock => t.deadlock().patch(t.bold()),
         };
+        let text = fit_step(&line.text, usize::from(inner.width));
         put(
             buf,
             inner.x,
             inner.y + i as u16,
-            &line.text,
+            &text,
             usize::from(inner.width),
             style,
         );
@@ -338,51 +398,4 @@ pub(super) fn render_steps(app: &App, panel: &StepPanel, area: Rect, buf: &mut B
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::tui::fixtures::abba;
-
-    #[test]
-    fn filters_match_thread_or_lock_names_case_insensitively() {
-        let mut model = Model::new();
-        let events = abba();
-        for ev in &events {
-            model.apply(ev);
-        }
-        let f = Filter::new(&model, "LEFT").expect("a filter");
-        let hits: Vec<&str> = events
-            .iter()
-            .filter(|e| f.matches(e))
-            .map(|e| e.kind.name())
-            .collect();
-        // The script creates both locks on thread 0, "left".
-        let expected = [
-            "lock_created",
-            "lock_created",
-            "thread_start",
-            "acquired",
-            "request",
-        ];
-        assert_eq!(hits, expected);
-        let f = Filter::new(&model, "b").expect("a filter");
-        let hits = events.iter().filter(|e| f.matches(e)).count();
-        assert_eq!(hits, 3, "B's creation, right taking it, left asking for it");
-        assert!(Filter::new(&model, "").is_none());
-    }
-
-    #[test]
-    fn events_read_as_sentences() {
-        let mut model = Model::new();
-        for ev in abba() {
-            model.apply(&ev);
-        }
-        let t = Theme::new(false);
-        let said: Vec<String> = abba()
-            .iter()
-            .map(|e| describe(t, &model, &e.kind).0)
-            .collect();
-        assert_eq!(said[0], "created mutex A at scenario.toml:2");
-        assert_eq!(said[4], "acquired A at scenario.toml:20");
-        assert_eq!(said[6], "waits for B at scenario.toml:22");
-    }
-}
+mod tests;

@@ -36,9 +36,12 @@ use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 use super::app::{App, Focus};
 use super::theme::Theme;
 
-pub(crate) use locks::{lock_at, lock_order, selected_lock_row};
+pub(crate) use locks::lock_at;
 pub(crate) use timeline::{lane_at, timeline_cols};
-pub(crate) use waitfor::{row_at as waitfor_row_at, waitfor_targets};
+pub(crate) use waitfor::row_at as waitfor_row_at;
+
+/// The most lanes a deadlock's story claims rows for on a small screen.
+const STORY_LANES: usize = 8;
 
 /// The narrowest terminal the full layout needs.
 pub const MIN_WIDTH: u16 = 60;
@@ -83,12 +86,15 @@ pub struct ScreenLayout {
 /// assert!(layout(Rect::new(0, 0, 20, 5), 5).is_none());
 /// ```
 pub fn layout(area: Rect, lanes: usize) -> Option<ScreenLayout> {
-    layout_for(area, lanes, 0)
+    layout_for(area, lanes, 0, false)
 }
 
 /// [`layout`] with room for `waitfor_rows` rows inside the wait-for panel
-/// where the logs below can spare it (they keep at least two rows).
-fn layout_for(area: Rect, lanes: usize, waitfor_rows: usize) -> Option<ScreenLayout> {
+/// where the logs below can spare it (they keep at least two rows). With
+/// `story` (a deadlock among at most [`STORY_LANES`] threads) every lane
+/// gets its row if the screen has it, the logs giving theirs up on the
+/// smallest screens: the hold-then-wait of each thread comes first.
+fn layout_for(area: Rect, lanes: usize, waitfor_rows: usize, story: bool) -> Option<ScreenLayout> {
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         return None;
     }
@@ -96,14 +102,26 @@ fn layout_for(area: Rect, lanes: usize, waitfor_rows: usize) -> Option<ScreenLay
     let wanted = u16::try_from(lanes.max(1))
         .unwrap_or(u16::MAX)
         .saturating_add(3);
-    let timeline_h = wanted.clamp(4, (body * 45 / 100).max(4));
+    let story = story && lanes <= STORY_LANES;
+    let cap = if story {
+        // The tables keep five rows: the banner and two of the ring.
+        body.saturating_sub(5)
+    } else {
+        body * 45 / 100
+    };
+    let timeline_h = wanted.clamp(4, cap.max(4));
     let rest = body - timeline_h;
     let waitfor_h = u16::try_from(waitfor_rows)
         .unwrap_or(u16::MAX)
         .saturating_add(2)
         .min(rest.saturating_sub(4));
-    let middle_h = (rest * 55 / 100).max(4).max(waitfor_h);
-    let bottom_h = rest - middle_h;
+    let (middle_h, bottom_h) = if rest < 8 {
+        // Too short for the logs as well (only with a story): they go.
+        (rest, 0)
+    } else {
+        let middle_h = (rest * 55 / 100).max(4).max(waitfor_h);
+        (middle_h, rest - middle_h)
+    };
     let left_w = area.width * 3 / 5;
     let right_w = area.width - left_w;
     let (x, y) = (area.x, area.y);
@@ -148,14 +166,21 @@ pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
     header::render(app, l.header, buf);
     timeline::render(app, l.timeline, buf);
     locks::render(app, l.locks, buf);
-    log::render_log(app, l.log, buf);
+    if !l.log.is_empty() {
+        log::render_log(app, l.log, buf);
+    }
     if app.details {
         details::render(app, l.details, buf);
     } else {
         waitfor::render(app, l.waitfor, buf);
+        // Step mode's panel takes the output's place; focusing it (Tab,
+        // a click) shows the program's output again.
         match &app.step_panel {
-            Some(panel) => log::render_steps(app, panel, l.output, buf),
-            None => log::render_output(app, l.output, buf),
+            _ if l.output.is_empty() => {}
+            Some(panel) if app.focus != Focus::Output => {
+                log::render_steps(app, panel, l.output, buf);
+            }
+            _ => log::render_output(app, l.output, buf),
         }
     }
     footer::render(app, l.footer, buf);
@@ -168,7 +193,13 @@ pub(crate) fn render(app: &App, area: Rect, buf: &mut Buffer) {
 /// it needs in the wait-for panel.
 pub(crate) fn screen_layout(app: &App, area: Rect) -> Option<ScreenLayout> {
     let model = app.view().model;
-    layout_for(area, model.threads().len(), waitfor::wanted_rows(model))
+    let story = model.active_deadlocks().next().is_some();
+    layout_for(
+        area,
+        model.threads().len(),
+        super::rows::wanted_rows(model),
+        story,
+    )
 }
 
 /// The short message shown instead of the layout on a tiny terminal.

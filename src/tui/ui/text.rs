@@ -115,6 +115,24 @@ pub(crate) fn fit(s: &str, cols: usize, right: bool) -> String {
     if right { pad + &s } else { format!("{s}{pad}") }
 }
 
+/// `s` padded (or cut in the middle, keeping both ends) to exactly `cols`
+/// columns, right-aligned if `right`: for names, which differ at their ends.
+pub(crate) fn fit_middle(s: &str, cols: usize, right: bool) -> String {
+    let s = middle(s, cols);
+    let pad = " ".repeat(cols.saturating_sub(width(&s)));
+    if right { pad + &s } else { format!("{s}{pad}") }
+}
+
+/// A count that fits 7 columns whole: `999,999`, then `2.70M`, `1.20G`.
+pub(crate) fn count_short(n: u64) -> String {
+    match n {
+        0..1_000_000 => count(n),
+        1_000_000..1_000_000_000 => format!("{:.2}M", n as f64 / 1e6),
+        1_000_000_000..1_000_000_000_000 => format!("{:.2}G", n as f64 / 1e9),
+        _ => format!("{:.2}T", n as f64 / 1e12),
+    }
+}
+
 /// Word-wraps `s` to lines of at most `cols` columns; words longer than a line are cut.
 pub(crate) fn wrap(s: &str, cols: usize) -> Vec<String> {
     let mut lines = Vec::new();
@@ -186,43 +204,6 @@ pub(crate) fn thread_name(model: &Model, id: ThreadId) -> String {
 /// A lock's name, safe to print.
 pub(crate) fn lock_name(model: &Model, id: LockId) -> String {
     sanitize(model.lock_name(id))
-}
-
-/// Natural order: case aside, digit runs compared as numbers (`gate` before
-/// `M`, `fork 2` before `fork 10`), then plain order to break ties.
-pub(crate) fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
-    use std::cmp::Ordering;
-    let (mut x, mut y) = (a.chars().peekable(), b.chars().peekable());
-    loop {
-        match (x.peek().copied(), y.peek().copied()) {
-            (None, None) => return a.cmp(b),
-            (None, Some(_)) => return Ordering::Less,
-            (Some(_), None) => return Ordering::Greater,
-            (Some(c), Some(d)) if c.is_ascii_digit() && d.is_ascii_digit() => {
-                let take = |it: &mut std::iter::Peekable<std::str::Chars>| {
-                    let mut n = String::new();
-                    while let Some(c) = it.next_if(char::is_ascii_digit) {
-                        n.push(c);
-                    }
-                    n
-                };
-                let (m, n) = (take(&mut x), take(&mut y));
-                let (m, n) = (m.trim_start_matches('0'), n.trim_start_matches('0'));
-                let by = m.len().cmp(&n.len()).then_with(|| m.cmp(n));
-                if by != Ordering::Equal {
-                    return by;
-                }
-            }
-            (Some(c), Some(d)) => {
-                let by = c.to_lowercase().cmp(d.to_lowercase());
-                if by != Ordering::Equal {
-                    return by;
-                }
-                x.next();
-                y.next();
-            }
-        }
-    }
 }
 
 /// `1234567` as `1,234,567`.

@@ -16,7 +16,8 @@ use crate::event::{LockId, Nanos, ThreadId};
 use crate::model::{CellState, Model, format_duration};
 use crate::tui::app::{App, Focus};
 use crate::tui::theme::{
-    SYM_CONDWAIT, SYM_HOLDING, SYM_NONE, SYM_PANICKED, SYM_RUNNING, SYM_WAITING, Theme,
+    SYM_CONDWAIT, SYM_DEADLOCKED, SYM_HOLDING, SYM_NONE, SYM_PANICKED, SYM_PARKED, SYM_RUNNING,
+    SYM_WAITING, Theme,
 };
 use crate::tui::timeview::StoryKind;
 
@@ -52,7 +53,8 @@ pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
         ),
         None => Span::styled("· following ", t.dim()),
     });
-    let block = panel(t, Line::from(title), is_focused).title_bottom(legend(t));
+    let stepping = app.step_panel.as_ref().is_some_and(|p| p.on);
+    let block = panel(t, Line::from(title), is_focused).title_bottom(legend(t, stepping));
     block.render(area, buf);
     if inner.height < 2 || inner.width < 8 {
         return;
@@ -103,7 +105,11 @@ pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
         let (past, future) = cells.split_at_mut(live_cols);
         app.timeline.cells(th.id, from, ns, view.now, past);
         future.fill(CellState::Absent);
-        render_cells(t, view.model, &cells, cells_x, y, buf);
+        let stuck = stuck_from(view.model, th.id, from, ns);
+        render_cells(t, view.model, &cells, stuck, (cells_x, y), buf);
+        if let Some(at) = parked_from(app, th, from, ns) {
+            render_parked(t, &cells, at, (cells_x, y), buf);
+        }
     }
     let hidden = threads.len().saturating_sub(lanes_h);
     if hidden > 0 {
@@ -146,16 +152,50 @@ pub(crate) fn timeline_cols(app: &App, screen: Rect) -> u16 {
     super::screen_layout(app, screen).map_or(screen.width, |l| geometry(app, inner(l.timeline)).1)
 }
 
-/// The symbol legend for the bottom border.
-fn legend(t: Theme) -> Line<'static> {
+/// The first column where `th`, stopped at the step gate, has been parked
+/// (since its last change), if it is.
+fn parked_from(app: &App, th: &crate::model::ThreadState, from: Nanos, ns: Nanos) -> Option<usize> {
+    let panel = app.step_panel.as_ref()?;
+    if !panel.parked.contains(&th.name) {
+        return None;
+    }
+    let since = app
+        .timeline
+        .spans(th.id)
+        .last()
+        .map_or(th.started_at, |s| s.end);
+    usize::try_from(since.saturating_sub(from) / ns.max(1)).ok()
+}
+
+/// Redraws the running cells of a parked lane from column `at` on.
+fn render_parked(t: Theme, cells: &[CellState], at: usize, (x, y): (u16, u16), buf: &mut Buffer) {
+    for (i, &cell) in cells.iter().enumerate().skip(at) {
+        if cell != CellState::Running {
+            continue;
+        }
+        let Some(cx) = u16::try_from(i).ok().and_then(|d| x.checked_add(d)) else {
+            return;
+        };
+        if let Some(c) = buf.cell_mut((cx, y)) {
+            c.set_symbol(SYM_PARKED).set_style(t.parked());
+        }
+    }
+}
+
+/// The symbol legend for the bottom border (parked threads only in step mode).
+fn legend(t: Theme, stepping: bool) -> Line<'static> {
     let item = |sym: &'static str, style: Style, label: &'static str| {
         [Span::styled(sym, style), Span::styled(label, t.dim())]
     };
     let mut spans = vec![Span::raw(" ")];
     spans.extend(item(SYM_RUNNING, t.running(), " running  "));
+    if stepping {
+        spans.extend(item(SYM_PARKED, t.parked(), " parked  "));
+    }
     spans.extend(item(SYM_HOLDING, t.holding(), " holding  "));
     spans.extend(item(SYM_CONDWAIT, t.cond_wait(), " condvar  "));
     spans.extend(item(SYM_WAITING, t.waiting(), " waiting  "));
+    spans.extend(item(SYM_DEADLOCKED, t.deadlocked(), " deadlocked  "));
     spans.extend(item(SYM_PANICKED, t.panicked(), " panicked "));
     Line::from(spans)
 }
@@ -172,13 +212,26 @@ fn look(t: Theme, cell: CellState) -> (&'static str, Style, Option<LockId>) {
     }
 }
 
-/// Draws one lane's cells at (`x`, `y`), with lock names inside runs that fit them.
+/// Where `thread`'s wait in a deadlock cycle starts, as (first column, lock),
+/// in a window from `from` at `ns` per column.
+fn stuck_from(model: &Model, thread: ThreadId, from: Nanos, ns: Nanos) -> Option<(usize, LockId)> {
+    let edge = model
+        .active_deadlocks()
+        .flat_map(|d| d.edges.iter())
+        .find(|e| e.thread == thread)?;
+    let col = edge.since.saturating_sub(from) / ns.max(1);
+    Some((usize::try_from(col).unwrap_or(usize::MAX), edge.lock))
+}
+
+/// Draws one lane's cells at (`x`, `y`), with lock names inside runs that
+/// fit them; from `stuck`'s column on, a wait for its lock is drawn as
+/// deadlocked.
 pub(super) fn render_cells(
     t: Theme,
     model: &Model,
     cells: &[CellState],
-    x: u16,
-    y: u16,
+    stuck: Option<(usize, LockId)>,
+    (x, y): (u16, u16),
     buf: &mut Buffer,
 ) {
     let area = buf.area;
@@ -188,8 +241,17 @@ pub(super) fn render_cells(
     let mut i = 0;
     while i < cells.len() {
         let cell = cells[i];
-        let run = cells[i..].iter().take_while(|&&c| c == cell).count();
-        let (sym, style, lock) = look(t, cell);
+        let is_stuck = |j: usize, c: CellState| matches!((stuck, c), (Some((at, l)), CellState::Waiting(w)) if j >= at && w == l);
+        let stuck_here = is_stuck(i, cell);
+        let run = cells[i..]
+            .iter()
+            .enumerate()
+            .take_while(|&(k, &c)| c == cell && is_stuck(i + k, c) == stuck_here)
+            .count();
+        let (sym, style, lock) = match look(t, cell) {
+            (_, _, lock) if stuck_here => (SYM_DEADLOCKED, t.deadlocked(), lock),
+            other => other,
+        };
         for j in 0..run {
             let Some(cx) = u16::try_from(i + j).ok().and_then(|d| x.checked_add(d)) else {
                 return;
@@ -297,83 +359,4 @@ pub(crate) fn lane_at(app: &App, area: Rect, row: u16) -> Option<ThreadId> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::tui::fixtures::{MS, abba};
-    use crate::tui::{App, AppConfig};
-
-    fn mono_model() -> Model {
-        let mut model = Model::new();
-        for ev in abba() {
-            model.apply(&ev);
-        }
-        model
-    }
-
-    #[test]
-    fn a_lane_shows_states_by_symbol_and_names_long_runs() {
-        use CellState::*;
-        let (a, b) = (LockId(0), LockId(1));
-        let mut cells = vec![Absent, Running, Running];
-        cells.extend([Holding(a); 6]);
-        cells.extend([Waiting(b); 3]);
-        cells.extend([CondWait(a), Running, Panicked, Panicked, Finished]);
-        let mut buf = Buffer::empty(Rect::new(0, 0, 20, 1));
-        render_cells(Theme::new(false), &mono_model(), &cells, 1, 0, &mut buf);
-        let t = Theme::new(false);
-        let mut expected = Buffer::with_lines(["  ──█A████▒▒▒░─✗    "]);
-        expected.set_style(Rect::new(2, 0, 2, 1), t.running());
-        // The name inside the run is reversed, so it reads as part of the bar.
-        expected.set_style(Rect::new(5, 0, 1, 1), t.label_on(t.holding()));
-        expected.set_style(Rect::new(14, 0, 1, 1), t.running());
-        expected.set_style(Rect::new(15, 0, 2, 1), t.panicked());
-        assert_eq!(buf, expected);
-    }
-
-    #[test]
-    fn names_too_long_for_their_run_are_left_out() {
-        let mut model = Model::new();
-        let mut s = crate::tui::fixtures::Script::new();
-        s.lock(0, "a long lock name", crate::event::LockKind::Mutex);
-        for ev in s.build() {
-            model.apply(&ev);
-        }
-        let cells = [CellState::Holding(LockId(0)); 10];
-        let mut buf = Buffer::empty(Rect::new(0, 0, 10, 1));
-        render_cells(Theme::new(false), &model, &cells, 0, 0, &mut buf);
-        assert_eq!(buf, Buffer::with_lines(["██████████"]));
-    }
-
-    #[test]
-    fn the_whole_panel_draws_lanes_names_and_axis() {
-        let mut app = App::new(AppConfig {
-            title: "abba".into(),
-            color: false,
-            history_spans: 1_000,
-        });
-        app.ingest(&abba());
-        app.tick(20 * MS, crate::TransportStats::default());
-        let mut buf = Buffer::empty(Rect::new(0, 0, 40, 5));
-        render(&app, buf.area, &mut buf);
-        buf.set_style(buf.area, Style::reset());
-        assert_eq!(
-            buf,
-            Buffer::with_lines([
-                "┌ Timeline 500µs/col · the deadlock, wh┐",
-                "│▶left  ──█A██████████████████▒B▒▒▒▒▒▒▒│",
-                "│ right ───█B█████████████████▒A▒▒▒▒▒▒▒│",
-                "│       ╵0                  ╵10ms      │",
-                "└ ─ running  █ holding  ░ condvar  ▒ wa┘",
-            ])
-        );
-    }
-
-    #[test]
-    fn ticks_are_round_and_far_enough_apart() {
-        assert_eq!(tick_step(1_000_000), 20_000_000);
-        assert_eq!(tick_step(1_000), 20_000);
-        assert_eq!(tick_step(10_000_000_000), 200_000_000_000);
-        assert_eq!(tick_step(u64::MAX), u64::MAX);
-        let _ = MS;
-    }
-}
+mod tests;

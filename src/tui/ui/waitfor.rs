@@ -12,106 +12,17 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use super::cycle::{RING_MAX, banner, ring_row, site_lines};
+use super::cycle::{banner, ring_row, site_lines};
 use super::text::{lock_name, short_site, thread_name, wrap, wrap_groups};
 use super::{focused, list_offset, panel};
-use crate::event::{LockId, Mode, ThreadId};
+use crate::event::Mode;
 use crate::model::{
-    Deadlock, EdgeReason, Model, PotentialDeadlock, PotentialKind, STALL_GRACE_NS, StallReport,
-    ThreadStatus, WaitEdge,
+    EdgeReason, Model, PotentialDeadlock, PotentialKind, STALL_GRACE_NS, StallReport,
 };
 use crate::scenario::ExpectResult;
 use crate::tui::app::{App, Focus};
+use crate::tui::rows::{Entry, entries};
 use crate::tui::theme::Theme;
-
-/// One item of the panel, before it is laid out in lines.
-enum Entry<'a> {
-    /// A scenario's `[expect]` check.
-    Expect(&'a ExpectResult),
-    /// An active deadlock's banner.
-    Banner(&'a Deadlock),
-    /// Row `.1` of an active deadlock's ring.
-    Ring(&'a Deadlock, usize),
-    /// Where an active deadlock's threads asked and their holders took.
-    Sites(&'a Deadlock),
-    /// A wait-for edge, and whether it is part of an active cycle.
-    Edge(WaitEdge, bool),
-    /// A condvar wait (no edge: nobody knows who will notify).
-    CondWait(ThreadId, LockId, LockId),
-    /// A bounded lock wait (no edge: it cannot hang).
-    TimedWait(ThreadId, LockId),
-    /// Nobody waits.
-    Idle,
-    /// A lock-order cycle.
-    Potential(&'a PotentialDeadlock),
-}
-
-impl Entry<'_> {
-    /// Whether ↑/↓ stop on this entry.
-    fn selectable(&self) -> bool {
-        !matches!(
-            self,
-            Entry::Expect(..) | Entry::Banner(..) | Entry::Sites(..) | Entry::Idle
-        )
-    }
-
-    /// The thread whose details Enter shows for this entry.
-    fn thread(&self) -> Option<ThreadId> {
-        match *self {
-            Entry::Edge(e, _) => Some(e.thread),
-            Entry::Ring(d, i) => d.edges.get(i).map(|e| e.thread),
-            Entry::CondWait(t, ..) | Entry::TimedWait(t, _) => Some(t),
-            Entry::Potential(p) => p.edges.first().map(|e| e.thread),
-            Entry::Expect(..) | Entry::Banner(..) | Entry::Sites(..) | Entry::Idle => None,
-        }
-    }
-}
-
-fn entries<'a>(model: &'a Model, expect: &'a [ExpectResult]) -> Vec<Entry<'a>> {
-    let active: Vec<&Deadlock> = model.active_deadlocks().collect();
-    // A failed check first: it is the verdict of a run that did not hang.
-    let mut expect: Vec<&ExpectResult> = expect.iter().collect();
-    expect.sort_by_key(|e| e.held());
-    let mut out: Vec<Entry> = expect.into_iter().map(Entry::Expect).collect();
-    for &d in &active {
-        out.push(Entry::Banner(d));
-        if d.edges.len() <= RING_MAX {
-            out.extend((0..d.edges.len()).map(|i| Entry::Ring(d, i)));
-        } else {
-            // Too long for a ring: listed in cycle order.
-            out.extend(d.edges.iter().map(|&e| Entry::Edge(e, true)));
-        }
-        out.push(Entry::Sites(d));
-    }
-    let waits = out.len();
-    for e in model.wait_for_edges() {
-        let in_cycle = active.iter().any(|d| {
-            d.edges
-                .iter()
-                .any(|c| c.thread == e.thread && c.holder == e.holder && c.lock == e.lock)
-        });
-        // A cycle's edges are drawn with it.
-        if !in_cycle {
-            out.push(Entry::Edge(e, false));
-        }
-    }
-    for th in model.threads() {
-        match th.status {
-            ThreadStatus::CondWait { condvar, mutex, .. } => {
-                out.push(Entry::CondWait(th.id, condvar, mutex));
-            }
-            ThreadStatus::Waiting {
-                lock, timed: true, ..
-            } => out.push(Entry::TimedWait(th.id, lock)),
-            _ => {}
-        }
-    }
-    if out.len() == waits && active.is_empty() && out.is_empty() {
-        out.push(Entry::Idle);
-    }
-    out.extend(model.potential_deadlocks().iter().map(Entry::Potential));
-    out
-}
 
 /// Which source locations are laid out.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -120,23 +31,6 @@ struct Sites {
     cycles: bool,
     /// Under each potential deadlock.
     potential: bool,
-}
-
-/// The rows the panel wants for the first deadlock: its banner and its ring.
-pub(super) fn wanted_rows(model: &Model) -> usize {
-    model
-        .active_deadlocks()
-        .next()
-        .map_or(0, |d| 1 + d.edges.len().min(RING_MAX))
-}
-
-/// The panel's selectable rows, in order, each with the thread its details show.
-pub(crate) fn waitfor_targets(model: &Model) -> Vec<Option<ThreadId>> {
-    entries(model, &[])
-        .iter()
-        .filter(|e| e.selectable())
-        .map(Entry::thread)
-        .collect()
 }
 
 /// Lays out one entry in lines of at most `cols` columns, with the source

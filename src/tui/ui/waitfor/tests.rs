@@ -1,7 +1,9 @@
 //! The wait-for panel's entries, line by line.
 
 use super::*;
+use crate::event::ThreadId;
 use crate::tui::fixtures::abba;
+use crate::tui::rows::{RING_MAX, waitfor_targets};
 
 fn all() -> Sites {
     Sites {
