@@ -99,7 +99,7 @@ impl Site {
 
     /// The location of the caller of a `#[track_caller]` function.
     #[track_caller]
-    pub fn caller() -> Site {
+    pub const fn caller() -> Site {
         let loc = std::panic::Location::caller();
         Site {
             file: loc.file(),

@@ -47,6 +47,7 @@ pub use model::StallReport;
 pub use probe::gate;
 pub use probe::thread;
 pub use probe::{
-    Condvar, DeadlockReport, Meter, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
-    Sequencer, Session, SessionBuilder, SessionMode, TransportStats,
+    Condvar, DeadlockReport, Meter, Mutex, MutexGuard, ReentrantMutex, ReentrantMutexGuard, RwLock,
+    RwLockReadGuard, RwLockWriteGuard, Sequencer, Session, SessionBuilder, SessionMode,
+    TransportStats,
 };

@@ -27,6 +27,19 @@ pub(crate) struct LockMeta {
 }
 
 impl LockMeta {
+    /// A new lock made at `site`, registered with a session on first use
+    /// (so it can be a `static`).
+    pub(crate) const fn lazy(kind: LockKind, site: Site) -> Self {
+        LockMeta {
+            id: AtomicU64::new(0),
+            seq: AtomicU64::new(0),
+            tickets: AtomicU64::new(0),
+            name: None,
+            kind,
+            site,
+        }
+    }
+
     /// A new lock made at `site`; registers at once if a session is on.
     pub(crate) fn new(kind: LockKind, name: Option<Cow<'static, str>>, site: Site) -> Self {
         let meta = LockMeta {

@@ -10,6 +10,7 @@ mod condvar;
 pub mod gate;
 mod meta;
 mod mutex;
+mod remutex;
 mod ring;
 mod rwlock;
 mod sequencer;
@@ -21,6 +22,7 @@ pub mod thread;
 
 pub use condvar::Condvar;
 pub use mutex::{Mutex, MutexGuard};
+pub use remutex::{ReentrantMutex, ReentrantMutexGuard};
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use sequencer::Sequencer;
 pub(crate) use session::Viewer;

@@ -39,16 +39,22 @@ pub struct MutexGuard<'a, T: ?Sized> {
 impl<T> Mutex<T> {
     /// A new unlocked mutex, named after the place it is created (`src/main.rs:12`).
     ///
+    /// A `const fn`, so it can make a `static`: the mutex registers with a
+    /// session when it is first used, on the thread that uses it.
+    ///
     /// # Examples
     ///
     /// ```
+    /// static TOTAL: lockscope::Mutex<u64> = lockscope::Mutex::new(0);
     /// let m = lockscope::Mutex::new(vec![1, 2]);
     /// assert_eq!(m.lock().len(), 2);
+    /// *TOTAL.lock() += 2;
+    /// assert_eq!(*TOTAL.lock(), 2);
     /// ```
     #[track_caller]
-    pub fn new(value: T) -> Self {
+    pub const fn new(value: T) -> Self {
         Mutex {
-            meta: LockMeta::new(LockKind::Mutex, None, Site::caller()),
+            meta: LockMeta::lazy(LockKind::Mutex, Site::caller()),
             inner: parking_lot::Mutex::new(value),
         }
     }
@@ -291,6 +297,69 @@ fn request(lock: LockId, site: Site, timed: bool, ticket: u64) -> EventKind {
         site,
         timed,
         ticket,
+    }
+}
+
+impl<T: ?Sized> MutexGuard<'_, T> {
+    /// Lets go of the mutex while `f` runs, then takes it back (blocking if
+    /// another thread took it meanwhile). Recorded as a release, and an
+    /// acquisition (with a request first if the mutex was taken).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockscope::{Mutex, MutexGuard};
+    /// let m = Mutex::new(1);
+    /// let mut g = m.lock();
+    /// let free = MutexGuard::unlocked(&mut g, || m.try_lock().is_some());
+    /// assert!(free);
+    /// *g += 1;
+    /// assert_eq!(*g, 2);
+    /// ```
+    #[track_caller]
+    pub fn unlocked<U>(s: &mut Self, f: impl FnOnce() -> U) -> U {
+        let site = Site::caller();
+        let st = state::load();
+        let tracked = s
+            .tracked
+            .take()
+            .filter(|&(_, epoch)| st.active() && st.epoch() == epoch);
+        let Some((lock, _)) = tracked else {
+            return parking_lot::MutexGuard::unlocked(&mut s.inner, f);
+        };
+        let mode = Mode::Exclusive;
+        let mutex = s.lock;
+        gate::before(st, || Some(Op::Unlock { lock, mode }), site);
+        let seq = mutex.meta.next_seq_exclusive();
+        sink::emit(st, EventKind::Released { lock, mode, seq });
+        let result = parking_lot::MutexGuard::unlocked(&mut s.inner, || {
+            let result = f();
+            // parking_lot takes the mutex back as this returns: a request if
+            // it is taken, as `lock` records one.
+            let now = state::load();
+            if now.active() && now.epoch() == st.epoch() {
+                gate::before(now, || Some(lock_op(lock, false)), site);
+                if mutex.inner.is_locked() {
+                    let ticket = mutex.meta.next_ticket();
+                    sink::emit_and_ship(now, request(lock, site, false, ticket));
+                }
+            }
+            result
+        });
+        let now = state::load();
+        if now.active() && now.epoch() == st.epoch() {
+            let seq = mutex.meta.next_seq_exclusive();
+            let kind = EventKind::Acquired {
+                lock,
+                mode,
+                site,
+                seq,
+                tried: false,
+            };
+            sink::emit(now, kind);
+            s.tracked = tracked;
+        }
+        result
     }
 }
 

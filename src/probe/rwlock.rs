@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
+use std::time::Duration;
 
 use super::gate::{self, Op};
 use super::meta::LockMeta;
@@ -33,32 +34,58 @@ pub struct RwLock<T: ?Sized> {
 /// Shared access to an [`RwLock`]'s data; released on drop.
 #[must_use = "if unused the RwLock will immediately unlock"]
 pub struct RwLockReadGuard<'a, T: ?Sized> {
-    lock: &'a RwLock<T>,
+    // Fields drop in order: the release is recorded before `inner` unlocks.
+    #[allow(dead_code, reason = "held for its drop")]
+    release: Release<'a>,
     inner: parking_lot::RwLockReadGuard<'a, T>,
-    tracked: Option<(LockId, u32)>,
 }
 
 /// Exclusive access to an [`RwLock`]'s data; released on drop.
 #[must_use = "if unused the RwLock will immediately unlock"]
 pub struct RwLockWriteGuard<'a, T: ?Sized> {
-    lock: &'a RwLock<T>,
+    #[allow(dead_code, reason = "held for its drop")]
+    release: Release<'a>,
     inner: parking_lot::RwLockWriteGuard<'a, T>,
+}
+
+/// Records a guard's release when dropped (the guard's first field, so
+/// before the lock is let go). Not on the guards themselves, so that
+/// [`RwLockWriteGuard::downgrade`] can take the parking_lot guard out.
+struct Release<'a> {
+    meta: &'a LockMeta,
+    /// The lock's id in the session that saw it taken, with its epoch.
     tracked: Option<(LockId, u32)>,
+    mode: Mode,
+}
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        let meta = self.meta;
+        let mode = self.mode;
+        release(self.tracked.take(), mode, || match mode {
+            Mode::Exclusive => meta.next_seq_exclusive(),
+            Mode::Shared => meta.next_seq_shared(),
+        });
+    }
 }
 
 impl<T> RwLock<T> {
     /// A new unlocked lock, named after the place it is created.
     ///
+    /// A `const fn`, so it can make a `static`: the lock registers with a
+    /// session when it is first used, on the thread that uses it.
+    ///
     /// # Examples
     ///
     /// ```
+    /// static CONFIG: lockscope::RwLock<u32> = lockscope::RwLock::new(5);
     /// let l = lockscope::RwLock::new(5);
-    /// assert_eq!(*l.read(), 5);
+    /// assert_eq!(*l.read(), *CONFIG.read());
     /// ```
     #[track_caller]
-    pub fn new(value: T) -> Self {
+    pub const fn new(value: T) -> Self {
         RwLock {
-            meta: LockMeta::new(LockKind::RwLock, None, Site::caller()),
+            meta: LockMeta::lazy(LockKind::RwLock, Site::caller()),
             inner: parking_lot::RwLock::new(value),
         }
     }
@@ -249,6 +276,86 @@ impl<T: ?Sized> RwLock<T> {
         }
     }
 
+    /// Locks for reading, waiting at most `timeout`.
+    ///
+    /// A bounded wait cannot hang, so it is shown as a wait but never counted
+    /// in a deadlock cycle or a stall, and adds no lock-order edge.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let l = lockscope::RwLock::new(());
+    /// let w = l.write();
+    /// assert!(l.try_read_for(Duration::from_millis(1)).is_none());
+    /// drop(w);
+    /// assert!(l.try_read_for(Duration::from_millis(1)).is_some());
+    /// ```
+    #[track_caller]
+    pub fn try_read_for(&self, timeout: Duration) -> Option<RwLockReadGuard<'_, T>> {
+        let st = state::load();
+        let site = Site::caller();
+        let id = if st.active() { self.meta.id(st) } else { None };
+        if let Some(id) = id {
+            gate::before(st, || Some(op(id, Mode::Shared, true)), site);
+            if let Some(inner) = self.inner.try_read() {
+                return Some(self.acquired_read(st, id, inner, site, true));
+            }
+            let ticket = self.meta.next_ticket();
+            sink::emit_and_ship(st, timed_request(id, Mode::Shared, site, ticket));
+        }
+        let inner = self.inner.try_read_for(timeout);
+        match (id, inner) {
+            (None, inner) => inner.map(|g| self.untracked_read(g)),
+            (Some(id), Some(inner)) => Some(self.acquired_read(st, id, inner, site, true)),
+            (Some(id), None) => {
+                let mode = Mode::Shared;
+                sink::emit(st, EventKind::TimedOut { lock: id, mode });
+                None
+            }
+        }
+    }
+
+    /// Locks for writing, waiting at most `timeout`.
+    ///
+    /// A bounded wait cannot hang, so it is shown as a wait but never counted
+    /// in a deadlock cycle or a stall, and adds no lock-order edge.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let l = lockscope::RwLock::new(());
+    /// let r = l.read();
+    /// assert!(l.try_write_for(Duration::from_millis(1)).is_none());
+    /// drop(r);
+    /// assert!(l.try_write_for(Duration::from_millis(1)).is_some());
+    /// ```
+    #[track_caller]
+    pub fn try_write_for(&self, timeout: Duration) -> Option<RwLockWriteGuard<'_, T>> {
+        let st = state::load();
+        let site = Site::caller();
+        let id = if st.active() { self.meta.id(st) } else { None };
+        if let Some(id) = id {
+            gate::before(st, || Some(op(id, Mode::Exclusive, true)), site);
+            if let Some(inner) = self.inner.try_write() {
+                return Some(self.acquired_write(st, id, inner, site, true));
+            }
+            let ticket = self.meta.next_ticket();
+            sink::emit_and_ship(st, timed_request(id, Mode::Exclusive, site, ticket));
+        }
+        let inner = self.inner.try_write_for(timeout);
+        match (id, inner) {
+            (None, inner) => inner.map(|g| self.untracked_write(g)),
+            (Some(id), Some(inner)) => Some(self.acquired_write(st, id, inner, site, true)),
+            (Some(id), None) => {
+                let mode = Mode::Exclusive;
+                sink::emit(st, EventKind::TimedOut { lock: id, mode });
+                None
+            }
+        }
+    }
+
     /// Whether the lock is held, in either mode (a writer that has claimed
     /// it and waits for readers to leave counts). A query only: not recorded.
     ///
@@ -288,9 +395,8 @@ impl<T: ?Sized> RwLock<T> {
         inner: parking_lot::RwLockReadGuard<'a, T>,
     ) -> RwLockReadGuard<'a, T> {
         RwLockReadGuard {
-            lock: self,
+            release: self.release(None, Mode::Shared),
             inner,
-            tracked: None,
         }
     }
 
@@ -299,9 +405,16 @@ impl<T: ?Sized> RwLock<T> {
         inner: parking_lot::RwLockWriteGuard<'a, T>,
     ) -> RwLockWriteGuard<'a, T> {
         RwLockWriteGuard {
-            lock: self,
+            release: self.release(None, Mode::Exclusive),
             inner,
-            tracked: None,
+        }
+    }
+
+    fn release(&self, tracked: Option<(LockId, u32)>, mode: Mode) -> Release<'_> {
+        Release {
+            meta: &self.meta,
+            tracked,
+            mode,
         }
     }
 
@@ -316,9 +429,8 @@ impl<T: ?Sized> RwLock<T> {
         let seq = self.meta.next_seq_shared();
         sink::emit(st, acquired(id, Mode::Shared, site, seq, tried));
         RwLockReadGuard {
-            lock: self,
+            release: self.release(Some((id, st.epoch())), Mode::Shared),
             inner,
-            tracked: Some((id, st.epoch())),
         }
     }
 
@@ -333,9 +445,8 @@ impl<T: ?Sized> RwLock<T> {
         let seq = self.meta.next_seq_exclusive();
         sink::emit(st, acquired(id, Mode::Exclusive, site, seq, tried));
         RwLockWriteGuard {
-            lock: self,
+            release: self.release(Some((id, st.epoch())), Mode::Exclusive),
             inner,
-            tracked: Some((id, st.epoch())),
         }
     }
 }
@@ -354,6 +465,16 @@ fn request(lock: LockId, mode: Mode, site: Site, ticket: u64) -> EventKind {
         mode,
         site,
         timed: false,
+        ticket,
+    }
+}
+
+fn timed_request(lock: LockId, mode: Mode, site: Site, ticket: u64) -> EventKind {
+    EventKind::Request {
+        lock,
+        mode,
+        site,
+        timed: true,
         ticket,
     }
 }
@@ -386,18 +507,47 @@ fn release(tracked: Option<(LockId, u32)>, mode: Mode, next_seq: impl FnOnce() -
     sink::emit(st, EventKind::Released { lock, mode, seq });
 }
 
-impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
-    fn drop(&mut self) {
-        release(self.tracked, Mode::Shared, || {
-            self.lock.meta.next_seq_shared()
-        });
-    }
-}
-
-impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
-    fn drop(&mut self) {
-        let meta = &self.lock.meta;
-        release(self.tracked, Mode::Exclusive, || meta.next_seq_exclusive());
+impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
+    /// Turns the write lock into a read lock without letting go: no writer
+    /// can get in between. Recorded as the write hold's release and a read
+    /// hold's acquisition, in that order; other readers may then join.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockscope::{RwLock, RwLockWriteGuard};
+    /// let l = RwLock::new(1);
+    /// let mut w = l.write();
+    /// *w += 1;
+    /// let r = RwLockWriteGuard::downgrade(w);
+    /// assert_eq!(*r, 2);
+    /// assert_eq!(*l.try_read().unwrap(), 2);
+    /// ```
+    #[track_caller]
+    pub fn downgrade(s: Self) -> RwLockReadGuard<'a, T> {
+        let RwLockWriteGuard {
+            release: mut write,
+            inner,
+        } = s;
+        let tracked = write.tracked.take();
+        let meta = write.meta;
+        // Recorded while still exclusive, like any release.
+        release(tracked, Mode::Exclusive, || meta.next_seq_exclusive());
+        let inner = parking_lot::RwLockWriteGuard::downgrade(inner);
+        let st = state::load();
+        let tracked = tracked.filter(|&(_, epoch)| st.active() && st.epoch() == epoch);
+        if let Some((id, _)) = tracked {
+            let seq = meta.next_seq_shared();
+            sink::emit(st, acquired(id, Mode::Shared, Site::caller(), seq, true));
+        }
+        RwLockReadGuard {
+            release: Release {
+                meta,
+                tracked,
+                mode: Mode::Shared,
+            },
+            inner,
+        }
     }
 }
 

@@ -1,0 +1,218 @@
+//! The parking_lot API lockscope mirrors beyond lock/read/write, each checked
+//! in a session against what the model must see. Every wait is bounded.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use common::{TIMEOUT, expect_deadlock, serial, session, stall_session};
+use lockscope::model::ThreadStatus;
+use lockscope::{Condvar, Mutex, MutexGuard, ReentrantMutex, RwLock, RwLockWriteGuard, thread};
+
+static COUNTER: Mutex<u64> = Mutex::new(0);
+static TABLE: RwLock<u32> = RwLock::new(0);
+
+fn clean(summary: &lockscope::model::Summary) {
+    assert_eq!(summary.anomalies, 0);
+    assert!(summary.deadlocks.is_empty(), "{:?}", summary.deadlocks);
+    assert!(summary.stalls.is_empty(), "{:?}", summary.stalls);
+}
+
+#[test]
+fn statics_register_on_first_use_with_their_site() {
+    let _serial = serial();
+    let (session, _) = session();
+    thread::spawn(|| {
+        *COUNTER.lock() += 1;
+        *TABLE.write() += 1;
+    })
+    .join()
+    .unwrap();
+    let summary = session.finish().unwrap();
+    clean(&summary);
+    let names: Vec<&str> = summary.locks.iter().map(|l| l.name.as_str()).collect();
+    assert_eq!(names.len(), 2);
+    assert!(
+        names.iter().all(|n| n.starts_with("tests/parity.rs:1")),
+        "{names:?}"
+    );
+    assert!(summary.locks.iter().all(|l| l.acquisitions == 1));
+}
+
+#[test]
+fn a_reentrant_mutex_locked_again_by_its_owner_is_one_hold_and_no_deadlock() {
+    let _serial = serial();
+    let m = ReentrantMutex::named("re", ());
+    let (session, reports) = session();
+    thread::spawn(move || {
+        let a = m.lock();
+        let b = m.lock();
+        drop(a); // still held through `b`
+        assert!(m.is_owned_by_current_thread());
+        drop(b);
+    })
+    .join()
+    .unwrap();
+    let summary = session.finish().unwrap();
+    assert!(reports.try_recv().is_err());
+    clean(&summary);
+    assert_eq!(summary.locks[0].acquisitions, 1, "the outermost hold only");
+}
+
+#[test]
+fn a_reentrant_mutex_in_a_cycle_still_deadlocks() {
+    let _serial = serial();
+    let (session, reports) = session();
+    let a = Arc::new(ReentrantMutex::named("ra", ()));
+    let b = Arc::new(Mutex::named("b", ()));
+    let barrier = Arc::new(Barrier::new(2));
+    for left in [true, false] {
+        let (a, b, barrier) = (Arc::clone(&a), Arc::clone(&b), Arc::clone(&barrier));
+        thread::Builder::new()
+            .stack_size(64 * 1024)
+            .spawn(move || {
+                if left {
+                    let _a = a.lock();
+                    let _again = a.lock();
+                    barrier.wait();
+                    let _b = b.lock();
+                } else {
+                    let _b = b.lock();
+                    barrier.wait();
+                    let _a = a.lock();
+                }
+            })
+            .unwrap();
+    }
+    let report = expect_deadlock(&reports);
+    let mut locks = report.locks.clone();
+    locks.sort();
+    assert_eq!(locks, ["b", "ra"]);
+    drop(session);
+}
+
+#[test]
+fn timed_reads_and_writes_time_out_without_a_deadlock() {
+    let _serial = serial();
+    let l = Arc::new(RwLock::named("rw", ()));
+    let (session, reports) = session();
+    let w = l.write();
+    let l2 = Arc::clone(&l);
+    thread::spawn(move || {
+        assert!(l2.try_read_for(Duration::from_millis(5)).is_none());
+        assert!(l2.try_write_for(Duration::from_millis(5)).is_none());
+    })
+    .join()
+    .unwrap();
+    drop(w);
+    assert!(l.try_write_for(TIMEOUT).is_some());
+    let summary = session.finish().unwrap();
+    assert!(reports.try_recv().is_err());
+    clean(&summary);
+    assert_eq!(summary.locks[0].timeouts, 2);
+}
+
+#[test]
+fn a_downgraded_writer_holds_the_lock_shared_and_lets_readers_in() {
+    let _serial = serial();
+    let l = Arc::new(RwLock::named("rw", 1));
+    let (session, _) = session();
+    let mut w = l.write();
+    *w += 1;
+    let r = RwLockWriteGuard::downgrade(w);
+    let l2 = Arc::clone(&l);
+    let seen = thread::spawn(move || *l2.read()).join().unwrap();
+    assert_eq!(seen, 2);
+    let holders = session
+        .with_model(|m| {
+            let lock = &m.locks()[0];
+            lock.holders.iter().map(|h| h.mode).collect::<Vec<_>>()
+        })
+        .unwrap();
+    assert_eq!(holders, [lockscope::event::Mode::Shared]);
+    drop(r);
+    let summary = session.finish().unwrap();
+    clean(&summary);
+}
+
+#[test]
+fn unlocked_lets_another_thread_in_and_takes_the_mutex_back() {
+    let _serial = serial();
+    let m = Arc::new(Mutex::named("m", 0));
+    let (session, _) = session();
+    let mut g = m.lock();
+    let m2 = Arc::clone(&m);
+    MutexGuard::unlocked(&mut g, move || {
+        thread::spawn(move || *m2.lock() += 1).join().unwrap();
+    });
+    assert_eq!(*g, 1);
+    drop(g);
+    let summary = session.finish().unwrap();
+    clean(&summary);
+    assert_eq!(summary.locks[0].acquisitions, 3);
+}
+
+#[test]
+fn wait_while_waits_for_the_condition_and_wait_until_is_bounded() {
+    let _serial = serial();
+    // Made before the session: the test thread is not one of its threads.
+    let pair = Arc::new((Mutex::named("count", 0), Condvar::named("changed")));
+    let (session, stalls, _) = stall_session(Duration::from_millis(20));
+    let p = Arc::clone(&pair);
+    let waiter = thread::spawn(move || {
+        let (count, cv) = &*p;
+        let mut g = count.lock();
+        cv.wait_while(&mut g, |n| *n < 3);
+        *g
+    });
+    let p = Arc::clone(&pair);
+    thread::spawn(move || {
+        for _ in 0..3 {
+            *p.0.lock() += 1;
+            p.1.notify_all();
+        }
+    })
+    .join()
+    .unwrap();
+    assert_eq!(waiter.join().unwrap(), 3);
+    // Nobody will notify: a bounded wait still ends, and is no stall.
+    let p = Arc::clone(&pair);
+    let timed = thread::spawn(move || {
+        let (count, cv) = &*p;
+        let mut g = count.lock();
+        let deadline = Instant::now() + Duration::from_millis(100);
+        cv.wait_until(&mut g, deadline).timed_out()
+    });
+    assert!(timed.join().unwrap());
+    let summary = session.finish().unwrap();
+    assert!(stalls.try_recv().is_err(), "a bounded wait is no stall");
+    clean(&summary);
+    assert!(summary.threads.iter().all(|t| t.status == "finished"));
+}
+
+#[test]
+fn a_thread_in_wait_until_is_not_counted_as_blocked_for_good() {
+    let _serial = serial();
+    let pair = Arc::new((Mutex::named("m", ()), Condvar::named("cv")));
+    let (session, _, _) = stall_session(Duration::from_millis(20));
+    let p = Arc::clone(&pair);
+    let t = thread::spawn(move || {
+        let mut g = p.0.lock();
+        p.1.wait_until(&mut g, Instant::now() + Duration::from_millis(200))
+            .timed_out()
+    });
+    common::eventually("the thread waits", || {
+        session
+            .with_model(|m| {
+                m.threads()
+                    .iter()
+                    .any(|t| matches!(t.status, ThreadStatus::CondWait { timed: true, .. }))
+            })
+            .unwrap()
+    });
+    assert!(session.with_model(|m| m.stall()).unwrap().is_none());
+    assert!(t.join().unwrap());
+    drop(session);
+}
