@@ -47,7 +47,7 @@ pub use model::StallReport;
 pub use probe::gate;
 pub use probe::thread;
 pub use probe::{
-    Condvar, DeadlockReport, Meter, Mutex, MutexGuard, ReentrantMutex, ReentrantMutexGuard, RwLock,
-    RwLockReadGuard, RwLockWriteGuard, Sequencer, Session, SessionBuilder, SessionMode,
-    TransportStats,
+    Condvar, DeadlockReport, MappedMutexGuard, Meter, Mutex, MutexGuard, ReentrantMutex,
+    ReentrantMutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, Sequencer, Session,
+    SessionBuilder, SessionMode, TransportStats,
 };

@@ -216,3 +216,54 @@ fn a_thread_in_wait_until_is_not_counted_as_blocked_for_good() {
     assert!(t.join().unwrap());
     drop(session);
 }
+
+/// The recursive-read bug's own fix: the second read is `read_recursive`,
+/// and a writer queued in between no longer deadlocks it.
+#[test]
+fn read_recursive_goes_past_a_queued_writer_and_is_no_hazard() {
+    let _serial = serial();
+    let l = Arc::new(RwLock::named("L", 0));
+    let (session, reports) = session();
+    let first = l.read();
+    let l2 = Arc::clone(&l);
+    let writer = thread::spawn(move || *l2.write() += 1);
+    // The writer has claimed the lock: a plain read would queue behind it.
+    let deadline = Instant::now() + TIMEOUT;
+    while l.try_read().is_some() {
+        assert!(Instant::now() < deadline, "the writer never queued");
+        std::thread::yield_now();
+    }
+    let second = l.read_recursive();
+    assert_eq!(*first + *second, 0);
+    drop((first, second));
+    writer.join().unwrap();
+    let summary = session.finish().unwrap();
+    assert!(reports.try_recv().is_err());
+    clean(&summary);
+    assert!(
+        summary.potential_deadlocks.is_empty(),
+        "{:?}",
+        summary.potential_deadlocks
+    );
+}
+
+#[test]
+fn a_mapped_guard_keeps_the_mutex_until_it_drops() {
+    let _serial = serial();
+    let m = Arc::new(Mutex::named("pair", (1, 2)));
+    let (session, _) = session();
+    let mut second = MutexGuard::map(m.lock(), |p| &mut p.1);
+    *second += 1;
+    assert!(
+        m.try_lock().is_none(),
+        "still locked through the mapped guard"
+    );
+    let held = session.with_model(|m| m.locks()[0].holders.len()).unwrap();
+    assert_eq!(held, 1);
+    drop(second);
+    assert_eq!(*m.lock(), (1, 3));
+    let summary = session.finish().unwrap();
+    clean(&summary);
+    assert_eq!(summary.locks[0].acquisitions, 2);
+    assert_eq!(summary.locks[0].try_failures, 1);
+}

@@ -189,7 +189,7 @@ impl Condvar {
         park: impl FnOnce(&parking_lot::Condvar, &mut parking_lot::MutexGuard<'_, T>) -> (R, bool),
     ) -> R {
         let st = state::load();
-        let ids = match (st.active(), guard.tracked) {
+        let ids = match (st.active(), guard.release.tracked) {
             (true, Some((mutex, epoch))) if epoch == st.epoch() => {
                 self.meta.id(st).map(|condvar| (condvar, mutex))
             }

@@ -21,7 +21,7 @@ mod state;
 pub mod thread;
 
 pub use condvar::Condvar;
-pub use mutex::{Mutex, MutexGuard};
+pub use mutex::{MappedMutexGuard, Mutex, MutexGuard};
 pub use remutex::{ReentrantMutex, ReentrantMutexGuard};
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use sequencer::Sequencer;

@@ -30,10 +30,44 @@ pub struct Mutex<T: ?Sized> {
 /// Holds a [`Mutex`] locked; derefs to the data and unlocks on drop.
 #[must_use = "if unused the Mutex will immediately unlock"]
 pub struct MutexGuard<'a, T: ?Sized> {
-    pub(crate) lock: &'a Mutex<T>,
+    // Fields drop in order: the release is recorded before `inner` unlocks.
+    pub(crate) release: Release<'a>,
     pub(crate) inner: parking_lot::MutexGuard<'a, T>,
+    pub(crate) lock: &'a Mutex<T>,
+}
+
+/// A [`MutexGuard`] mapped to a part of the data by [`MutexGuard::map`];
+/// unlocks on drop.
+#[must_use = "if unused the Mutex will immediately unlock"]
+pub struct MappedMutexGuard<'a, T: ?Sized> {
+    #[allow(dead_code, reason = "held for its drop")]
+    release: Release<'a>,
+    inner: parking_lot::MappedMutexGuard<'a, T>,
+}
+
+/// Records a guard's release when dropped: the guard's first field, so
+/// before the mutex is let go. Not on the guard itself, so that
+/// [`MutexGuard::map`] can move the parking_lot guard out.
+pub(crate) struct Release<'a> {
+    meta: &'a LockMeta,
     /// The lock's id in the session that saw it taken, with that session's epoch.
     pub(crate) tracked: Option<(LockId, u32)>,
+}
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        let Some((lock, epoch)) = self.tracked else {
+            return;
+        };
+        let st = state::load();
+        if !st.active() || st.epoch() != epoch {
+            return;
+        }
+        let mode = Mode::Exclusive;
+        gate::before(st, || Some(Op::Unlock { lock, mode }), Site::UNKNOWN);
+        let seq = self.meta.next_seq_exclusive();
+        sink::emit(st, EventKind::Released { lock, mode, seq });
+    }
 }
 
 impl<T> Mutex<T> {
@@ -251,9 +285,12 @@ impl<T: ?Sized> Mutex<T> {
 
     fn untracked<'a>(&'a self, inner: parking_lot::MutexGuard<'a, T>) -> MutexGuard<'a, T> {
         MutexGuard {
-            lock: self,
+            release: Release {
+                meta: &self.meta,
+                tracked: None,
+            },
             inner,
-            tracked: None,
+            lock: self,
         }
     }
 
@@ -275,9 +312,12 @@ impl<T: ?Sized> Mutex<T> {
         };
         sink::emit(st, kind);
         MutexGuard {
-            lock: self,
+            release: Release {
+                meta: &self.meta,
+                tracked: Some((id, st.epoch())),
+            },
             inner,
-            tracked: Some((id, st.epoch())),
+            lock: self,
         }
     }
 }
@@ -321,6 +361,7 @@ impl<T: ?Sized> MutexGuard<'_, T> {
         let site = Site::caller();
         let st = state::load();
         let tracked = s
+            .release
             .tracked
             .take()
             .filter(|&(_, epoch)| st.active() && st.epoch() == epoch);
@@ -357,26 +398,51 @@ impl<T: ?Sized> MutexGuard<'_, T> {
                 tried: false,
             };
             sink::emit(now, kind);
-            s.tracked = tracked;
+            s.release.tracked = tracked;
         }
         result
     }
 }
 
-impl<T: ?Sized> Drop for MutexGuard<'_, T> {
-    fn drop(&mut self) {
-        let Some((lock, epoch)) = self.tracked else {
-            return;
-        };
-        let st = state::load();
-        if !st.active() || st.epoch() != epoch {
-            return;
+impl<'a, T: ?Sized> MutexGuard<'a, T> {
+    /// Narrows the guard to a part of the data; the mutex stays locked until
+    /// the mapped guard is dropped (recorded then, as for the guard).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockscope::{Mutex, MutexGuard};
+    /// let m = Mutex::new((1, String::from("a")));
+    /// let mut name = MutexGuard::map(m.lock(), |pair| &mut pair.1);
+    /// name.push('b');
+    /// drop(name);
+    /// assert_eq!(m.lock().1, "ab");
+    /// ```
+    pub fn map<U: ?Sized>(s: Self, f: impl FnOnce(&mut T) -> &mut U) -> MappedMutexGuard<'a, U> {
+        let MutexGuard { release, inner, .. } = s;
+        MappedMutexGuard {
+            release,
+            inner: parking_lot::MutexGuard::map(inner, f),
         }
-        let mode = Mode::Exclusive;
-        gate::before(st, || Some(Op::Unlock { lock, mode }), Site::UNKNOWN);
-        let seq = self.lock.meta.next_seq_exclusive();
-        sink::emit(st, EventKind::Released { lock, mode, seq });
-        // `self.inner` unlocks after this body: the release is recorded first.
+    }
+}
+
+impl<T: ?Sized> Deref for MappedMutexGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T: ?Sized> DerefMut for MappedMutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.inner
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for MappedMutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.inner, f)
     }
 }
 

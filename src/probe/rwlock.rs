@@ -9,6 +9,8 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::time::Duration;
 
+use parking_lot_012 as pl;
+
 use super::gate::{self, Op};
 use super::meta::LockMeta;
 use super::sink;
@@ -28,7 +30,7 @@ use crate::event::{EventKind, LockId, LockKind, Mode, Site};
 /// ```
 pub struct RwLock<T: ?Sized> {
     meta: LockMeta,
-    inner: parking_lot::RwLock<T>,
+    inner: pl::RwLock<T>,
 }
 
 /// Shared access to an [`RwLock`]'s data; released on drop.
@@ -37,7 +39,7 @@ pub struct RwLockReadGuard<'a, T: ?Sized> {
     // Fields drop in order: the release is recorded before `inner` unlocks.
     #[allow(dead_code, reason = "held for its drop")]
     release: Release<'a>,
-    inner: parking_lot::RwLockReadGuard<'a, T>,
+    inner: pl::RwLockReadGuard<'a, T>,
 }
 
 /// Exclusive access to an [`RwLock`]'s data; released on drop.
@@ -45,7 +47,7 @@ pub struct RwLockReadGuard<'a, T: ?Sized> {
 pub struct RwLockWriteGuard<'a, T: ?Sized> {
     #[allow(dead_code, reason = "held for its drop")]
     release: Release<'a>,
-    inner: parking_lot::RwLockWriteGuard<'a, T>,
+    inner: pl::RwLockWriteGuard<'a, T>,
 }
 
 /// Records a guard's release when dropped (the guard's first field, so
@@ -86,7 +88,7 @@ impl<T> RwLock<T> {
     pub const fn new(value: T) -> Self {
         RwLock {
             meta: LockMeta::lazy(LockKind::RwLock, Site::caller()),
-            inner: parking_lot::RwLock::new(value),
+            inner: pl::RwLock::new(value),
         }
     }
 
@@ -102,7 +104,7 @@ impl<T> RwLock<T> {
     pub fn named(name: impl Into<Cow<'static, str>>, value: T) -> Self {
         RwLock {
             meta: LockMeta::new(LockKind::RwLock, Some(name.into()), Site::caller()),
-            inner: parking_lot::RwLock::new(value),
+            inner: pl::RwLock::new(value),
         }
     }
 
@@ -110,7 +112,7 @@ impl<T> RwLock<T> {
     pub(crate) fn named_at(name: String, value: T, site: Site) -> Self {
         RwLock {
             meta: LockMeta::new(LockKind::RwLock, Some(name.into()), site),
-            inner: parking_lot::RwLock::new(value),
+            inner: pl::RwLock::new(value),
         }
     }
 
@@ -276,6 +278,45 @@ impl<T: ?Sized> RwLock<T> {
         }
     }
 
+    /// Locks for shared reading, like [`read`](Self::read), except that it
+    /// does not queue behind a waiting writer while other readers hold the
+    /// lock: the fix for reading a lock the thread already reads (parking_lot
+    /// 0.12's `read_recursive`). It still waits while a writer holds the lock.
+    ///
+    /// In the model, like a `try_*` call, it adds no lock-order edge into
+    /// the lock (so no recursive-read warning): nesting is what it is for.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let l = lockscope::RwLock::new(1);
+    /// let outer = l.read();
+    /// let inner = l.read_recursive(); // safe even with a writer queued
+    /// assert_eq!(*outer + *inner, 2);
+    /// ```
+    #[track_caller]
+    pub fn read_recursive(&self) -> RwLockReadGuard<'_, T> {
+        let st = state::load();
+        if !st.active() {
+            return self.untracked_read(self.inner.read_recursive());
+        }
+        let site = Site::caller();
+        let id = self.meta.id(st);
+        gate::before(st, || id.map(|lock| op(lock, Mode::Shared, false)), site);
+        let Some(id) = id else {
+            return self.untracked_read(self.inner.read_recursive());
+        };
+        let inner = match self.inner.try_read_recursive() {
+            Some(inner) => inner,
+            None => {
+                let ticket = self.meta.next_ticket();
+                sink::emit_and_ship(st, request(id, Mode::Shared, site, ticket));
+                self.inner.read_recursive()
+            }
+        };
+        self.acquired_read(st, id, inner, site, true)
+    }
+
     /// Locks for reading, waiting at most `timeout`.
     ///
     /// A bounded wait cannot hang, so it is shown as a wait but never counted
@@ -390,10 +431,7 @@ impl<T: ?Sized> RwLock<T> {
         self.inner.get_mut()
     }
 
-    fn untracked_read<'a>(
-        &'a self,
-        inner: parking_lot::RwLockReadGuard<'a, T>,
-    ) -> RwLockReadGuard<'a, T> {
+    fn untracked_read<'a>(&'a self, inner: pl::RwLockReadGuard<'a, T>) -> RwLockReadGuard<'a, T> {
         RwLockReadGuard {
             release: self.release(None, Mode::Shared),
             inner,
@@ -402,7 +440,7 @@ impl<T: ?Sized> RwLock<T> {
 
     fn untracked_write<'a>(
         &'a self,
-        inner: parking_lot::RwLockWriteGuard<'a, T>,
+        inner: pl::RwLockWriteGuard<'a, T>,
     ) -> RwLockWriteGuard<'a, T> {
         RwLockWriteGuard {
             release: self.release(None, Mode::Exclusive),
@@ -422,7 +460,7 @@ impl<T: ?Sized> RwLock<T> {
         &'a self,
         st: State,
         id: LockId,
-        inner: parking_lot::RwLockReadGuard<'a, T>,
+        inner: pl::RwLockReadGuard<'a, T>,
         site: Site,
         tried: bool,
     ) -> RwLockReadGuard<'a, T> {
@@ -438,7 +476,7 @@ impl<T: ?Sized> RwLock<T> {
         &'a self,
         st: State,
         id: LockId,
-        inner: parking_lot::RwLockWriteGuard<'a, T>,
+        inner: pl::RwLockWriteGuard<'a, T>,
         site: Site,
         tried: bool,
     ) -> RwLockWriteGuard<'a, T> {
@@ -533,7 +571,7 @@ impl<'a, T: ?Sized> RwLockWriteGuard<'a, T> {
         let meta = write.meta;
         // Recorded while still exclusive, like any release.
         release(tracked, Mode::Exclusive, || meta.next_seq_exclusive());
-        let inner = parking_lot::RwLockWriteGuard::downgrade(inner);
+        let inner = pl::RwLockWriteGuard::downgrade(inner);
         let st = state::load();
         let tracked = tracked.filter(|&(_, epoch)| st.active() && st.epoch() == epoch);
         if let Some((id, _)) = tracked {
