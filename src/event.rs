@@ -65,12 +65,18 @@ pub enum Mode {
     Exclusive,
     /// `RwLock::read`.
     Shared,
+    /// `RwLock::upgradable_read`: shares the lock with readers, excludes
+    /// writers and other upgradable readers, and may become a write lock.
+    Upgradable,
 }
 
 impl Mode {
     /// Whether a holder in mode `self` and a request in mode `other` exclude each other.
     pub fn conflicts_with(self, other: Mode) -> bool {
-        !(self == Mode::Shared && other == Mode::Shared)
+        !matches!(
+            (self, other),
+            (Mode::Shared, Mode::Shared | Mode::Upgradable) | (Mode::Upgradable, Mode::Shared)
+        )
     }
 }
 
@@ -331,6 +337,15 @@ mod tests {
         assert!(Mode::Shared.conflicts_with(Mode::Exclusive));
         assert!(Mode::Exclusive.conflicts_with(Mode::Shared));
         assert!(Mode::Exclusive.conflicts_with(Mode::Exclusive));
+    }
+
+    #[test]
+    fn an_upgradable_read_shares_with_readers_only() {
+        assert!(!Mode::Upgradable.conflicts_with(Mode::Shared));
+        assert!(!Mode::Shared.conflicts_with(Mode::Upgradable));
+        assert!(Mode::Upgradable.conflicts_with(Mode::Upgradable));
+        assert!(Mode::Upgradable.conflicts_with(Mode::Exclusive));
+        assert!(Mode::Exclusive.conflicts_with(Mode::Upgradable));
     }
 
     #[test]

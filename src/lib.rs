@@ -48,6 +48,6 @@ pub use probe::gate;
 pub use probe::thread;
 pub use probe::{
     Condvar, DeadlockReport, MappedMutexGuard, Meter, Mutex, MutexGuard, ReentrantMutex,
-    ReentrantMutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, Sequencer, Session,
-    SessionBuilder, SessionMode, TransportStats,
+    ReentrantMutexGuard, RwLock, RwLockReadGuard, RwLockUpgradableReadGuard, RwLockWriteGuard,
+    Sequencer, Session, SessionBuilder, SessionMode, TransportStats,
 };

@@ -8,8 +8,12 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use common::{TIMEOUT, expect_deadlock, serial, session, stall_session};
+use lockscope::event::Mode;
 use lockscope::model::ThreadStatus;
-use lockscope::{Condvar, Mutex, MutexGuard, ReentrantMutex, RwLock, RwLockWriteGuard, thread};
+use lockscope::{
+    Condvar, Mutex, MutexGuard, ReentrantMutex, RwLock, RwLockUpgradableReadGuard,
+    RwLockWriteGuard, thread,
+};
 
 static COUNTER: Mutex<u64> = Mutex::new(0);
 static TABLE: RwLock<u32> = RwLock::new(0);
@@ -266,4 +270,134 @@ fn a_mapped_guard_keeps_the_mutex_until_it_drops() {
     clean(&summary);
     assert_eq!(summary.locks[0].acquisitions, 2);
     assert_eq!(summary.locks[0].try_failures, 1);
+}
+
+/// Waits (bounded) until the model shows `thread` waiting, and returns the
+/// (thread, holder) pairs of the wait-for edges.
+fn edges_once_waiting(session: &lockscope::Session, thread: &str) -> Vec<(String, String)> {
+    let mut edges = Vec::new();
+    common::eventually(&format!("{thread} waits"), || {
+        edges = session
+            .with_model(|m| {
+                m.wait_for_edges()
+                    .iter()
+                    .map(|e| {
+                        let name = |t| m.thread_name(t).to_owned();
+                        (name(e.thread), name(e.holder))
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .unwrap();
+        edges.iter().any(|(t, _)| t == thread)
+    });
+    edges
+}
+
+#[test]
+fn an_upgradable_read_shares_with_readers_and_excludes_another_upgradable() {
+    let _serial = serial();
+    let l = Arc::new(RwLock::named("L", 0));
+    let (session, reports) = session();
+    let up = l.upgradable_read();
+    assert_eq!(*l.read(), 0, "a plain read gets in");
+    let l2 = Arc::clone(&l);
+    let other = thread::Builder::new()
+        .name("other".into())
+        .spawn(move || *l2.upgradable_read())
+        .unwrap();
+    let me = std::thread::current().name().unwrap().to_owned();
+    let edges = edges_once_waiting(&session, "other");
+    assert_eq!(edges, [("other".to_owned(), me)]);
+    drop(up);
+    assert_eq!(other.join().unwrap(), 0);
+    let summary = session.finish().unwrap();
+    assert!(reports.try_recv().is_err());
+    clean(&summary);
+}
+
+#[test]
+fn an_upgrade_waits_for_the_readers_and_not_for_itself() {
+    let _serial = serial();
+    let l = Arc::new(RwLock::named("L", 0));
+    let (session, reports) = session();
+    let read = l.read();
+    let l2 = Arc::clone(&l);
+    let upgrader = thread::Builder::new()
+        .name("upgrader".into())
+        .spawn(move || {
+            let up = l2.upgradable_read();
+            let mut w = RwLockUpgradableReadGuard::upgrade(up);
+            *w += 1;
+        })
+        .unwrap();
+    let me = std::thread::current().name().unwrap().to_owned();
+    let edges = edges_once_waiting(&session, "upgrader");
+    assert_eq!(edges, [("upgrader".to_owned(), me)], "no self edge");
+    drop(read);
+    upgrader.join().unwrap();
+    assert_eq!(*l.read(), 1);
+    let summary = session.finish().unwrap();
+    assert!(reports.try_recv().is_err());
+    clean(&summary);
+}
+
+#[test]
+fn two_upgradable_reads_in_a_cycle_deadlock() {
+    let _serial = serial();
+    let (session, reports) = session();
+    let l = Arc::new(RwLock::named("L", ()));
+    let m = Arc::new(Mutex::named("M", ()));
+    let barrier = Arc::new(Barrier::new(2));
+    for first in [true, false] {
+        let (l, m, barrier) = (Arc::clone(&l), Arc::clone(&m), Arc::clone(&barrier));
+        thread::Builder::new()
+            .stack_size(64 * 1024)
+            .spawn(move || {
+                if first {
+                    let _u = l.upgradable_read();
+                    barrier.wait();
+                    let _m = m.lock();
+                } else {
+                    let _m = m.lock();
+                    barrier.wait();
+                    let _u = l.upgradable_read();
+                }
+            })
+            .unwrap();
+    }
+    let report = expect_deadlock(&reports);
+    assert!(
+        report
+            .to_string()
+            .contains("waits for an upgradable read of rwlock \"L\""),
+        "{report}"
+    );
+    assert!(
+        report.to_string().contains("held for an upgradable read"),
+        "{report}"
+    );
+    drop(session);
+}
+
+#[test]
+fn a_downgraded_upgradable_read_is_a_plain_read() {
+    let _serial = serial();
+    let l = RwLock::named("L", 5);
+    let (session, _) = session();
+    let r = RwLockUpgradableReadGuard::downgrade(l.upgradable_read());
+    let modes = session
+        .with_model(|m| {
+            m.locks()[0]
+                .holders
+                .iter()
+                .map(|h| h.mode)
+                .collect::<Vec<_>>()
+        })
+        .unwrap();
+    assert_eq!(modes, [Mode::Shared]);
+    let again = l.upgradable_read();
+    assert_eq!(*r + *again, 10);
+    drop((r, again));
+    let summary = session.finish().unwrap();
+    clean(&summary);
 }

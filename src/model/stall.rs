@@ -256,6 +256,7 @@ fn describe(w: &StallWaitReport) -> String {
     let how = match (w.kind, w.mode) {
         (LockKind::RwLock, Mode::Shared) => "to read ",
         (LockKind::RwLock, Mode::Exclusive) => "to write ",
+        (LockKind::RwLock, Mode::Upgradable) => "for an upgradable read ",
         _ => "",
     };
     let held = if w.held_by.is_empty() {
@@ -263,8 +264,13 @@ fn describe(w: &StallWaitReport) -> String {
     } else {
         format!("held by {}", w.held_by.join(", "))
     };
+    let of = if w.mode == Mode::Upgradable {
+        "of"
+    } else {
+        "for"
+    };
     format!(
-        "\"{thread}\" waits {how}for {} \"{on}\" (at {}), {held}",
+        "\"{thread}\" waits {how}{of} {} \"{on}\" (at {}), {held}",
         w.kind, w.site
     )
 }

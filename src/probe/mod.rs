@@ -23,7 +23,7 @@ pub mod thread;
 pub use condvar::Condvar;
 pub use mutex::{MappedMutexGuard, Mutex, MutexGuard};
 pub use remutex::{ReentrantMutex, ReentrantMutexGuard};
-pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+pub use rwlock::{RwLock, RwLockReadGuard, RwLockUpgradableReadGuard, RwLockWriteGuard};
 pub use sequencer::Sequencer;
 pub(crate) use session::Viewer;
 pub use session::{DeadlockReport, Meter, Session, SessionBuilder, SessionMode, TransportStats};
