@@ -301,6 +301,15 @@ impl EventKind {
     }
 
     /// The lock whose queue this request joins, with its request number.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockscope::event::{EventKind, LockId, Mode, Site};
+    /// let request = EventKind::Request { lock: LockId(3), mode: Mode::Shared, site: Site::UNKNOWN, timed: false, ticket: 7 };
+    /// assert_eq!(request.ticketed(), Some((LockId(3), 7)));
+    /// assert_eq!(EventKind::ThreadExit.ticketed(), None);
+    /// ```
     pub fn ticketed(&self) -> Option<(LockId, u64)> {
         match *self {
             EventKind::Request { lock, ticket, .. } => Some((lock, ticket)),
