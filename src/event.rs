@@ -65,12 +65,18 @@ pub enum Mode {
     Exclusive,
     /// `RwLock::read`.
     Shared,
+    /// `RwLock::upgradable_read`: shares the lock with readers, excludes
+    /// writers and other upgradable readers, and may become a write lock.
+    Upgradable,
 }
 
 impl Mode {
     /// Whether a holder in mode `self` and a request in mode `other` exclude each other.
     pub fn conflicts_with(self, other: Mode) -> bool {
-        !(self == Mode::Shared && other == Mode::Shared)
+        !matches!(
+            (self, other),
+            (Mode::Shared, Mode::Shared | Mode::Upgradable) | (Mode::Upgradable, Mode::Shared)
+        )
     }
 }
 
@@ -99,7 +105,7 @@ impl Site {
 
     /// The location of the caller of a `#[track_caller]` function.
     #[track_caller]
-    pub fn caller() -> Site {
+    pub const fn caller() -> Site {
         let loc = std::panic::Location::caller();
         Site {
             file: loc.file(),
@@ -295,6 +301,15 @@ impl EventKind {
     }
 
     /// The lock whose queue this request joins, with its request number.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockscope::event::{EventKind, LockId, Mode, Site};
+    /// let request = EventKind::Request { lock: LockId(3), mode: Mode::Shared, site: Site::UNKNOWN, timed: false, ticket: 7 };
+    /// assert_eq!(request.ticketed(), Some((LockId(3), 7)));
+    /// assert_eq!(EventKind::ThreadExit.ticketed(), None);
+    /// ```
     pub fn ticketed(&self) -> Option<(LockId, u64)> {
         match *self {
             EventKind::Request { lock, ticket, .. } => Some((lock, ticket)),
@@ -331,6 +346,15 @@ mod tests {
         assert!(Mode::Shared.conflicts_with(Mode::Exclusive));
         assert!(Mode::Exclusive.conflicts_with(Mode::Shared));
         assert!(Mode::Exclusive.conflicts_with(Mode::Exclusive));
+    }
+
+    #[test]
+    fn an_upgradable_read_shares_with_readers_only() {
+        assert!(!Mode::Upgradable.conflicts_with(Mode::Shared));
+        assert!(!Mode::Shared.conflicts_with(Mode::Upgradable));
+        assert!(Mode::Upgradable.conflicts_with(Mode::Upgradable));
+        assert!(Mode::Upgradable.conflicts_with(Mode::Exclusive));
+        assert!(Mode::Exclusive.conflicts_with(Mode::Upgradable));
     }
 
     #[test]

@@ -51,6 +51,7 @@ pub use model::StallReport;
 pub use probe::gate;
 pub use probe::thread;
 pub use probe::{
-    Condvar, DeadlockReport, Meter, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
+    Condvar, DeadlockReport, MappedMutexGuard, Meter, Mutex, MutexGuard, ReentrantMutex,
+    ReentrantMutexGuard, RwLock, RwLockReadGuard, RwLockUpgradableReadGuard, RwLockWriteGuard,
     Sequencer, Session, SessionBuilder, SessionMode, TransportStats,
 };

@@ -151,6 +151,41 @@ fn lockscope_report_prints_the_summary_at_the_end() {
 }
 
 #[test]
+fn a_stall_grace_from_the_environment_is_used_or_a_clear_error() {
+    const NAME: &str = "a_stall_grace_from_the_environment_is_used_or_a_clear_error";
+    if in_child(NAME) {
+        // Made before the session, so this thread is not one of its threads.
+        let m = lockscope::Mutex::named("m", ());
+        let cv = lockscope::Condvar::named("never");
+        match lockscope::init() {
+            Err(err) => {
+                let err = err.to_string();
+                assert!(err.contains("LOCKSCOPE_STALL_GRACE=\"soon\""), "{err}");
+                std::process::exit(2);
+            }
+            Ok(_session) => {
+                // Blocked for good: reported after the 50 ms grace.
+                lockscope::thread::spawn(move || cv.wait(&mut m.lock()))
+                    .join()
+                    .unwrap();
+                unreachable!("the stall should have ended the process");
+            }
+        }
+    }
+    let out = child(NAME, &[("LOCKSCOPE_STALL_GRACE", "soon")]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = child(NAME, &[("LOCKSCOPE_STALL_GRACE", "50ms")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    assert!(stderr.contains("STALL: "), "{stderr}");
+}
+
+#[test]
 fn an_unknown_lockscope_mode_is_a_clear_error() {
     const NAME: &str = "an_unknown_lockscope_mode_is_a_clear_error";
     if in_child(NAME) {

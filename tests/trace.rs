@@ -86,7 +86,7 @@ fn every_kind() -> Vec<Event> {
     let mut t = 100u64;
     for thread in [0, u32::MAX, 7] {
         for lock in [LockId(0), LockId(1), big] {
-            for mode in [Mode::Exclusive, Mode::Shared] {
+            for mode in [Mode::Exclusive, Mode::Shared, Mode::Upgradable] {
                 for flag in [false, true] {
                     t += 17;
                     let site = [here, odd, zero][(t % 3) as usize];

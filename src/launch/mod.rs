@@ -87,5 +87,16 @@ pub fn init() -> anyhow::Result<Session> {
     if let Some(path) = std::env::var_os("LOCKSCOPE_RECORD").filter(|p| !p.is_empty()) {
         builder = builder.record(path);
     }
+    // A thread lockscope has not seen yet (one whose locks register on
+    // first use) can look blocked-for-good to it: a program whose notifier
+    // starts late sets a longer grace, or turns stall reports off.
+    match std::env::var("LOCKSCOPE_STALL_GRACE").ok().as_deref() {
+        None | Some("") => {}
+        Some("off") => builder = builder.stall_grace(std::time::Duration::MAX),
+        Some(text) => match crate::cli::parse_duration(text) {
+            Ok(grace) => builder = builder.stall_grace(grace),
+            Err(err) => bail!("LOCKSCOPE_STALL_GRACE={text:?}: {err} (or \"off\")"),
+        },
+    }
     builder.start()
 }

@@ -198,7 +198,7 @@ impl Model {
                 .extend((len..=i).map(|n| LockState::placeholder(LockId(n as u32))));
         }
         let state = &mut self.locks[i];
-        if !state.known && mode == Some(Mode::Shared) {
+        if !state.known && matches!(mode, Some(Mode::Shared | Mode::Upgradable)) {
             state.kind = LockKind::RwLock;
         }
         Some(i)
@@ -244,8 +244,11 @@ impl Model {
         if let Some(first) = th.held.iter().find(|h| h.lock == lock) {
             // Taking a lock already held adds no order: the thread has it.
             // Reading again a fair RwLock it reads is its own hazard.
-            if first.mode == Mode::Shared
-                && mode == Mode::Shared
+            // Two shared holds (a read and a read, or an upgradable read and
+            // a read): a writer queued in between blocks the second.
+            if first.mode != Mode::Exclusive
+                && mode != Mode::Exclusive
+                && !first.mode.conflicts_with(mode)
                 && self.locks.get(lock.index()).map(|l| l.kind) == Some(LockKind::RwLock)
             {
                 let edge = OrderEdge {
@@ -254,8 +257,8 @@ impl Model {
                     thread: th.id,
                     from_site: first.site,
                     to_site: site,
-                    from_mode: Mode::Shared,
-                    to_mode: Mode::Shared,
+                    from_mode: first.mode,
+                    to_mode: mode,
                 };
                 potential = self.order.add_recursive_read(edge, time);
             }

@@ -130,6 +130,7 @@ fn wants(e: &WaitEdgeReport) -> String {
     match (e.lock_kind, e.mode) {
         (LockKind::RwLock, Mode::Shared) => "waits to read rwlock".to_owned(),
         (LockKind::RwLock, Mode::Exclusive) => "waits to write rwlock".to_owned(),
+        (LockKind::RwLock, Mode::Upgradable) => "waits for an upgradable read of rwlock".to_owned(),
         (kind, _) => format!("waits for {kind}"),
     }
 }
@@ -138,6 +139,7 @@ fn held_how(e: &WaitEdgeReport) -> &'static str {
     match (e.lock_kind, e.holder_mode) {
         (LockKind::RwLock, Mode::Shared) => " for reading",
         (LockKind::RwLock, Mode::Exclusive) => " for writing",
+        (LockKind::RwLock, Mode::Upgradable) => " for an upgradable read",
         _ => "",
     }
 }

@@ -132,6 +132,14 @@ impl Model {
 
     /// The [`stall`](Self::stall) the state is in, once it has lasted `grace`
     /// nanoseconds at time `now`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockscope::model::{Model, STALL_GRACE_NS};
+    /// let model = Model::new();
+    /// assert!(model.stall_at(10 * STALL_GRACE_NS, STALL_GRACE_NS).is_none(), "no threads");
+    /// ```
     pub fn stall_at(&self, now: Nanos, grace: Nanos) -> Option<Stall> {
         self.stall()
             .filter(|s| now.saturating_sub(s.since) >= grace)
@@ -171,6 +179,22 @@ pub struct StallWaitReport {
 
 impl StallReport {
     /// Resolves the names of `stall` in `model`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockscope::event::{Event, EventKind, LockId, Site, ThreadId};
+    /// use lockscope::model::{Model, StallReport};
+    ///
+    /// let mut model = Model::new();
+    /// let ev = |kind| Event { time: 0, thread: ThreadId(0), kind };
+    /// model.apply(&ev(EventKind::ThreadStart { name: "consumer".into() }));
+    /// let wait = EventKind::CondWait { condvar: LockId(0), mutex: LockId(1), site: Site::UNKNOWN, seq: 0, timed: false };
+    /// model.apply(&ev(wait));
+    /// let report = StallReport::new(&model, &model.stall().unwrap());
+    /// assert_eq!(report.threads, ["consumer"]);
+    /// assert!(report.to_string().contains("no running thread can notify it"));
+    /// ```
     pub fn new(model: &Model, stall: &Stall) -> StallReport {
         let waits: Vec<StallWaitReport> = stall
             .waits
@@ -256,6 +280,7 @@ fn describe(w: &StallWaitReport) -> String {
     let how = match (w.kind, w.mode) {
         (LockKind::RwLock, Mode::Shared) => "to read ",
         (LockKind::RwLock, Mode::Exclusive) => "to write ",
+        (LockKind::RwLock, Mode::Upgradable) => "for an upgradable read ",
         _ => "",
     };
     let held = if w.held_by.is_empty() {
@@ -263,8 +288,13 @@ fn describe(w: &StallWaitReport) -> String {
     } else {
         format!("held by {}", w.held_by.join(", "))
     };
+    let of = if w.mode == Mode::Upgradable {
+        "of"
+    } else {
+        "for"
+    };
     format!(
-        "\"{thread}\" waits {how}for {} \"{on}\" (at {}), {held}",
+        "\"{thread}\" waits {how}{of} {} \"{on}\" (at {}), {held}",
         w.kind, w.site
     )
 }

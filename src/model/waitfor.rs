@@ -114,11 +114,14 @@ impl Digraph for WaitFor<'_> {
         };
         while let Some(h) = state.holders.get(*cursor) {
             *cursor += 1;
-            if h.mode.conflicts_with(mode) {
+            // Upgrading waits for the readers, not for its own upgradable hold.
+            let upgrading = h.thread == thread.id && h.mode == Mode::Upgradable;
+            if h.mode.conflicts_with(mode) && !upgrading {
                 return edge(h.thread, h.mode, h.site, EdgeReason::Holds);
             }
         }
-        if mode != Mode::Shared || state.kind != LockKind::RwLock {
+        // Readers and upgradable readers queue behind a waiting writer.
+        if mode == Mode::Exclusive || state.kind != LockKind::RwLock {
             return None;
         }
         while let Some(w) = state

@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::gate::{self, Op};
 use super::meta::LockMeta;
@@ -47,10 +47,20 @@ pub type WaitTimeoutResult = parking_lot::WaitTimeoutResult;
 
 impl Condvar {
     /// A new condvar, named after the place it is created.
+    ///
+    /// A `const fn`, so it can make a `static`: the condvar registers with a
+    /// session when it is first used, on the thread that uses it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// static READY: lockscope::Condvar = lockscope::Condvar::new();
+    /// assert_eq!(READY.notify_all(), 0);
+    /// ```
     #[track_caller]
-    pub fn new() -> Self {
+    pub const fn new() -> Self {
         Condvar {
-            meta: LockMeta::new(LockKind::Condvar, None, Site::caller()),
+            meta: LockMeta::lazy(LockKind::Condvar, None, Site::caller()),
             inner: parking_lot::Condvar::new(),
         }
     }
@@ -111,6 +121,64 @@ impl Condvar {
         })
     }
 
+    /// Waits while `condition` holds: checks it, and waits for a
+    /// notification each time it is true.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let pair = Arc::new((lockscope::Mutex::new(0), lockscope::Condvar::new()));
+    /// let pair2 = Arc::clone(&pair);
+    /// let t = lockscope::thread::spawn(move || {
+    ///     let (count, cv) = &*pair2;
+    ///     *count.lock() = 3;
+    ///     cv.notify_all();
+    /// });
+    /// let (count, cv) = &*pair;
+    /// let mut guard = count.lock();
+    /// cv.wait_while(&mut guard, |n| *n < 3);
+    /// assert_eq!(*guard, 3);
+    /// drop(guard);
+    /// t.join().unwrap();
+    /// ```
+    #[track_caller]
+    pub fn wait_while<T: ?Sized>(
+        &self,
+        guard: &mut MutexGuard<'_, T>,
+        mut condition: impl FnMut(&mut T) -> bool,
+    ) {
+        let site = Site::caller();
+        while condition(&mut *guard) {
+            self.wait_at(guard, site);
+        }
+    }
+
+    /// Like [`wait`](Self::wait), but gives up at `deadline`. A bounded wait:
+    /// never part of a stall.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let m = lockscope::Mutex::new(());
+    /// let cv = lockscope::Condvar::new();
+    /// let mut g = m.lock();
+    /// let deadline = Instant::now() + Duration::from_millis(1);
+    /// assert!(cv.wait_until(&mut g, deadline).timed_out());
+    /// ```
+    #[track_caller]
+    pub fn wait_until<T: ?Sized>(
+        &self,
+        guard: &mut MutexGuard<'_, T>,
+        deadline: Instant,
+    ) -> WaitTimeoutResult {
+        self.wait_inner(guard, true, Site::caller(), |cv, inner| {
+            let result = cv.wait_until(inner, deadline);
+            (result, result.timed_out())
+        })
+    }
+
     /// Records the wait around `park`, which releases the mutex, waits, takes
     /// the mutex again and says whether it timed out.
     fn wait_inner<T: ?Sized, R>(
@@ -121,7 +189,7 @@ impl Condvar {
         park: impl FnOnce(&parking_lot::Condvar, &mut parking_lot::MutexGuard<'_, T>) -> (R, bool),
     ) -> R {
         let st = state::load();
-        let ids = match (st.active(), guard.tracked) {
+        let ids = match (st.active(), guard.release.tracked) {
             (true, Some((mutex, epoch))) if epoch == st.epoch() => {
                 self.meta.id(st).map(|condvar| (condvar, mutex))
             }

@@ -22,36 +22,42 @@ pub(crate) struct LockMeta {
     /// when the lock registers with a session.
     tickets: AtomicU64,
     name: Option<Cow<'static, str>>,
-    /// The protected type, for the default name of an unnamed lock.
-    type_name: Option<&'static str>,
+    /// The protected type's name (`std::any::type_name::<T>`, a function so
+    /// that `new` stays `const`), for the default name of an unnamed lock.
+    type_name: Option<fn() -> &'static str>,
     kind: LockKind,
     site: Site,
 }
 
 impl LockMeta {
-    /// A new lock made at `site`; registers at once if a session is on.
-    pub(crate) fn new(kind: LockKind, name: Option<Cow<'static, str>>, site: Site) -> Self {
-        Self::with_type(kind, name, None, site)
-    }
-
-    /// An unnamed lock protecting a `type_name`: named by default after its
-    /// type and where it is made (`Mutex<Account> main.rs:17:22`).
-    pub(crate) fn unnamed(kind: LockKind, type_name: &'static str, site: Site) -> Self {
-        Self::with_type(kind, None, Some(type_name), site)
-    }
-
-    fn with_type(
+    /// A new lock made at `site`, registered with a session on first use
+    /// (so it can be a `static`).
+    /// `type_name` names the protected type for the default name
+    /// (`Mutex<Account> main.rs:17:22`).
+    pub(crate) const fn lazy(
         kind: LockKind,
-        name: Option<Cow<'static, str>>,
-        type_name: Option<&'static str>,
+        type_name: Option<fn() -> &'static str>,
         site: Site,
     ) -> Self {
+        LockMeta {
+            id: AtomicU64::new(0),
+            seq: AtomicU64::new(0),
+            tickets: AtomicU64::new(0),
+            name: None,
+            type_name,
+            kind,
+            site,
+        }
+    }
+
+    /// A new lock made at `site`; registers at once if a session is on.
+    pub(crate) fn new(kind: LockKind, name: Option<Cow<'static, str>>, site: Site) -> Self {
         let meta = LockMeta {
             id: AtomicU64::new(0),
             seq: AtomicU64::new(0),
             tickets: AtomicU64::new(0),
             name,
-            type_name,
+            type_name: None,
             kind,
             site,
         };
@@ -113,7 +119,7 @@ impl LockMeta {
     pub(crate) fn name(&self) -> String {
         match &self.name {
             Some(name) => name.to_string(),
-            None => default_name(self.kind, self.type_name, self.site),
+            None => default_name(self.kind, self.type_name.map(|f| f()), self.site),
         }
     }
 

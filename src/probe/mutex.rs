@@ -30,26 +30,70 @@ pub struct Mutex<T: ?Sized> {
 /// Holds a [`Mutex`] locked; derefs to the data and unlocks on drop.
 #[must_use = "if unused the Mutex will immediately unlock"]
 pub struct MutexGuard<'a, T: ?Sized> {
-    pub(crate) lock: &'a Mutex<T>,
+    // Fields drop in order: the release is recorded before `inner` unlocks.
+    pub(crate) release: Release<'a>,
     pub(crate) inner: parking_lot::MutexGuard<'a, T>,
+    pub(crate) lock: &'a Mutex<T>,
+}
+
+/// A [`MutexGuard`] mapped to a part of the data by [`MutexGuard::map`];
+/// unlocks on drop.
+#[must_use = "if unused the Mutex will immediately unlock"]
+pub struct MappedMutexGuard<'a, T: ?Sized> {
+    #[allow(dead_code, reason = "held for its drop")]
+    release: Release<'a>,
+    inner: parking_lot::MappedMutexGuard<'a, T>,
+}
+
+/// Records a guard's release when dropped: the guard's first field, so
+/// before the mutex is let go. Not on the guard itself, so that
+/// [`MutexGuard::map`] can move the parking_lot guard out.
+pub(crate) struct Release<'a> {
+    meta: &'a LockMeta,
     /// The lock's id in the session that saw it taken, with that session's epoch.
     pub(crate) tracked: Option<(LockId, u32)>,
+}
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        let Some((lock, epoch)) = self.tracked else {
+            return;
+        };
+        let st = state::load();
+        if !st.active() || st.epoch() != epoch {
+            return;
+        }
+        let mode = Mode::Exclusive;
+        gate::before(st, || Some(Op::Unlock { lock, mode }), Site::UNKNOWN);
+        let seq = self.meta.next_seq_exclusive();
+        sink::emit(st, EventKind::Released { lock, mode, seq });
+    }
 }
 
 impl<T> Mutex<T> {
     /// A new unlocked mutex, named after its type and the place it is created
     /// (`Mutex<Vec<i32>> main.rs:12:13`).
     ///
+    /// A `const fn`, so it can make a `static`: the mutex registers with a
+    /// session when it is first used, on the thread that uses it.
+    ///
     /// # Examples
     ///
     /// ```
+    /// static TOTAL: lockscope::Mutex<u64> = lockscope::Mutex::new(0);
     /// let m = lockscope::Mutex::new(vec![1, 2]);
     /// assert_eq!(m.lock().len(), 2);
+    /// *TOTAL.lock() += 2;
+    /// assert_eq!(*TOTAL.lock(), 2);
     /// ```
     #[track_caller]
-    pub fn new(value: T) -> Self {
+    pub const fn new(value: T) -> Self {
         Mutex {
-            meta: LockMeta::unnamed(LockKind::Mutex, std::any::type_name::<T>(), Site::caller()),
+            meta: LockMeta::lazy(
+                LockKind::Mutex,
+                Some(std::any::type_name::<T>),
+                Site::caller(),
+            ),
             inner: parking_lot::Mutex::new(value),
         }
     }
@@ -246,9 +290,12 @@ impl<T: ?Sized> Mutex<T> {
 
     fn untracked<'a>(&'a self, inner: parking_lot::MutexGuard<'a, T>) -> MutexGuard<'a, T> {
         MutexGuard {
-            lock: self,
+            release: Release {
+                meta: &self.meta,
+                tracked: None,
+            },
             inner,
-            tracked: None,
+            lock: self,
         }
     }
 
@@ -270,9 +317,12 @@ impl<T: ?Sized> Mutex<T> {
         };
         sink::emit(st, kind);
         MutexGuard {
-            lock: self,
+            release: Release {
+                meta: &self.meta,
+                tracked: Some((id, st.epoch())),
+            },
             inner,
-            tracked: Some((id, st.epoch())),
+            lock: self,
         }
     }
 }
@@ -295,20 +345,109 @@ fn request(lock: LockId, site: Site, timed: bool, ticket: u64) -> EventKind {
     }
 }
 
-impl<T: ?Sized> Drop for MutexGuard<'_, T> {
-    fn drop(&mut self) {
-        let Some((lock, epoch)) = self.tracked else {
-            return;
-        };
+impl<T: ?Sized> MutexGuard<'_, T> {
+    /// Lets go of the mutex while `f` runs, then takes it back (blocking if
+    /// another thread took it meanwhile). Recorded as a release, and an
+    /// acquisition (with a request first if the mutex was taken).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockscope::{Mutex, MutexGuard};
+    /// let m = Mutex::new(1);
+    /// let mut g = m.lock();
+    /// let free = MutexGuard::unlocked(&mut g, || m.try_lock().is_some());
+    /// assert!(free);
+    /// *g += 1;
+    /// assert_eq!(*g, 2);
+    /// ```
+    #[track_caller]
+    pub fn unlocked<U>(s: &mut Self, f: impl FnOnce() -> U) -> U {
+        let site = Site::caller();
         let st = state::load();
-        if !st.active() || st.epoch() != epoch {
-            return;
-        }
+        let tracked = s
+            .release
+            .tracked
+            .take()
+            .filter(|&(_, epoch)| st.active() && st.epoch() == epoch);
+        let Some((lock, _)) = tracked else {
+            return parking_lot::MutexGuard::unlocked(&mut s.inner, f);
+        };
         let mode = Mode::Exclusive;
-        gate::before(st, || Some(Op::Unlock { lock, mode }), Site::UNKNOWN);
-        let seq = self.lock.meta.next_seq_exclusive();
+        let mutex = s.lock;
+        gate::before(st, || Some(Op::Unlock { lock, mode }), site);
+        let seq = mutex.meta.next_seq_exclusive();
         sink::emit(st, EventKind::Released { lock, mode, seq });
-        // `self.inner` unlocks after this body: the release is recorded first.
+        let result = parking_lot::MutexGuard::unlocked(&mut s.inner, || {
+            let result = f();
+            // parking_lot takes the mutex back as this returns: a request if
+            // it is taken, as `lock` records one.
+            let now = state::load();
+            if now.active() && now.epoch() == st.epoch() {
+                gate::before(now, || Some(lock_op(lock, false)), site);
+                if mutex.inner.is_locked() {
+                    let ticket = mutex.meta.next_ticket();
+                    sink::emit_and_ship(now, request(lock, site, false, ticket));
+                }
+            }
+            result
+        });
+        let now = state::load();
+        if now.active() && now.epoch() == st.epoch() {
+            let seq = mutex.meta.next_seq_exclusive();
+            let kind = EventKind::Acquired {
+                lock,
+                mode,
+                site,
+                seq,
+                tried: false,
+            };
+            sink::emit(now, kind);
+            s.release.tracked = tracked;
+        }
+        result
+    }
+}
+
+impl<'a, T: ?Sized> MutexGuard<'a, T> {
+    /// Narrows the guard to a part of the data; the mutex stays locked until
+    /// the mapped guard is dropped (recorded then, as for the guard).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use lockscope::{Mutex, MutexGuard};
+    /// let m = Mutex::new((1, String::from("a")));
+    /// let mut name = MutexGuard::map(m.lock(), |pair| &mut pair.1);
+    /// name.push('b');
+    /// drop(name);
+    /// assert_eq!(m.lock().1, "ab");
+    /// ```
+    pub fn map<U: ?Sized>(s: Self, f: impl FnOnce(&mut T) -> &mut U) -> MappedMutexGuard<'a, U> {
+        let MutexGuard { release, inner, .. } = s;
+        MappedMutexGuard {
+            release,
+            inner: parking_lot::MutexGuard::map(inner, f),
+        }
+    }
+}
+
+impl<T: ?Sized> Deref for MappedMutexGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.inner
+    }
+}
+
+impl<T: ?Sized> DerefMut for MappedMutexGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.inner
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for MappedMutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.inner, f)
     }
 }
 

@@ -56,12 +56,17 @@ const EXIT: u64 = 9;
 
 const SHARED: u64 = 1 << 8;
 const FLAG: u64 = 1 << 9;
+const UPGRADABLE: u64 = 1 << 10;
 
 /// The words of an event after its timestamp.
 type Words = [u64; 3];
 
 fn head_word(tag: u64, lock: LockId, mode: Mode, flag: bool) -> u64 {
-    let mode = if mode == Mode::Shared { SHARED } else { 0 };
+    let mode = match mode {
+        Mode::Exclusive => 0,
+        Mode::Shared => SHARED,
+        Mode::Upgradable => UPGRADABLE,
+    };
     let flag = if flag { FLAG } else { 0 };
     tag | mode | flag | (u64::from(lock.0) << 32)
 }
@@ -148,6 +153,8 @@ fn decode(words: Words, rare: &mut VecDeque<EventKind>, sites: &[Site]) -> Optio
     let lock = LockId((w1 >> 32) as u32);
     let mode = if w1 & SHARED != 0 {
         Mode::Shared
+    } else if w1 & UPGRADABLE != 0 {
+        Mode::Upgradable
     } else {
         Mode::Exclusive
     };
@@ -397,6 +404,13 @@ mod tests {
             EventKind::TimedOut {
                 lock: a,
                 mode: Mode::Shared,
+            },
+            EventKind::Acquired {
+                lock: a,
+                mode: Mode::Upgradable,
+                site,
+                seq: 4,
+                tried: false,
             },
             EventKind::CondWait {
                 condvar: a,

@@ -8,6 +8,13 @@ use std::borrow::Cow;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 
+use parking_lot_012 as pl;
+
+mod modes;
+mod timed;
+
+pub use modes::RwLockUpgradableReadGuard;
+
 use super::gate::{self, Op};
 use super::meta::LockMeta;
 use super::sink;
@@ -27,39 +34,70 @@ use crate::event::{EventKind, LockId, LockKind, Mode, Site};
 /// ```
 pub struct RwLock<T: ?Sized> {
     meta: LockMeta,
-    inner: parking_lot::RwLock<T>,
+    inner: pl::RwLock<T>,
 }
 
 /// Shared access to an [`RwLock`]'s data; released on drop.
 #[must_use = "if unused the RwLock will immediately unlock"]
 pub struct RwLockReadGuard<'a, T: ?Sized> {
-    lock: &'a RwLock<T>,
-    inner: parking_lot::RwLockReadGuard<'a, T>,
-    tracked: Option<(LockId, u32)>,
+    // Fields drop in order: the release is recorded before `inner` unlocks.
+    #[allow(dead_code, reason = "held for its drop")]
+    release: Release<'a>,
+    inner: pl::RwLockReadGuard<'a, T>,
 }
 
 /// Exclusive access to an [`RwLock`]'s data; released on drop.
 #[must_use = "if unused the RwLock will immediately unlock"]
 pub struct RwLockWriteGuard<'a, T: ?Sized> {
-    lock: &'a RwLock<T>,
-    inner: parking_lot::RwLockWriteGuard<'a, T>,
+    #[allow(dead_code, reason = "held for its drop")]
+    release: Release<'a>,
+    inner: pl::RwLockWriteGuard<'a, T>,
+}
+
+/// Records a guard's release when dropped (the guard's first field, so
+/// before the lock is let go). Not on the guards themselves, so that
+/// [`RwLockWriteGuard::downgrade`] can take the parking_lot guard out.
+struct Release<'a> {
+    meta: &'a LockMeta,
+    /// The lock's id in the session that saw it taken, with its epoch.
     tracked: Option<(LockId, u32)>,
+    mode: Mode,
+}
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        let meta = self.meta;
+        let mode = self.mode;
+        release(self.tracked.take(), mode, || match mode {
+            Mode::Exclusive => meta.next_seq_exclusive(),
+            // Readers may take numbers alongside an upgradable holder.
+            Mode::Shared | Mode::Upgradable => meta.next_seq_shared(),
+        });
+    }
 }
 
 impl<T> RwLock<T> {
     /// A new unlocked lock, named after the place it is created.
     ///
+    /// A `const fn`, so it can make a `static`: the lock registers with a
+    /// session when it is first used, on the thread that uses it.
+    ///
     /// # Examples
     ///
     /// ```
+    /// static CONFIG: lockscope::RwLock<u32> = lockscope::RwLock::new(5);
     /// let l = lockscope::RwLock::new(5);
-    /// assert_eq!(*l.read(), 5);
+    /// assert_eq!(*l.read(), *CONFIG.read());
     /// ```
     #[track_caller]
-    pub fn new(value: T) -> Self {
+    pub const fn new(value: T) -> Self {
         RwLock {
-            meta: LockMeta::unnamed(LockKind::RwLock, std::any::type_name::<T>(), Site::caller()),
-            inner: parking_lot::RwLock::new(value),
+            meta: LockMeta::lazy(
+                LockKind::RwLock,
+                Some(std::any::type_name::<T>),
+                Site::caller(),
+            ),
+            inner: pl::RwLock::new(value),
         }
     }
 
@@ -75,7 +113,7 @@ impl<T> RwLock<T> {
     pub fn named(name: impl Into<Cow<'static, str>>, value: T) -> Self {
         RwLock {
             meta: LockMeta::new(LockKind::RwLock, Some(name.into()), Site::caller()),
-            inner: parking_lot::RwLock::new(value),
+            inner: pl::RwLock::new(value),
         }
     }
 
@@ -83,7 +121,7 @@ impl<T> RwLock<T> {
     pub(crate) fn named_at(name: String, value: T, site: Site) -> Self {
         RwLock {
             meta: LockMeta::new(LockKind::RwLock, Some(name.into()), site),
-            inner: parking_lot::RwLock::new(value),
+            inner: pl::RwLock::new(value),
         }
     }
 
@@ -249,6 +287,45 @@ impl<T: ?Sized> RwLock<T> {
         }
     }
 
+    /// Locks for shared reading, like [`read`](Self::read), except that it
+    /// does not queue behind a waiting writer while other readers hold the
+    /// lock: the fix for reading a lock the thread already reads (parking_lot
+    /// 0.12's `read_recursive`). It still waits while a writer holds the lock.
+    ///
+    /// In the model, like a `try_*` call, it adds no lock-order edge into
+    /// the lock (so no recursive-read warning): nesting is what it is for.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let l = lockscope::RwLock::new(1);
+    /// let outer = l.read();
+    /// let inner = l.read_recursive(); // safe even with a writer queued
+    /// assert_eq!(*outer + *inner, 2);
+    /// ```
+    #[track_caller]
+    pub fn read_recursive(&self) -> RwLockReadGuard<'_, T> {
+        let st = state::load();
+        if !st.active() {
+            return self.untracked_read(self.inner.read_recursive());
+        }
+        let site = Site::caller();
+        let id = self.meta.id(st);
+        gate::before(st, || id.map(|lock| op(lock, Mode::Shared, false)), site);
+        let Some(id) = id else {
+            return self.untracked_read(self.inner.read_recursive());
+        };
+        let inner = match self.inner.try_read_recursive() {
+            Some(inner) => inner,
+            None => {
+                let ticket = self.meta.next_ticket();
+                sink::emit_and_ship(st, request(id, Mode::Shared, site, ticket));
+                self.inner.read_recursive()
+            }
+        };
+        self.acquired_read(st, id, inner, site, true)
+    }
+
     /// Whether the lock is held, in either mode (a writer that has claimed
     /// it and waits for readers to leave counts). A query only: not recorded.
     ///
@@ -283,25 +360,28 @@ impl<T: ?Sized> RwLock<T> {
         self.inner.get_mut()
     }
 
-    fn untracked_read<'a>(
-        &'a self,
-        inner: parking_lot::RwLockReadGuard<'a, T>,
-    ) -> RwLockReadGuard<'a, T> {
+    fn untracked_read<'a>(&'a self, inner: pl::RwLockReadGuard<'a, T>) -> RwLockReadGuard<'a, T> {
         RwLockReadGuard {
-            lock: self,
+            release: self.release(None, Mode::Shared),
             inner,
-            tracked: None,
         }
     }
 
     fn untracked_write<'a>(
         &'a self,
-        inner: parking_lot::RwLockWriteGuard<'a, T>,
+        inner: pl::RwLockWriteGuard<'a, T>,
     ) -> RwLockWriteGuard<'a, T> {
         RwLockWriteGuard {
-            lock: self,
+            release: self.release(None, Mode::Exclusive),
             inner,
-            tracked: None,
+        }
+    }
+
+    fn release(&self, tracked: Option<(LockId, u32)>, mode: Mode) -> Release<'_> {
+        Release {
+            meta: &self.meta,
+            tracked,
+            mode,
         }
     }
 
@@ -309,16 +389,15 @@ impl<T: ?Sized> RwLock<T> {
         &'a self,
         st: State,
         id: LockId,
-        inner: parking_lot::RwLockReadGuard<'a, T>,
+        inner: pl::RwLockReadGuard<'a, T>,
         site: Site,
         tried: bool,
     ) -> RwLockReadGuard<'a, T> {
         let seq = self.meta.next_seq_shared();
         sink::emit(st, acquired(id, Mode::Shared, site, seq, tried));
         RwLockReadGuard {
-            lock: self,
+            release: self.release(Some((id, st.epoch())), Mode::Shared),
             inner,
-            tracked: Some((id, st.epoch())),
         }
     }
 
@@ -326,16 +405,15 @@ impl<T: ?Sized> RwLock<T> {
         &'a self,
         st: State,
         id: LockId,
-        inner: parking_lot::RwLockWriteGuard<'a, T>,
+        inner: pl::RwLockWriteGuard<'a, T>,
         site: Site,
         tried: bool,
     ) -> RwLockWriteGuard<'a, T> {
         let seq = self.meta.next_seq_exclusive();
         sink::emit(st, acquired(id, Mode::Exclusive, site, seq, tried));
         RwLockWriteGuard {
-            lock: self,
+            release: self.release(Some((id, st.epoch())), Mode::Exclusive),
             inner,
-            tracked: Some((id, st.epoch())),
         }
     }
 }
@@ -354,6 +432,16 @@ fn request(lock: LockId, mode: Mode, site: Site, ticket: u64) -> EventKind {
         mode,
         site,
         timed: false,
+        ticket,
+    }
+}
+
+fn timed_request(lock: LockId, mode: Mode, site: Site, ticket: u64) -> EventKind {
+    EventKind::Request {
+        lock,
+        mode,
+        site,
+        timed: true,
         ticket,
     }
 }
@@ -384,21 +472,6 @@ fn release(tracked: Option<(LockId, u32)>, mode: Mode, next_seq: impl FnOnce() -
     gate::before(st, || Some(Op::Unlock { lock, mode }), Site::UNKNOWN);
     let seq = next_seq();
     sink::emit(st, EventKind::Released { lock, mode, seq });
-}
-
-impl<T: ?Sized> Drop for RwLockReadGuard<'_, T> {
-    fn drop(&mut self) {
-        release(self.tracked, Mode::Shared, || {
-            self.lock.meta.next_seq_shared()
-        });
-    }
-}
-
-impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
-    fn drop(&mut self) {
-        let meta = &self.lock.meta;
-        release(self.tracked, Mode::Exclusive, || meta.next_seq_exclusive());
-    }
 }
 
 impl<T: ?Sized> Deref for RwLockReadGuard<'_, T> {

@@ -209,6 +209,17 @@ impl SessionBuilder {
 
     /// How long every thread must stay blocked before a stall is reported
     /// (1 s by default).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let session = lockscope::Session::builder()
+    ///     .stall_grace(Duration::from_secs(5))
+    ///     .start()
+    ///     .unwrap();
+    /// drop(session);
+    /// ```
     pub fn stall_grace(mut self, grace: Duration) -> Self {
         self.stall_grace = grace;
         self

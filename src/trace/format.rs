@@ -56,6 +56,9 @@ pub(crate) mod op {
     pub(crate) const DEFINE_FILE: u8 = 12;
     /// Not an event: adds a (file, line, column) to the site table.
     pub(crate) const DEFINE_SITE: u8 = 13;
+    /// Not an event, no fields: the next record's shared mode is an
+    /// upgradable read.
+    pub(crate) const UPGRADABLE: u8 = 14;
 
     /// The record type bits.
     pub(crate) const TYPE_MASK: u8 = 0x0f;

@@ -306,6 +306,9 @@ struct Decoder {
     seqs: SeqTable,
     files: Vec<&'static str>,
     sites: Vec<Site>,
+    /// An [`op::UPGRADABLE`] mark was read: the next record's shared mode
+    /// is an upgradable read.
+    upgradable_next: bool,
 }
 
 /// A record failed to decode: what, and where in its chunk.
@@ -350,6 +353,13 @@ impl Decoder {
                 self.files.push(intern(&file));
                 return Ok(None);
             }
+            op::UPGRADABLE => {
+                if self.upgradable_next {
+                    return Err("two upgradable marks in a row".to_owned());
+                }
+                self.upgradable_next = true;
+                return Ok(None);
+            }
             op::DEFINE_SITE => {
                 let file = self.index(cur, |d| d.files.len(), "file")?;
                 let site = Site {
@@ -372,10 +382,14 @@ impl Decoder {
             self.prev_lock = u32_field(cur, "lock id")?;
         }
         let lock = LockId(self.prev_lock);
-        let mode = if flags & op::SHARED != 0 {
-            Mode::Shared
-        } else {
-            Mode::Exclusive
+        let upgradable = std::mem::take(&mut self.upgradable_next);
+        let mode = match (flags & op::SHARED != 0, upgradable) {
+            (true, true) => Mode::Upgradable,
+            (true, false) => Mode::Shared,
+            (false, false) => Mode::Exclusive,
+            (false, true) => {
+                return Err("an upgradable mark before a record without a shared mode".to_owned());
+            }
         };
         let flag = flags & op::FLAG != 0;
         let kind = match code {
@@ -493,7 +507,7 @@ fn allowed_flags(code: u8) -> Option<u8> {
         op::REQUEST | op::ACQUIRED => lock | op::SHARED | op::FLAG,
         op::RELEASED | op::TRY_FAILED | op::TIMED_OUT => lock | op::SHARED,
         op::COND_WAIT | op::COND_WAKE | op::NOTIFY => op::SAME_THREAD | op::FLAG,
-        op::DEFINE_FILE | op::DEFINE_SITE => 0,
+        op::DEFINE_FILE | op::DEFINE_SITE | op::UPGRADABLE => 0,
         _ => return None,
     })
 }

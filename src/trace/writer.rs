@@ -235,6 +235,9 @@ impl Encoder {
             EventKind::CondWake { timed_out, .. } => (op::COND_WAKE, flag(*timed_out)),
             EventKind::Notify { all, .. } => (op::NOTIFY, flag(*all)),
         };
+        if event_mode(&ev.kind) == Some(Mode::Upgradable) {
+            out.push(op::UPGRADABLE);
+        }
         let same_thread = ev.thread.0 == self.prev_thread;
         out.push(code | flags | if same_thread { op::SAME_THREAD } else { 0 });
         put_varint(out, delta(self.prev_time, ev.time));
@@ -357,10 +360,25 @@ pub(crate) fn lock_field(kind: &EventKind) -> Option<LockId> {
     }
 }
 
+/// The mode of a record that has one.
+#[inline]
+fn event_mode(kind: &EventKind) -> Option<Mode> {
+    match *kind {
+        EventKind::Request { mode, .. }
+        | EventKind::Acquired { mode, .. }
+        | EventKind::Released { mode, .. }
+        | EventKind::TryFailed { mode, .. }
+        | EventKind::TimedOut { mode, .. } => Some(mode),
+        _ => None,
+    }
+}
+
+/// The mode bit; an upgradable read is a shared one announced by an
+/// [`op::UPGRADABLE`] record just before.
 #[inline]
 fn shared(mode: Mode) -> u8 {
     match mode {
-        Mode::Shared => op::SHARED,
+        Mode::Shared | Mode::Upgradable => op::SHARED,
         Mode::Exclusive => 0,
     }
 }

@@ -160,7 +160,8 @@ impl Sim {
                 let l = self.locks.get_mut(g.lock as usize)?;
                 match g.mode {
                     Mode::Exclusive => l.excl = u32::try_from(t).ok(),
-                    Mode::Shared => l.shared += g.count,
+                    // Scenario files have no upgradable reads.
+                    Mode::Shared | Mode::Upgradable => l.shared += g.count,
                 }
             }
         }

@@ -180,7 +180,7 @@ impl<'a> Ctx<'a> {
                     .map_or(Mode::Exclusive, |g| g.mode);
                 let access = match mode {
                     Mode::Exclusive => Access::RelEx,
-                    Mode::Shared => Access::RelSh,
+                    Mode::Shared | Mode::Upgradable => Access::RelSh,
                 };
                 ([(obj(l), access), none, none], 1)
             }

@@ -184,7 +184,7 @@ impl Sim {
         let l = &mut self.locks[lock];
         match mode {
             Mode::Exclusive => l.excl = u32::try_from(t).ok(),
-            Mode::Shared => l.shared += 1,
+            Mode::Shared | Mode::Upgradable => l.shared += 1,
         }
         let seq = self.next_seq(lock);
         let th = &mut self.threads[t];
@@ -240,7 +240,7 @@ impl Sim {
         let l = &mut self.locks[lock];
         match mode {
             Mode::Exclusive => l.excl = None,
-            Mode::Shared => l.shared = l.shared.saturating_sub(1),
+            Mode::Shared | Mode::Upgradable => l.shared = l.shared.saturating_sub(1),
         }
         let seq = self.next_seq(lock);
         match wait {

@@ -449,6 +449,7 @@ impl<W: Write> Export<'_, W> {
         let name = match hold.mode {
             Mode::Exclusive => holder.to_string(),
             Mode::Shared => format!("{holder} (read)"),
+            Mode::Upgradable => format!("{holder} (upgradable read)"),
         };
         let mut args = json!({"thread": holder, "mode": hold.mode, "site": hold.site});
         if unfinished {

@@ -116,6 +116,7 @@ fn describe(line: &mut String, names: &Names, kind: &EventKind) {
     let rw = |id: LockId, mode: Mode, read: &str, write: &str| match (names.kind(id), mode) {
         (Some(LockKind::RwLock), Mode::Shared) => read.to_owned(),
         (Some(LockKind::RwLock), Mode::Exclusive) => write.to_owned(),
+        (Some(LockKind::RwLock), Mode::Upgradable) => format!("{read} (upgradable)"),
         _ => String::new(),
     };
     let _ = match kind {
