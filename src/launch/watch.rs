@@ -35,7 +35,15 @@ pub fn watch_scenario(
         .meter()
         .ok_or_else(|| anyhow::anyhow!("the session is not recording"))?;
     let check = started.checker();
-    let notices = bridge(started.done.clone(), started.deadlocks.clone(), check)?;
+    // Dropped on the way out: the bridge ends with this viewer, even when
+    // threads left parked by `b` never say they are done.
+    let (viewer_open, closed) = crossbeam_channel::bounded::<()>(0);
+    let notices = bridge(
+        started.done.clone(),
+        started.deadlocks.clone(),
+        closed,
+        check,
+    )?;
     let mut watched = Watched::live(meter, events_rx, notices);
     watched.threads = started.threads;
     watched.stepper = Some(stepper);
@@ -49,6 +57,7 @@ pub fn watch_scenario(
         Vec::new()
     };
     let reports = reports_at_quit(&mut watched, state);
+    drop(viewer_open);
     // The session (and its recording) ends at the quit, before dropping the
     // stepper lets parked threads run on where no one sees them.
     drop(started);
@@ -113,10 +122,11 @@ pub fn watch_trace(events: Vec<Event>, options: &ViewerOptions) -> anyhow::Resul
 }
 
 /// The scenario's two channels as the viewer's one typed feed: a thread that
-/// ends when both close or the viewer is gone.
+/// ends when both close, or when `closed` does (the viewer is gone).
 fn bridge(
     done: Receiver<()>,
     deadlocks: Receiver<DeadlockReport>,
+    closed: Receiver<()>,
     check: impl Fn() -> Vec<ExpectResult> + Send + 'static,
 ) -> anyhow::Result<Receiver<Notice>> {
     let (tx, rx) = unbounded();
@@ -139,6 +149,7 @@ fn bridge(
                             Notice::ProgramEnded
                         }
                     },
+                    recv(closed) -> _ => return,
                     recv(deadlocks.clone().unwrap_or_else(never)) -> msg => match msg {
                         Ok(report) => Notice::Deadlock(report),
                         Err(_) => {
