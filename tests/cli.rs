@@ -132,6 +132,25 @@ fn safe_scenarios_finish_without_reports() {
 }
 
 #[test]
+fn a_lost_wakeup_is_a_stall_not_a_deadlock() {
+    let (code, report) = run_json("lost-wakeup");
+    assert_eq!(code, 6, "{report:#}");
+    assert_eq!(report["outcome"], "stall");
+    assert!(report["deadlocks"].as_array().unwrap().is_empty());
+    let stall = report["stalls"][0].to_string();
+    assert!(
+        stall.contains("consumer") && stall.contains("ready"),
+        "{stall}"
+    );
+    let out = lockscope(&["run", "lost-wakeup", "--headless"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("\"consumer\" waits on condvar \"ready\" (at lost-wakeup.toml:23) and no running thread can notify it"),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn heisenbug_shows_its_lock_order_inversion_even_when_it_does_not_hang() {
     let (code, report) = run_json("heisenbug");
     assert!(code == 0 || code == 3, "{report:#}");
@@ -182,6 +201,7 @@ fn list_shows_every_builtin_with_its_description() {
         "convoy",
         "lost-update",
         "condvar-handoff",
+        "lost-wakeup",
         "heisenbug",
     ] {
         let line = stdout

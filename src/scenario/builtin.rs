@@ -61,7 +61,7 @@ macro_rules! builtin {
     };
 }
 
-static BUILTINS: [Builtin; 11] = [
+static BUILTINS: [Builtin; 12] = [
     builtin!("philosophers"),
     builtin!("philosophers-ordered"),
     builtin!("abba"),
@@ -72,6 +72,7 @@ static BUILTINS: [Builtin; 11] = [
     builtin!("convoy"),
     builtin!("lost-update"),
     builtin!("condvar-handoff"),
+    builtin!("lost-wakeup"),
     builtin!("heisenbug"),
 ];
 

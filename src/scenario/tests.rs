@@ -256,7 +256,7 @@ fn durations_in_steps() {
 
 #[test]
 fn every_builtin_loads() {
-    assert_eq!(builtins().len(), 11);
+    assert_eq!(builtins().len(), 12);
     for builtin in builtins() {
         let s = Scenario::load(builtin.name).unwrap_or_else(|e| panic!("{}: {e:#}", builtin.name));
         assert_eq!(s.name, builtin.name);
