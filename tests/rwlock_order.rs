@@ -149,7 +149,17 @@ fn every_run_reported(shape: fn(), threads: &[&str]) {
         let Ok(report) = reports.recv_timeout(TIMEOUT) else {
             session.sync();
             let edges = session.with_model(|m| m.wait_for_edges());
-            panic!("run {run} of {n}: no deadlock reported; wait-for edges: {edges:?}");
+            let statuses = session.with_model(|m| {
+                m.threads()
+                    .iter()
+                    .map(|t| format!("{}: {:?}", t.name, t.status))
+                    .collect::<Vec<_>>()
+            });
+            let transport = session.transport();
+            panic!(
+                "run {run} of {n}: no deadlock reported; wait-for edges: {edges:?}; \
+                 threads: {statuses:?}; transport: {transport:?}"
+            );
         };
         noise.stop();
         let mut names = report.threads.clone();

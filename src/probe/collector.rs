@@ -196,12 +196,20 @@ impl Collector {
         }
     }
 
-    /// Takes everything: first the channel, then every thread's ring.
-    /// Returns true if a stop request was seen on the way (answered after).
+    /// Takes everything: first what the channel holds, then every thread's
+    /// ring. Returns true if a stop request was seen on the way (answered
+    /// after).
     fn take_all(&mut self) -> bool {
         let mut replies = Vec::new();
         let mut stop = false;
-        while let Ok(msg) = self.rx.try_recv() {
+        // What is in the channel now, and no more: threads that keep shipping
+        // would otherwise keep this from ever reaching the rings, and a quiet
+        // thread's last events (a request before it blocked) would never be
+        // read. Later messages are the next turn's.
+        for _ in 0..self.rx.len() {
+            let Ok(msg) = self.rx.try_recv() else {
+                break;
+            };
             match msg {
                 Msg::Batch {
                     thread,
