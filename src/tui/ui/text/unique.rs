@@ -21,22 +21,17 @@ pub(crate) fn unique<'a>(name: &'a str, column: &[&str], max: usize) -> Cow<'a, 
         return middle(name, max);
     }
     let chars: Vec<char> = name.chars().collect();
-    let others: Vec<Vec<char>> = column
-        .iter()
-        .filter(|&&other| other != name)
-        .map(|other| other.chars().collect())
-        .collect();
+    // Compared as they are: a frame cuts many names against many others.
+    let others = || column.iter().filter(|&&other| other != name);
     let tails = std::iter::once(max / 2).chain((1..max).rev().filter(|&t| t != max / 2));
     for tail_room in tails {
         let (head, tail) = ends(&chars, max, tail_room);
-        let alike = |o: &Vec<char>| {
-            o.len() >= head.len() + tail.len() && o.starts_with(head) && o.ends_with(tail)
+        let (head, tail): (String, String) = (head.iter().collect(), tail.iter().collect());
+        let alike = |o: &str| {
+            o.len() >= head.len() + tail.len() && o.starts_with(&head) && o.ends_with(&tail)
         };
-        if !others.iter().any(alike) {
-            let mut out: String = head.iter().collect();
-            out.push('…');
-            out.extend(tail);
-            return Cow::Owned(out);
+        if !others().any(|o| alike(o)) {
+            return Cow::Owned(format!("{head}…{tail}"));
         }
     }
     // Windows of the middle, the one nearest the end first.
@@ -45,9 +40,9 @@ pub(crate) fn unique<'a>(name: &'a str, column: &[&str], max: usize) -> Cow<'a, 
         if window.is_empty() || window.len() == end {
             continue;
         }
-        let alike = |o: &Vec<char>| o.windows(window.len()).any(|w| w == window);
-        if !others.iter().any(alike) {
-            return Cow::Owned(format!("…{}…", window.iter().collect::<String>()));
+        let window: String = window.iter().collect();
+        if !others().any(|o| o.contains(&window)) {
+            return Cow::Owned(format!("…{window}…"));
         }
     }
     middle(name, max)
