@@ -3,10 +3,8 @@
 //! kept, and an input with the wrong start is refused before the rest is read.
 
 use std::fs::File;
-use std::io::Read;
+use std::io::{self, Read};
 use std::path::Path;
-
-use anyhow::Context;
 
 /// How much of an input [`read`] takes.
 #[derive(Clone, Copy, Debug)]
@@ -18,6 +16,15 @@ pub(crate) enum Limit {
     Streams(u64),
 }
 
+/// Why [`read`] failed: the input, or its check.
+#[derive(Debug)]
+pub(crate) enum ReadError<E> {
+    /// The input cannot be opened or read.
+    Io(io::Error),
+    /// `check` refused its head.
+    Refused(E),
+}
+
 /// Reads the input at `path`, at most as much as `limit` allows. The first
 /// `head` bytes go to `check` before the rest is read, so `/dev/zero` or
 /// `yes` can fail on its first bytes. `Ok(None)`: the input is over the limit
@@ -25,16 +32,15 @@ pub(crate) enum Limit {
 ///
 /// # Errors
 ///
-/// The input cannot be opened or read (the message names the file), or
-/// `check` refuses its head.
-pub(crate) fn read(
+/// The input cannot be opened or read, or `check` refuses its head: the
+/// caller names the file.
+pub(crate) fn read<E>(
     path: &Path,
     head: usize,
     limit: Limit,
-    check: impl FnOnce(&[u8]) -> anyhow::Result<()>,
-) -> anyhow::Result<Option<Vec<u8>>> {
-    let cannot = || format!("{}: cannot read", path.display());
-    let file = File::open(path).with_context(cannot)?;
+    check: impl FnOnce(&[u8]) -> Result<(), E>,
+) -> Result<Option<Vec<u8>>, ReadError<E>> {
+    let file = File::open(path).map_err(ReadError::Io)?;
     let limit = match limit {
         Limit::Always(n) => n,
         Limit::Streams(n) => match file.metadata() {
@@ -47,9 +53,9 @@ pub(crate) fn read(
     (&mut reader)
         .take(head as u64)
         .read_to_end(&mut bytes)
-        .with_context(cannot)?;
-    check(&bytes)?;
-    reader.read_to_end(&mut bytes).with_context(cannot)?;
+        .map_err(ReadError::Io)?;
+    check(&bytes).map_err(ReadError::Refused)?;
+    reader.read_to_end(&mut bytes).map_err(ReadError::Io)?;
     Ok((bytes.len() as u64 <= limit).then_some(bytes))
 }
 
@@ -58,11 +64,9 @@ pub(crate) fn read(
 mod tests {
     use super::*;
 
-    use anyhow::bail;
-
-    fn zeros_refused(head: &[u8]) -> anyhow::Result<()> {
+    fn zeros_refused(head: &[u8]) -> Result<(), String> {
         if head.iter().all(|&b| b == 0) {
-            bail!("starts with {head:?}");
+            return Err(format!("starts with {head:?}"));
         }
         Ok(())
     }
@@ -75,13 +79,16 @@ mod tests {
             Limit::Streams(1 << 20),
             zeros_refused,
         );
-        assert_eq!(err.unwrap_err().to_string(), "starts with [0, 0, 0, 0]");
+        match err {
+            Err(ReadError::Refused(why)) => assert_eq!(why, "starts with [0, 0, 0, 0]"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
     fn a_stream_stops_one_byte_past_its_limit() {
         let read = read(Path::new("/dev/zero"), 4, Limit::Streams(1 << 20), |_| {
-            Ok(())
+            Ok::<(), ()>(())
         });
         assert!(read.unwrap().is_none());
         let read = read_file_of(3000, Limit::Always(2999));
@@ -106,19 +113,20 @@ mod tests {
         std::fs::write(&path, vec![7u8; len]).unwrap();
         let bytes = read(&path, 16, limit, |head| {
             assert_eq!(head, [7u8; 16]);
-            Ok(())
+            Ok::<(), ()>(())
         });
         std::fs::remove_file(&path).unwrap();
         bytes.unwrap()
     }
 
     #[test]
-    fn a_missing_file_is_named() {
-        let err = read(Path::new("/nonexistent/x"), 4, Limit::Always(1), |_| Ok(()));
-        let message = format!("{:#}", err.unwrap_err());
-        assert!(
-            message.starts_with("/nonexistent/x: cannot read: "),
-            "{message}"
-        );
+    fn a_missing_file_is_an_io_error() {
+        let err = read(Path::new("/nonexistent/x"), 4, Limit::Always(1), |_| {
+            Ok::<(), ()>(())
+        });
+        match err {
+            Err(ReadError::Io(e)) => assert_eq!(e.kind(), io::ErrorKind::NotFound),
+            other => panic!("{other:?}"),
+        }
     }
 }

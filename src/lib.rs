@@ -42,6 +42,7 @@ pub mod model;
 mod probe;
 pub mod render;
 pub mod scenario;
+mod session_error;
 pub mod trace;
 pub mod tui;
 
@@ -55,3 +56,4 @@ pub use probe::{
     ReentrantMutexGuard, RwLock, RwLockReadGuard, RwLockUpgradableReadGuard, RwLockWriteGuard,
     Sequencer, Session, SessionBuilder, SessionMode, TransportStats,
 };
+pub use session_error::{SessionError, SessionErrorKind};

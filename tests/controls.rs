@@ -426,9 +426,23 @@ fn without_a_session_nothing_is_recorded_and_locks_still_work() {
 #[test]
 fn a_second_session_is_refused_while_one_runs() {
     let _serial = serial();
-    let (session, _reports) = session();
+    let (running, _reports) = session();
     let err = lockscope::Session::builder().start().unwrap_err();
+    assert_eq!(err.kind(), &lockscope::SessionErrorKind::AlreadyRunning);
     assert!(err.to_string().contains("already running"), "{err}");
-    drop(session);
+    // A recording that cannot be created is refused before anything starts,
+    // the I/O error as its cause.
+    drop(running);
+    let path = std::path::Path::new("/nonexistent/dir/x.trace");
+    let err = lockscope::Session::builder()
+        .record(path)
+        .start()
+        .unwrap_err();
+    assert_eq!(
+        err.kind(),
+        &lockscope::SessionErrorKind::Recording { path: path.into() }
+    );
+    let cause = std::error::Error::source(&err).map(ToString::to_string);
+    assert!(cause.is_some_and(|c| c.contains("No such file")), "{err:?}");
     lockscope::Session::builder().start().unwrap();
 }

@@ -452,8 +452,8 @@ fn a_worker_panicking_with_a_lock_held_shows_and_its_message_is_kept() {
             .position(|l| what.iter().all(|w| l.contains(w)))
             .unwrap_or_else(|| panic!("no log line with {what:?}:\n{screen}"))
     };
-    let released = line_of(&["clerk", "released ledger"]);
-    let panicked = line_of(&["clerk", "PANICKED: the clerk gave up"]);
+    let released = line_of(&["clerk", "released mutex \"ledger\""]);
+    let panicked = line_of(&["clerk", "panicked: \"the clerk gave"]);
     assert!(released < panicked, "{screen}");
     pty.keys("q");
     assert_eq!(pty.exit_code(), 0);

@@ -159,6 +159,11 @@ fn a_stall_grace_from_the_environment_is_used_or_a_clear_error() {
         let cv = lockscope::Condvar::named("never");
         match lockscope::init() {
             Err(err) => {
+                let bad = lockscope::SessionErrorKind::BadEnv {
+                    var: "LOCKSCOPE_STALL_GRACE",
+                    value: "soon".into(),
+                };
+                assert_eq!(err.kind(), &bad);
                 let err = err.to_string();
                 assert!(err.contains("LOCKSCOPE_STALL_GRACE=\"soon\""), "{err}");
                 std::process::exit(2);
@@ -189,8 +194,17 @@ fn a_stall_grace_from_the_environment_is_used_or_a_clear_error() {
 fn an_unknown_lockscope_mode_is_a_clear_error() {
     const NAME: &str = "an_unknown_lockscope_mode_is_a_clear_error";
     if in_child(NAME) {
-        let err = lockscope::init().unwrap_err().to_string();
-        assert!(err.contains("LOCKSCOPE=\"loud\""), "{err}");
+        let err = lockscope::init().unwrap_err();
+        let bad = lockscope::SessionErrorKind::BadEnv {
+            var: "LOCKSCOPE",
+            value: "loud".into(),
+        };
+        assert_eq!(err.kind(), &bad);
+        let err = err.to_string();
+        assert_eq!(
+            err,
+            "LOCKSCOPE=\"loud\" is not a mode lockscope knows (expected \"tui\", \"headless\" or \"off\")"
+        );
         assert!(err.contains("expected"), "{err}");
         return;
     }

@@ -572,6 +572,61 @@ fn garbage_never_panics() {
     }
 }
 
+/// Callers can tell the failures apart without reading the message.
+#[test]
+fn read_errors_are_typed() {
+    use std::error::Error as _;
+    use trace::TraceError;
+    match trace::read_from(b"GIF89a", "x.gif") {
+        Err(TraceError::NotATrace { name, starts_with }) => {
+            assert_eq!(
+                (name.as_str(), starts_with.as_slice()),
+                ("x.gif", &b"GIF89a"[..])
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        trace::read_from(b"", "x"),
+        Err(TraceError::NotATrace { starts_with, .. }) if starts_with.is_empty()
+    ));
+    let mut future = write_trace(&[]);
+    future[16] = 9;
+    assert!(matches!(
+        trace::read_from(&future, "x.trace"),
+        Err(TraceError::UnsupportedVersion { version: 9, .. })
+    ));
+    let whole = write_trace(&[]);
+    match trace::read_from(&whole[..whole.len().min(18) - 1], "cut.trace") {
+        Err(TraceError::Damaged {
+            at_byte, reason, ..
+        }) => {
+            assert_eq!(at_byte, 17);
+            assert_eq!(reason, "the file ends inside its preamble");
+        }
+        other => panic!("{other:?}"),
+    }
+    match trace::read_from(&whole[..18], "headless.trace") {
+        Err(TraceError::Damaged {
+            at_byte: 18,
+            reason,
+            ..
+        }) => {
+            assert_eq!(reason, "the file ends before its header");
+        }
+        other => panic!("{other:?}"),
+    }
+    let missing = std::path::Path::new("/nonexistent/x.trace");
+    let err = trace::read(missing).expect_err("missing");
+    let TraceError::Io { path, source } = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(path, missing);
+    assert_eq!(source.kind(), std::io::ErrorKind::NotFound);
+    assert!(err.source().is_some());
+    assert_eq!(err.to_string(), "/nonexistent/x.trace: cannot read");
+}
+
 #[test]
 fn foreign_files_are_refused_clearly() {
     let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";

@@ -10,10 +10,8 @@ pub use watch::{ScenarioEnd, StepStart, watch_scenario, watch_trace};
 
 use std::io::IsTerminal;
 
-use anyhow::bail;
-
 use crate::trace::{Header, Recorder};
-use crate::{Session, SessionBuilder, SessionMode};
+use crate::{Session, SessionBuilder, SessionError, SessionErrorKind, SessionMode};
 
 impl SessionBuilder {
     /// Starts the session. With [`SessionMode::Tui`] the viewer opens on the
@@ -23,14 +21,20 @@ impl SessionBuilder {
     ///
     /// # Errors
     ///
-    /// Fails if another session is running in this process, or the collector
-    /// (or viewer) thread cannot be started.
-    pub fn start(mut self) -> anyhow::Result<Session> {
+    /// Fails if another session is running in this process
+    /// ([`SessionErrorKind::AlreadyRunning`]), the collector (or viewer) thread
+    /// cannot be started ([`SessionErrorKind::Thread`]), the program's output
+    /// cannot be captured for the viewer ([`SessionErrorKind::Capture`]), or
+    /// the recording file cannot be created ([`SessionErrorKind::Recording`]).
+    pub fn start(mut self) -> Result<Session, SessionError> {
         let recording = match self.record.take() {
             Some(path) if self.mode != SessionMode::Off => {
                 let name = self.name.clone().unwrap_or_else(program::program_name);
                 let header = Header::new(name);
-                let (events, recorder) = Recorder::start(&path, header)?;
+                let (events, recorder) = Recorder::start(&path, header).map_err(|err| {
+                    let kind = SessionErrorKind::Recording { path: path.clone() };
+                    SessionError::transparent(kind, err)
+                })?;
                 self.listeners.push(events);
                 Some(recorder)
             }
@@ -59,7 +63,8 @@ impl SessionBuilder {
 ///
 /// # Errors
 ///
-/// Fails on an unknown `LOCKSCOPE` value or if a session is already running.
+/// Fails on an unknown `LOCKSCOPE` or `LOCKSCOPE_STALL_GRACE` value
+/// ([`SessionErrorKind::BadEnv`]), or as [`SessionBuilder::start`].
 ///
 /// # Examples
 ///
@@ -69,15 +74,22 @@ impl SessionBuilder {
 /// *m.lock() += 1;
 /// session.wait(); // with the viewer up, returns when the user quits it
 /// ```
-pub fn init() -> anyhow::Result<Session> {
+pub fn init() -> Result<Session, SessionError> {
     let mode = match std::env::var("LOCKSCOPE").ok().as_deref() {
         None | Some("") if std::io::stdout().is_terminal() => SessionMode::Tui,
         None | Some("") | Some("headless") => SessionMode::Headless,
         Some("tui") => SessionMode::Tui,
         Some("off") => SessionMode::Off,
-        Some(other) => bail!(
-            "LOCKSCOPE={other:?} is not a mode lockscope knows (expected \"tui\", \"headless\" or \"off\")"
-        ),
+        Some(other) => {
+            let message = format!(
+                "LOCKSCOPE={other:?} is not a mode lockscope knows (expected \"tui\", \"headless\" or \"off\")"
+            );
+            let kind = SessionErrorKind::BadEnv {
+                var: "LOCKSCOPE",
+                value: other.to_owned(),
+            };
+            return Err(SessionError::new(kind, message));
+        }
     };
     let report = matches!(
         std::env::var("LOCKSCOPE_REPORT").ok().as_deref(),
@@ -95,7 +107,14 @@ pub fn init() -> anyhow::Result<Session> {
         Some("off") => builder = builder.stall_grace(std::time::Duration::MAX),
         Some(text) => match crate::cli::parse_duration(text) {
             Ok(grace) => builder = builder.stall_grace(grace),
-            Err(err) => bail!("LOCKSCOPE_STALL_GRACE={text:?}: {err} (or \"off\")"),
+            Err(err) => {
+                let kind = SessionErrorKind::BadEnv {
+                    var: "LOCKSCOPE_STALL_GRACE",
+                    value: text.to_owned(),
+                };
+                let message = format!("LOCKSCOPE_STALL_GRACE={text:?}: {err} (or \"off\")");
+                return Err(SessionError::new(kind, message));
+            }
         },
     }
     builder.start()

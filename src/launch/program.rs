@@ -13,7 +13,6 @@ use std::path::PathBuf;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use anyhow::Context;
 use crossbeam_channel::{Sender, never, unbounded};
 
 use crate::control::Stepper;
@@ -21,10 +20,10 @@ use crate::probe::Viewer;
 use crate::tui::{
     Notice, RunState, ViewerOptions, Watched, color_enabled, restore_default_signals, run_viewer,
 };
-use crate::{DeadlockReport, ExitStatus, Session, SessionBuilder};
+use crate::{DeadlockReport, ExitStatus, Session, SessionBuilder, SessionError, SessionErrorKind};
 
 /// Starts recording and opens the viewer on its own thread.
-pub(super) fn attach(mut builder: SessionBuilder) -> anyhow::Result<Session> {
+pub(super) fn attach(mut builder: SessionBuilder) -> Result<Session, SessionError> {
     let (events_tx, events_rx) = unbounded();
     let (notice_tx, notice_rx) = unbounded();
     let deadlock_tx = notice_tx.clone();
@@ -46,7 +45,8 @@ pub(super) fn attach(mut builder: SessionBuilder) -> anyhow::Result<Session> {
     }));
     let title = builder.name.clone().unwrap_or_else(program_name);
     let mut session = builder.start_recording()?;
-    let meter = session.meter().context("the session is not recording")?;
+    // Tui is a recording mode.
+    let meter = session.meter().expect("the session records");
     let finishers = session.finishers();
     let capture = Capture::start()?;
     let mut stepper = Stepper::new(None);
@@ -102,7 +102,11 @@ pub(super) fn attach(mut builder: SessionBuilder) -> anyhow::Result<Session> {
                 Err(_) => exit(ExitStatus::Panicked),
             }
         })
-        .context("cannot start the lockscope viewer thread")?;
+        .map_err(|err| {
+            let name = "lockscope-viewer";
+            let message = "cannot start the lockscope viewer thread";
+            SessionError::caused_by(SessionErrorKind::Thread { name }, message, err)
+        })?;
     session.attach_viewer(Box::new(ProgramViewer {
         end: Some(notice_tx),
         handle,
@@ -148,22 +152,26 @@ struct Stream {
 }
 
 impl Capture {
-    fn start() -> anyhow::Result<Capture> {
+    fn start() -> Result<Capture, SessionError> {
         let mut streams = Vec::new();
         for stderr in [false, true] {
             let name = if stderr { "stderr" } else { "stdout" };
             let path =
                 std::env::temp_dir().join(format!("lockscope-{}-{name}.txt", std::process::id()));
-            let file =
-                File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+            let file = File::create(&path).map_err(|err| {
+                let message = format!("cannot create {}", path.display());
+                SessionError::caused_by(SessionErrorKind::Capture, message, err)
+            })?;
             let _ = io::stdout().flush();
             let redirect = if stderr {
                 gag::Redirect::stderr(file)
             } else {
                 gag::Redirect::stdout(file)
             }
-            .map_err(io::Error::from)
-            .with_context(|| format!("cannot capture the program's {name}"))?;
+            .map_err(|err| {
+                let message = format!("cannot capture the program's {name}");
+                SessionError::caused_by(SessionErrorKind::Capture, message, io::Error::from(err))
+            })?;
             streams.push(Stream {
                 path,
                 redirect: Some(redirect),

@@ -28,6 +28,7 @@
 //! ```
 
 mod apply;
+mod describe;
 mod graph;
 mod json;
 mod lockorder;
@@ -47,6 +48,7 @@ use std::collections::BTreeSet;
 
 use crate::event::{LockId, Nanos, ThreadId};
 
+pub use describe::{Description, LockNames, describe};
 pub use json::{to_json_writer, to_json_writer_pretty};
 pub use lockorder::{OrderEdge, PotentialDeadlock, PotentialKind};
 pub use report::{format_deadlock, format_duration, format_potential, format_summary, sanitize};

@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
 use crossbeam_channel::{Receiver, unbounded};
 use parking_lot::Mutex;
 
@@ -19,6 +18,7 @@ use super::sink::{HUB, Hub, Msg};
 use super::{clock, state};
 use crate::event::Event;
 use crate::model::{self, Deadlock, Model, STALL_GRACE_NS, StallReport, Summary};
+use crate::{SessionError, SessionErrorKind};
 
 /// How a session runs, as chosen by `LOCKSCOPE` or the builder.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -254,7 +254,7 @@ impl SessionBuilder {
 
     /// Starts recording (any mode but `Off`); the viewer, if any, is
     /// attached by the caller.
-    pub(crate) fn start_recording(self) -> anyhow::Result<Session> {
+    pub(crate) fn start_recording(self) -> Result<Session, SessionError> {
         if self.mode == SessionMode::Off {
             return Ok(Session {
                 running: None,
@@ -263,7 +263,10 @@ impl SessionBuilder {
             });
         }
         if RUNNING.swap(true, Ordering::SeqCst) {
-            bail!("a lockscope session is already running in this process");
+            return Err(SessionError::new(
+                SessionErrorKind::AlreadyRunning,
+                "a lockscope session is already running in this process",
+            ));
         }
         let finishers = Finishers::default();
         match self.start_running(finishers.clone()) {
@@ -279,7 +282,7 @@ impl SessionBuilder {
         }
     }
 
-    fn start_running(self, finishers: Finishers) -> anyhow::Result<Running> {
+    fn start_running(self, finishers: Finishers) -> Result<Running, SessionError> {
         let epoch = NEXT_EPOCH.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = unbounded();
         let hub = Arc::new(Hub::new(epoch, tx, clock::raw()));
@@ -321,7 +324,11 @@ impl SessionBuilder {
         let handle = std::thread::Builder::new()
             .name("lockscope-collector".into())
             .spawn(move || collector.run())
-            .context("cannot start the lockscope collector thread")?;
+            .map_err(|err| {
+                let name = "lockscope-collector";
+                let message = "cannot start the lockscope collector thread";
+                SessionError::caused_by(SessionErrorKind::Thread { name }, message, err)
+            })?;
         *HUB.write() = Some(Arc::clone(&hub));
         state::start(epoch);
         Ok(Running {

@@ -2,9 +2,9 @@
 
 use std::io;
 
-use super::Scenario;
 use super::parse::MAX_TEXT;
 use super::pos::Quoted;
+use super::{Scenario, ScenarioError, ScenarioErrorKind};
 
 /// The name of the scenario `lockscope` opens without arguments.
 pub const DEFAULT_SCENARIO: &str = "philosophers";
@@ -47,7 +47,7 @@ impl Builtin {
     /// }
     /// # Ok::<(), anyhow::Error>(())
     /// ```
-    pub fn scenario(&self) -> anyhow::Result<Scenario> {
+    pub fn scenario(&self) -> Result<Scenario, ScenarioError> {
         Scenario::parse(&self.file(), self.source)
     }
 }
@@ -90,7 +90,7 @@ pub fn builtins() -> &'static [Builtin] {
     &BUILTINS
 }
 
-pub(super) fn load(arg: &str) -> anyhow::Result<Scenario> {
+pub(super) fn load(arg: &str) -> Result<Scenario, ScenarioError> {
     if let Some(builtin) = BUILTINS.iter().find(|b| b.name == arg) {
         return builtin.scenario();
     }
@@ -102,30 +102,51 @@ pub(super) fn load(arg: &str) -> anyhow::Result<Scenario> {
         Ok(bytes)
     });
     match read {
-        Ok(bytes) if bytes.len() > MAX_TEXT => Err(anyhow::anyhow!(
-            "scenario file {} is too large (at most {} KiB)",
-            Quoted(arg),
-            MAX_TEXT / 1024
-        )),
+        Ok(bytes) if bytes.len() > MAX_TEXT => {
+            let kind = ScenarioErrorKind::TooLarge {
+                file: arg.to_owned(),
+                limit: MAX_TEXT,
+            };
+            let message = format!(
+                "scenario file {} is too large (at most {} KiB)",
+                Quoted(arg),
+                MAX_TEXT / 1024
+            );
+            Err(ScenarioError::new(kind, message))
+        }
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(text) => Scenario::parse(arg, &text),
-            Err(err) => Err(anyhow::anyhow!(
-                "scenario file {} is not UTF-8 text (bad byte at offset {})",
-                Quoted(arg),
-                err.utf8_error().valid_up_to()
-            )),
+            Err(err) => {
+                let offset = err.utf8_error().valid_up_to();
+                let kind = ScenarioErrorKind::NotUtf8 {
+                    file: arg.to_owned(),
+                    offset,
+                };
+                let message = format!(
+                    "scenario file {} is not UTF-8 text (bad byte at offset {offset})",
+                    Quoted(arg)
+                );
+                Err(ScenarioError::new(kind, message))
+            }
         },
         Err(err) if err.kind() == io::ErrorKind::NotFound => {
-            let names: Vec<&str> = BUILTINS.iter().map(|b| b.name).collect();
-            Err(anyhow::anyhow!(
+            let names: Vec<&'static str> = BUILTINS.iter().map(|b| b.name).collect();
+            let message = format!(
                 "no built-in scenario or file named {} (built-in scenarios: {})",
                 Quoted(arg),
                 names.join(", ")
-            ))
+            );
+            let kind = ScenarioErrorKind::NotFound {
+                name: arg.to_owned(),
+                builtins: names,
+            };
+            Err(ScenarioError::new(kind, message))
         }
-        Err(err) => Err(anyhow::anyhow!(
-            "cannot read scenario file {}: {err}",
-            Quoted(arg)
+        // The cause is the error's source: `{:#}` prints it after a colon.
+        Err(err) => Err(ScenarioError::io(
+            arg,
+            format_args!("cannot read scenario file {}", Quoted(arg)),
+            err,
         )),
     }
 }

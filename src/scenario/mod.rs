@@ -14,6 +14,7 @@ use std::time::Duration;
 use crate::event::{LockKind, Site};
 
 mod builtin;
+mod error;
 mod explore;
 mod parse;
 mod pos;
@@ -28,6 +29,7 @@ mod validate;
 mod tests;
 
 pub use builtin::{Builtin, DEFAULT_SCENARIO, builtins};
+pub use error::{ScenarioError, ScenarioErrorKind};
 pub use explore::{Bound, ExploreOptions, ExploreReport, Found, Progress, explore, format_report};
 pub use replay::replay;
 pub use run::{ExpectResult, Outcome, RunOptions, RunReport, Started, run, start};
@@ -165,8 +167,9 @@ impl Scenario {
     ///
     /// # Errors
     ///
-    /// Any syntax or validation problem, as one error whose message starts with
-    /// `FILE:LINE:COLUMN: ` and points at the offending key or step string, e.g.
+    /// Any syntax or validation problem, as one [`ScenarioErrorKind::At`] whose
+    /// message starts with `FILE:LINE:COLUMN: ` and points at the offending
+    /// key or step string (or [`ScenarioErrorKind::TooLarge`] over 1 MiB), e.g.
     /// `abba.toml:9:30: unknown lock "C" in step "lock C" (declared locks: A, B)`.
     ///
     /// # Examples
@@ -190,7 +193,7 @@ impl Scenario {
     /// assert!(err.to_string().starts_with("mine.toml:6:32: unknown lock \"B\""), "{err}");
     /// # Ok::<(), anyhow::Error>(())
     /// ```
-    pub fn parse(file: &str, text: &str) -> anyhow::Result<Scenario> {
+    pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
         parse::parse(file, text)
     }
 
@@ -200,9 +203,11 @@ impl Scenario {
     ///
     /// # Errors
     ///
-    /// When no built-in has that name and the file cannot be read (the message lists the
-    /// built-in names), when the file is larger than 1 MiB, or any error of
-    /// [`Scenario::parse`].
+    /// When no built-in has that name and there is no such file
+    /// ([`ScenarioErrorKind::NotFound`], the message lists the built-in names),
+    /// the file cannot be read ([`ScenarioErrorKind::Io`]), is larger than
+    /// 1 MiB ([`ScenarioErrorKind::TooLarge`]) or not UTF-8
+    /// ([`ScenarioErrorKind::NotUtf8`]), or any error of [`Scenario::parse`].
     ///
     /// # Examples
     ///
@@ -212,7 +217,7 @@ impl Scenario {
     /// assert_eq!(scenario.threads.len(), 2);
     /// # Ok::<(), anyhow::Error>(())
     /// ```
-    pub fn load(path_or_builtin_name: &str) -> anyhow::Result<Scenario> {
+    pub fn load(path_or_builtin_name: &str) -> Result<Scenario, ScenarioError> {
         builtin::load(path_or_builtin_name)
     }
 

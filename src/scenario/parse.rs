@@ -11,7 +11,10 @@ use toml::Spanned;
 
 use super::pos::{Plain, Quoted, Source, name_list};
 use super::steps::{Names, Parsed, normalize, parse_step};
-use super::{Expect, LockDecl, Op, Scenario, Step, ThreadDecl, VarDecl, validate};
+use super::{
+    Expect, LockDecl, Op, Scenario, ScenarioError, ScenarioErrorKind, Step, ThreadDecl, VarDecl,
+    validate,
+};
 use crate::event::{LockKind, Site};
 
 /// The largest scenario text accepted, in bytes.
@@ -86,13 +89,19 @@ impl<'de, V: Deserialize<'de>> Deserialize<'de> for Entries<V> {
     }
 }
 
-pub(super) fn parse(file: &str, text: &str) -> anyhow::Result<Scenario> {
+pub(super) fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
     let src = Source::new(file, text);
     if text.len() > MAX_TEXT {
-        return Err(src.error_at_start(format!(
-            "scenario file is too large (at most {} KiB)",
+        let message = format!(
+            "{}:1:1: scenario file is too large (at most {} KiB)",
+            src.file,
             MAX_TEXT / 1024
-        )));
+        );
+        let kind = ScenarioErrorKind::TooLarge {
+            file: src.file.to_owned(),
+            limit: MAX_TEXT,
+        };
+        return Err(ScenarioError::new(kind, message));
     }
     let raw: RawScenario = toml::from_str(text)
         .map_err(|err| src.error(&err.span().unwrap_or_default(), err.message()))?;
@@ -122,7 +131,7 @@ fn declare(
     what: &str,
     key: &Spanned<String>,
     seen: &mut HashMap<String, String>,
-) -> anyhow::Result<()> {
+) -> Result<(), ScenarioError> {
     let name = key.get_ref();
     let normalized = normalize(name);
     if normalized.is_empty() {
@@ -140,7 +149,7 @@ fn declare(
     Ok(())
 }
 
-fn locks(src: &Source<'_>, entries: Entries<String>) -> anyhow::Result<Vec<LockDecl>> {
+fn locks(src: &Source<'_>, entries: Entries<String>) -> Result<Vec<LockDecl>, ScenarioError> {
     let mut seen = HashMap::new();
     let mut locks = Vec::with_capacity(entries.0.len());
     for (key, value) in entries.0 {
@@ -167,7 +176,7 @@ fn locks(src: &Source<'_>, entries: Entries<String>) -> anyhow::Result<Vec<LockD
     Ok(locks)
 }
 
-fn vars(src: &Source<'_>, entries: Entries<i64>) -> anyhow::Result<Vec<VarDecl>> {
+fn vars(src: &Source<'_>, entries: Entries<i64>) -> Result<Vec<VarDecl>, ScenarioError> {
     let mut seen = HashMap::new();
     let mut vars = Vec::with_capacity(entries.0.len());
     for (key, value) in entries.0 {
@@ -185,7 +194,7 @@ fn expect(
     src: &Source<'_>,
     entries: Entries<i64>,
     vars: &[VarDecl],
-) -> anyhow::Result<Vec<Expect>> {
+) -> Result<Vec<Expect>, ScenarioError> {
     let index: HashMap<String, usize> = (vars.iter().enumerate())
         .map(|(i, var)| (normalize(&var.name), i))
         .collect();
@@ -228,7 +237,7 @@ fn threads(
     raw: Vec<Spanned<RawThread>>,
     locks: &[LockDecl],
     vars: &[VarDecl],
-) -> anyhow::Result<Vec<ThreadDecl>> {
+) -> Result<Vec<ThreadDecl>, ScenarioError> {
     if raw.is_empty() {
         return Err(src.error_at_start("no threads: add a [[thread]] table with a name and steps"));
     }
@@ -333,7 +342,7 @@ fn program(
     src: &Source<'_>,
     names: &Names<'_>,
     raw: &[Spanned<String>],
-) -> anyhow::Result<Vec<Step>> {
+) -> Result<Vec<Step>, ScenarioError> {
     let mut root = Vec::new();
     let mut open: Vec<Open> = Vec::new();
     for step in raw {

@@ -4,6 +4,7 @@ use std::cell::Cell;
 use std::fmt;
 use std::ops::Range;
 
+use super::ScenarioError;
 use crate::event::Site;
 
 /// The file being parsed: turns byte spans into sites and positioned errors.
@@ -62,13 +63,13 @@ impl<'a> Source<'a> {
     }
 
     /// An error at the start of a span: `FILE:LINE:COL: message`.
-    pub fn error(&self, span: &Range<usize>, message: impl fmt::Display) -> anyhow::Error {
+    pub fn error(&self, span: &Range<usize>, message: impl fmt::Display) -> ScenarioError {
         let (line, column) = self.line_col(span.start);
-        anyhow::anyhow!("{}:{line}:{column}: {message}", self.file)
+        ScenarioError::at(self.file, line, Some(column), message)
     }
 
     /// An error about the file as a whole, reported at its first character.
-    pub fn error_at_start(&self, message: impl fmt::Display) -> anyhow::Error {
+    pub fn error_at_start(&self, message: impl fmt::Display) -> ScenarioError {
         self.error(&(0..0), message)
     }
 }

@@ -3,10 +3,10 @@
 
 use std::fmt::Write as _;
 
-use super::Scenario;
 use super::pos::{Plain, Quoted, name_list};
 use super::sim::{Moved, PendingOp, Sim, SimError, SimOp, ThreadState};
 use super::steps::normalize;
+use super::{Scenario, ScenarioError, ScenarioErrorKind};
 
 mod text;
 
@@ -72,9 +72,11 @@ impl Schedule {
     ///
     /// # Errors
     ///
-    /// `FILE:LINE: what is wrong`: a missing or unknown header, no `scenario`
-    /// line, a step number out of sequence, a missing thread or operation, a
-    /// bad quoted name, or a file over 16 MiB. Never panics, whatever the text.
+    /// [`ScenarioErrorKind::At`] (no column), `FILE:LINE: what is wrong`: a
+    /// missing or unknown header, no `scenario` line, a step number out of
+    /// sequence, a missing thread or operation, a bad quoted name; or
+    /// [`ScenarioErrorKind::TooLarge`], a text over 16 MiB. Never panics,
+    /// whatever the text.
     ///
     /// # Examples
     ///
@@ -90,7 +92,7 @@ impl Schedule {
     /// assert_eq!(err.to_string(), "s.txt:3: expected step 1, found step 2");
     /// # Ok::<(), anyhow::Error>(())
     /// ```
-    pub fn parse(file: &str, text: &str) -> anyhow::Result<Schedule> {
+    pub fn parse(file: &str, text: &str) -> Result<Schedule, ScenarioError> {
         text::parse(file, text)
     }
 
@@ -99,17 +101,35 @@ impl Schedule {
     ///
     /// # Errors
     ///
-    /// The file cannot be read, is over 16 MiB, is not UTF-8, or does not
-    /// parse; every message starts with the file's name.
-    pub fn read(path: &std::path::Path) -> anyhow::Result<Schedule> {
+    /// The file cannot be read ([`ScenarioErrorKind::Io`], the cause as the
+    /// source), is over 16 MiB ([`ScenarioErrorKind::TooLarge`]), is not
+    /// UTF-8 ([`ScenarioErrorKind::NotUtf8`]), or does not parse (as
+    /// [`Schedule::parse`]); every message starts with the file's name.
+    pub fn read(path: &std::path::Path) -> Result<Schedule, ScenarioError> {
+        use crate::bounded::{Limit, ReadError, read};
         let file = path.display().to_string();
-        let limit = crate::bounded::Limit::Always(text::MAX_TEXT as u64);
-        let Some(bytes) = crate::bounded::read(path, 0, limit, |_| Ok(()))? else {
-            return Err(text::too_large(&file));
+        let limit = Limit::Always(text::MAX_TEXT as u64);
+        let bytes = read(path, 0, limit, |_| Ok::<(), std::convert::Infallible>(()));
+        let bytes = match bytes {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => return Err(text::too_large(&file)),
+            Err(ReadError::Io(err)) => {
+                return Err(ScenarioError::io(
+                    &file,
+                    format!("{file}: cannot read"),
+                    err,
+                ));
+            }
+            Err(ReadError::Refused(never)) => match never {},
         };
         let text = String::from_utf8(bytes).map_err(|err| {
-            let at = err.utf8_error().valid_up_to();
-            anyhow::anyhow!("{file}: not UTF-8 text (bad byte at offset {at})")
+            let offset = err.utf8_error().valid_up_to();
+            let kind = ScenarioErrorKind::NotUtf8 {
+                file: file.clone(),
+                offset,
+            };
+            let message = format!("{file}: not UTF-8 text (bad byte at offset {offset})");
+            ScenarioError::new(kind, message)
         })?;
         Schedule::parse(&file, &text)
     }
@@ -228,10 +248,11 @@ fn comment(sim: &mut Sim, thread: &str, op: &str) -> Option<String> {
 ///
 /// # Errors
 ///
-/// The first step that does not fit, by number: an unknown thread, an
-/// operation the thread would not do next, or a thread that cannot move (it is
-/// blocked, waits on a condvar, or has finished); or a schedule written for
-/// another scenario.
+/// [`ScenarioErrorKind::Step`], the first step that does not fit, by number:
+/// an unknown thread, an operation the thread would not do next, or a thread
+/// that cannot move (it is blocked, waits on a condvar, or has finished); or
+/// [`ScenarioErrorKind::WrongScenario`], a schedule written for another
+/// scenario.
 ///
 /// # Examples
 ///
@@ -244,13 +265,24 @@ fn comment(sim: &mut Sim, thread: &str, op: &str) -> Option<String> {
 /// assert_eq!(err.to_string(), r#"step 3: thread "left" would "lock B" (abba.toml:15), not "lock C""#);
 /// # Ok::<(), anyhow::Error>(())
 /// ```
-pub fn validate(schedule: &Schedule, scenario: &Scenario) -> anyhow::Result<Vec<usize>> {
+pub fn validate(schedule: &Schedule, scenario: &Scenario) -> Result<Vec<usize>, ScenarioError> {
+    let at_step = |n: usize, message: String| {
+        ScenarioError::new(
+            ScenarioErrorKind::Step { step: n },
+            format!("step {n}: {message}"),
+        )
+    };
     if schedule.scenario != scenario.name {
-        anyhow::bail!(
+        let message = format!(
             "schedule is for scenario {}, not {}",
             Quoted(&schedule.scenario),
             Quoted(&scenario.name)
         );
+        let kind = ScenarioErrorKind::WrongScenario {
+            schedule: schedule.scenario.clone(),
+            scenario: scenario.name.clone(),
+        };
+        return Err(ScenarioError::new(kind, message));
     }
     let mut sim = Sim::new(scenario);
     let mut threads = Vec::with_capacity(schedule.steps.len());
@@ -258,12 +290,13 @@ pub fn validate(schedule: &Schedule, scenario: &Scenario) -> anyhow::Result<Vec<
         let n = i + 1;
         let Some(t) = find_thread(&sim, &step.thread) else {
             let names = scenario.threads.iter().map(|t| t.name.as_str());
-            anyhow::bail!(
-                "step {n}: no thread {} in {} (threads: {})",
+            let message = format!(
+                "no thread {} in {} (threads: {})",
                 Quoted(&step.thread),
                 Plain(&scenario.name),
                 name_list(names)
             );
+            return Err(at_step(n, message));
         };
         let name = Quoted(sim.thread_name(t)).to_string();
         let why = match sim.thread_state(t) {
@@ -278,10 +311,11 @@ pub fn validate(schedule: &Schedule, scenario: &Scenario) -> anyhow::Result<Vec<
             ThreadState::Enabled | ThreadState::WouldBlock { .. } => None,
         };
         if let Some(why) = why {
-            anyhow::bail!("step {n}: thread {name} cannot move: {why}");
+            return Err(at_step(n, format!("thread {name} cannot move: {why}")));
         }
         let Some(pending) = sim.pending(t) else {
-            anyhow::bail!("step {n}: thread {name} cannot move: it has finished");
+            let message = format!("thread {name} cannot move: it has finished");
+            return Err(at_step(n, message));
         };
         if !op_matches(&pending, &step.op) {
             let at = if pending.end_of_thread {
@@ -289,15 +323,16 @@ pub fn validate(schedule: &Schedule, scenario: &Scenario) -> anyhow::Result<Vec<
             } else {
                 pending.site.to_string()
             };
-            anyhow::bail!(
-                "step {n}: thread {name} would {} ({at}), not {}",
+            let message = format!(
+                "thread {name} would {} ({at}), not {}",
                 Quoted(&pending.text),
                 Quoted(&step.op)
             );
+            return Err(at_step(n, message));
         }
         match sim.step(t) {
             Ok(Moved::Completed | Moved::Blocked) => threads.push(t),
-            Err(err) => anyhow::bail!("step {n}: thread {name} cannot move: {err}"),
+            Err(err) => return Err(at_step(n, format!("thread {name} cannot move: {err}"))),
         }
     }
     Ok(threads)

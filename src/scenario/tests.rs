@@ -323,3 +323,4 @@ fn load_reads_files_and_lists_builtins_when_missing() {
 
 mod errors;
 mod hostile;
+mod kinds;

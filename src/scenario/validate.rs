@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::pos::{Plain, Quoted};
-use super::{LockDecl, Op, Step};
+use super::{LockDecl, Op, ScenarioError, Step};
 use crate::event::{Mode, Site};
 
 /// Simulated steps (plus copied held-set entries) allowed per scenario.
@@ -19,7 +19,7 @@ const BUDGET: usize = 1_000_000;
 pub(super) fn check<'a>(
     locks: &[LockDecl],
     threads: impl IntoIterator<Item = (&'a str, &'a [Step])>,
-) -> anyhow::Result<()> {
+) -> Result<(), ScenarioError> {
     let mut budget = BUDGET;
     for (name, steps) in threads {
         let mut sim = Sim {
@@ -33,8 +33,8 @@ pub(super) fn check<'a>(
     Ok(())
 }
 
-fn at(site: Site, message: String) -> anyhow::Error {
-    anyhow::anyhow!("{}:{}:{}: {message}", site.file, site.line, site.column)
+fn at(site: Site, message: String) -> ScenarioError {
+    ScenarioError::at(site.file, site.line, Some(site.column), message)
 }
 
 type Held = BTreeMap<usize, Mode>;

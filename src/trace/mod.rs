@@ -31,6 +31,7 @@
 //! ```
 
 mod codec;
+mod error;
 pub mod export;
 mod format;
 mod reader;
@@ -44,6 +45,7 @@ use serde::Serialize;
 use crate::event::Event;
 use crate::model::{Model, Summary};
 
+pub use error::TraceError;
 pub(crate) use reader::fix_checksums;
 pub use reader::{read, read_from};
 pub use record::{RecordStats, Recorder};

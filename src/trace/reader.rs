@@ -3,14 +3,12 @@
 
 use std::path::Path;
 
-use anyhow::bail;
-
 use super::codec::{Cursor, DecodeError, crc32, undelta};
 use super::format::{
     CLOCK_UNIT, MAGIC, MAX_CHUNK, MIN_EVENT_BYTES, PREAMBLE, SeqTable, TAG_END, TAG_EVENTS,
     TAG_HEADER, VERSION, kind_from_code, op,
 };
-use super::{Damage, Header, Trace};
+use super::{Damage, Header, Trace, TraceError};
 use crate::bounded;
 use crate::event::{Event, EventKind, LockId, Mode, Site, ThreadId, intern};
 
@@ -18,20 +16,27 @@ use crate::event::{Event, EventKind, LockId, Mode, Site, ThreadId, intern};
 ///
 /// # Errors
 ///
-/// The file cannot be read, is not a lockscope trace, has a version this
-/// lockscope does not read, or is damaged before its first event chunk; a
-/// pipe or device that streams more than 1 GiB. Whatever the input, the first
+/// The file cannot be read ([`TraceError::Io`]), is not a lockscope trace
+/// ([`TraceError::NotATrace`]), has a version this lockscope does not read
+/// ([`TraceError::UnsupportedVersion`]), or is damaged before its first
+/// event chunk ([`TraceError::Damaged`]); a pipe or device that streams more
+/// than 1 GiB ([`TraceError::TooLarge`]). Whatever the input, the first
 /// bytes are checked before the rest is read.
 /// A damaged *tail* is not an error: see [`Trace::damage`].
-pub fn read(path: &Path) -> anyhow::Result<Trace> {
+pub fn read(path: &Path) -> Result<Trace, TraceError> {
     let name = path.display().to_string();
     let limit = bounded::Limit::Streams(MAX_STREAM);
-    let bytes = bounded::read(path, PREAMBLE, limit, |head| check_preamble(head, &name))?
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "{name}: more than {} MiB from a pipe or device (save it to a file first)",
-                MAX_STREAM >> 20
-            )
+    let bytes = bounded::read(path, PREAMBLE, limit, |head| check_preamble(head, &name))
+        .map_err(|err| match err {
+            bounded::ReadError::Io(source) => TraceError::Io {
+                path: path.to_owned(),
+                source,
+            },
+            bounded::ReadError::Refused(err) => err,
+        })?
+        .ok_or_else(|| TraceError::TooLarge {
+            name: name.clone(),
+            limit: MAX_STREAM,
         })?;
     read_from(&bytes, &name)
 }
@@ -49,7 +54,7 @@ const MAX_STREAM: u64 = 1 << 30;
 /// # Errors
 ///
 /// As [`read`]: not a trace, an unsupported version, or damage before any
-/// event could be read, e.g. `x.bin: not a lockscope trace (starts with "\x89PNG\r\n\x1a\n")`.
+/// event could be read ([`TraceError`]), e.g. `x.bin: not a lockscope trace (starts with "\x89PNG\r\n\x1a\n")`.
 ///
 /// # Examples
 ///
@@ -57,21 +62,27 @@ const MAX_STREAM: u64 = 1 << 30;
 /// let err = lockscope::trace::read_from(b"hello", "x.txt").unwrap_err();
 /// assert_eq!(err.to_string(), r#"x.txt: not a lockscope trace (starts with "hello")"#);
 /// ```
-pub fn read_from(bytes: &[u8], name: &str) -> anyhow::Result<Trace> {
+pub fn read_from(bytes: &[u8], name: &str) -> Result<Trace, TraceError> {
     check_preamble(bytes, name)?;
     let at = PREAMBLE;
+    let damaged = |reason: String| TraceError::Damaged {
+        name: name.to_owned(),
+        at_byte: at as u64,
+        reason,
+    };
     let (header, mut pos) = match next_chunk(bytes, at) {
         Ok(Some(chunk)) if chunk.tag == TAG_HEADER => {
-            let header = parse_header(chunk.payload)
-                .map_err(|reason| anyhow::anyhow!("{name}: damaged at byte {at}: {reason}"))?;
+            let header = parse_header(chunk.payload).map_err(damaged)?;
             (header, chunk.end)
         }
-        Ok(Some(chunk)) => bail!(
-            "{name}: damaged at byte {at}: expected the header, found a chunk of type {}",
-            tag_name(chunk.tag)
-        ),
-        Ok(None) => bail!("{name}: damaged at byte {at}: the file ends before its header"),
-        Err(reason) => bail!("{name}: damaged at byte {at}: {reason}"),
+        Ok(Some(chunk)) => {
+            return Err(damaged(format!(
+                "expected the header, found a chunk of type {}",
+                tag_name(chunk.tag)
+            )));
+        }
+        Ok(None) => return Err(damaged("the file ends before its header".into())),
+        Err(reason) => return Err(damaged(reason)),
     };
 
     // Pass 1: the intact chunks (framing and checksums only), so the event
@@ -159,29 +170,27 @@ pub fn read_from(bytes: &[u8], name: &str) -> anyhow::Result<Trace> {
     })
 }
 
-fn check_preamble(bytes: &[u8], name: &str) -> anyhow::Result<()> {
-    if bytes.is_empty() {
-        bail!("{name}: not a lockscope trace (the file is empty)");
-    }
+fn check_preamble(bytes: &[u8], name: &str) -> Result<(), TraceError> {
     let magic_len = MAGIC.len().min(bytes.len());
-    if bytes[..magic_len] != MAGIC[..magic_len] {
-        let shown = &bytes[..bytes.len().min(MAGIC.len())];
-        bail!(
-            "{name}: not a lockscope trace (starts with \"{}\")",
-            shown.escape_ascii()
-        );
+    if bytes.is_empty() || bytes[..magic_len] != MAGIC[..magic_len] {
+        return Err(TraceError::NotATrace {
+            name: name.to_owned(),
+            starts_with: bytes[..magic_len].to_vec(),
+        });
     }
     if bytes.len() < PREAMBLE {
-        bail!(
-            "{name}: damaged at byte {}: the file ends inside its preamble",
-            bytes.len()
-        );
+        return Err(TraceError::Damaged {
+            name: name.to_owned(),
+            at_byte: bytes.len() as u64,
+            reason: "the file ends inside its preamble".into(),
+        });
     }
     let version = u16::from_le_bytes([bytes[MAGIC.len()], bytes[MAGIC.len() + 1]]);
     if version != VERSION {
-        bail!(
-            "{name}: unsupported trace version {version} (this lockscope reads version {VERSION})"
-        );
+        return Err(TraceError::UnsupportedVersion {
+            name: name.to_owned(),
+            version,
+        });
     }
     Ok(())
 }

@@ -286,7 +286,9 @@ fn hostile_names_never_reach_the_terminal_raw() {
     let mut app = app("\u{1b}[2Jtitle\u{7}", true, &s.build(), 30 * MS);
     app.push_output("\u{1b}[31mred\u{1b}[0m \u{202e}txet\n\u{7}bell\r\n");
     for all in safe_layouts(&mut app) {
-        assert!(all.contains("\\u{1b}[31mevi"), "{all}");
+        // Escaped, whole or cut in the middle (a narrow lane keeps both ends).
+        let evil = ["\\u{1b}[31mevi", "\\u{1b}…;x\\u{7}"];
+        assert!(evil.iter().any(|e| all.contains(e)), "{all}");
     }
     app.details = false;
     let terminal = screen(&app, 120, 40);
@@ -311,10 +313,9 @@ fn condvar_waits_exits_and_panics_snapshot() {
     let all = text(terminal.backend().buffer());
     assert!(all.contains("consumer ┄waits on→ ready"), "{all}");
     assert!(all.contains("alive 2/4"), "{all}");
-    assert!(
-        all.contains("PANICKED: index out of bounds\\u{1b}[2J"),
-        "{all}"
-    );
+    // The text export's words, the escape sanitised, cut in the middle.
+    assert!(all.contains("crasher  panicked: \"index o…"), "{all}");
+    assert!(all.contains("…of bounds\\u{1b}[2J\""), "{all}");
     let buf = terminal.backend().buffer();
     let (x, y) = find(buf, "crasher").unwrap();
     let lane: String = (x..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();

@@ -2,16 +2,26 @@
 
 use super::{HEADER, Schedule, ScheduledStep, VERSION};
 use crate::scenario::pos::Quoted;
+use crate::scenario::{ScenarioError, ScenarioErrorKind};
 
 /// Schedule files larger than this are refused.
 pub(super) const MAX_TEXT: usize = 16 << 20;
 
-pub(super) fn too_large(file: &str) -> anyhow::Error {
-    anyhow::anyhow!("{file}:1: file too large (over {MAX_TEXT} bytes)")
+pub(super) fn too_large(file: &str) -> ScenarioError {
+    let kind = ScenarioErrorKind::TooLarge {
+        file: file.to_owned(),
+        limit: MAX_TEXT,
+    };
+    ScenarioError::new(
+        kind,
+        format!("{file}:1: file too large (over {MAX_TEXT} bytes)"),
+    )
 }
 
-pub(super) fn parse(file: &str, text: &str) -> anyhow::Result<Schedule> {
-    let at = |line: usize, msg: String| anyhow::anyhow!("{file}:{line}: {msg}");
+pub(super) fn parse(file: &str, text: &str) -> Result<Schedule, ScenarioError> {
+    let at = |line: usize, msg: String| {
+        ScenarioError::at(file, u32::try_from(line).unwrap_or(u32::MAX), None, msg)
+    };
     if text.len() > MAX_TEXT {
         return Err(too_large(file));
     }

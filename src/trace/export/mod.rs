@@ -13,6 +13,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::event::{Event, EventKind, LockId, LockKind, ThreadId};
+use crate::model::LockNames;
 
 pub use chrome::chrome;
 pub use jsonl::jsonl;
@@ -61,5 +62,15 @@ impl Names {
     /// A lock's kind, if declared.
     fn kind(&self, id: LockId) -> Option<LockKind> {
         self.locks.get(&id).map(|(_, kind)| *kind)
+    }
+}
+
+impl LockNames for Names {
+    fn lock_name(&self, id: LockId) -> Cow<'_, str> {
+        self.lock(id)
+    }
+
+    fn lock_kind(&self, id: LockId) -> Option<LockKind> {
+        self.kind(id)
     }
 }

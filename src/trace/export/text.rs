@@ -4,8 +4,8 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::Names;
-use crate::event::{Event, EventKind, LockId, LockKind, Mode, Nanos, Site};
-use crate::model::{Model, format_deadlock, format_potential, sanitize};
+use crate::event::{Event, EventKind, Nanos};
+use crate::model::{Model, describe, format_deadlock, format_potential, sanitize};
 use crate::trace::Trace;
 
 /// Thread names are padded to the longest, up to this many characters.
@@ -55,7 +55,7 @@ pub fn text(trace: &Trace, out: &mut dyn Write) -> io::Result<()> {
         line.clear();
         let thread = sanitize(&names.thread(event.thread));
         let _ = write!(line, "{}  {thread:<width$}  ", time(event.time));
-        describe(&mut line, &names, &event.kind);
+        let _ = write!(line, "{}", describe(&event.kind, &names));
         writeln!(out, "{line}")?;
         let change = model.apply(event);
         if change.deadlock
@@ -105,112 +105,4 @@ fn report(out: &mut impl Write, time_ns: Nanos, text: &str) -> io::Result<()> {
         }
     }
     Ok(())
-}
-
-fn describe(line: &mut String, names: &Names, kind: &EventKind) {
-    let lock = |id: LockId| {
-        let kind = names.kind(id).map_or("lock".to_owned(), |k| k.to_string());
-        format!("{kind} \"{}\"", sanitize(&names.lock(id)))
-    };
-    let site = |s: &Site| format!(" ({})", sanitize(&s.to_string()));
-    let rw = |id: LockId, mode: Mode, read: &str, write: &str| match (names.kind(id), mode) {
-        (Some(LockKind::RwLock), Mode::Shared) => read.to_owned(),
-        (Some(LockKind::RwLock), Mode::Exclusive) => write.to_owned(),
-        (Some(LockKind::RwLock), Mode::Upgradable) => format!("{read} (upgradable)"),
-        _ => String::new(),
-    };
-    let _ = match kind {
-        EventKind::ThreadStart { .. } => write!(line, "started"),
-        EventKind::ThreadExit => write!(line, "exited"),
-        EventKind::ThreadPanic { message } => write!(line, "panicked: \"{}\"", sanitize(message)),
-        EventKind::LockCreated {
-            lock: id, site: s, ..
-        } => write!(line, "created {}{}", lock(*id), site(s)),
-        EventKind::Request {
-            lock: id,
-            mode,
-            site: s,
-            timed,
-            ..
-        } => write!(
-            line,
-            "waits{} for {}{}{}",
-            rw(*id, *mode, " to read", " to write"),
-            lock(*id),
-            if *timed { " (with a timeout)" } else { "" },
-            site(s)
-        ),
-        EventKind::Acquired {
-            lock: id,
-            mode,
-            site: s,
-            tried,
-            ..
-        } => write!(
-            line,
-            "acquired {}{}{}{}",
-            lock(*id),
-            rw(*id, *mode, " for reading", " for writing"),
-            if *tried { " (try)" } else { "" },
-            site(s)
-        ),
-        EventKind::Released { lock: id, mode, .. } => write!(
-            line,
-            "released {}{}",
-            lock(*id),
-            rw(*id, *mode, " (read)", " (write)")
-        ),
-        EventKind::TryFailed {
-            lock: id,
-            mode,
-            site: s,
-        } => write!(
-            line,
-            "tried{} {}: taken{}",
-            rw(*id, *mode, " to read", " to write"),
-            lock(*id),
-            site(s)
-        ),
-        EventKind::TimedOut { lock: id, .. } => {
-            write!(line, "gave up waiting for {} (timed out)", lock(*id))
-        }
-        EventKind::CondWait {
-            condvar,
-            mutex,
-            site: s,
-            timed,
-            ..
-        } => write!(
-            line,
-            "waits on {}{}, releasing {}{}",
-            lock(*condvar),
-            if *timed { " (with a timeout)" } else { "" },
-            lock(*mutex),
-            site(s)
-        ),
-        EventKind::CondWake {
-            condvar,
-            mutex,
-            timed_out,
-            ..
-        } => write!(
-            line,
-            "woke from {} ({}), holding {} again",
-            lock(*condvar),
-            if *timed_out { "timed out" } else { "notified" },
-            lock(*mutex)
-        ),
-        EventKind::Notify {
-            condvar,
-            all,
-            woken,
-            site: s,
-        } => write!(
-            line,
-            "notified {} ({}): woke {woken}{}",
-            lock(*condvar),
-            if *all { "all" } else { "one" },
-            site(s)
-        ),
-    };
 }

@@ -6,7 +6,9 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use super::text::{count, count_short, fit, fit_middle, lock_name, put, thread_name, width};
+use super::text::{
+    count, count_short, fit, fit_middle, lock_name, put, thread_name, unique, unique_list, width,
+};
 use super::{focused, list_offset, panel};
 use crate::event::{LockId, LockKind, Mode};
 use crate::model::{LockState, Model, format_duration};
@@ -160,11 +162,13 @@ pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let selected = selected_lock_row(&order, app.lock_sel);
     let offset = list_offset(selected, order.len(), visible);
     let cycle = model.locks_in_cycles();
+    let columns = NameColumns::new(model, &order);
     for (row, &id) in order.iter().enumerate().skip(offset).take(visible) {
         let Some(lock) = model.lock(id) else { continue };
         let y = inner.y + 1 + (row - offset) as u16;
         let in_cycle = cycle.binary_search(&id).is_ok();
         let mut cells = row_cells(app, model, lock, in_cycle);
+        columns.fit(&mut cells, &widths, model, lock);
         if row == selected {
             for (_, s) in &mut cells {
                 *s = s.patch(t.selected(is_focused));
@@ -179,6 +183,86 @@ pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
     }
 }
 
+/// A lock's holders as the table names them (`reader (r)` for a shared
+/// holder of an RwLock).
+fn holders(model: &Model, lock: &LockState) -> Vec<String> {
+    lock.holders
+        .iter()
+        .map(|h| match (lock.kind, h.mode) {
+            (LockKind::RwLock, Mode::Shared) => format!("{} (r)", thread_name(model, h.thread)),
+            _ => thread_name(model, h.thread),
+        })
+        .collect()
+}
+
+/// The threads waiting for a lock (or on a condvar).
+fn waiters(model: &Model, lock: &LockState) -> Vec<String> {
+    if lock.kind == LockKind::Condvar {
+        let waiting = lock.cond_waiters.iter();
+        waiting.map(|&th| thread_name(model, th)).collect()
+    } else {
+        let waiting = lock.waiters.iter();
+        waiting.map(|w| thread_name(model, w.thread)).collect()
+    }
+}
+
+/// Every name shown in the name, held-by and waiters columns, over all
+/// rows: a name too wide for its column is cut to a form that tells it apart
+/// from the others of its column.
+struct NameColumns {
+    locks: Vec<String>,
+    holders: Vec<String>,
+    waiters: Vec<String>,
+}
+
+impl NameColumns {
+    fn new(model: &Model, order: &[LockId]) -> NameColumns {
+        let mut columns = NameColumns {
+            locks: Vec::new(),
+            holders: Vec::new(),
+            waiters: Vec::new(),
+        };
+        for lock in order.iter().filter_map(|&id| model.lock(id)) {
+            columns.locks.push(lock_name(model, lock.id));
+            columns.holders.extend(holders(model, lock));
+            columns.waiters.extend(waiters(model, lock));
+        }
+        for names in [
+            &mut columns.locks,
+            &mut columns.holders,
+            &mut columns.waiters,
+        ] {
+            names.sort_unstable();
+            names.dedup();
+        }
+        columns
+    }
+
+    /// Cuts the row's name cells (from [`row_cells`]) to their columns.
+    fn fit(
+        &self,
+        cells: &mut [(String, Style)],
+        widths: &[u16; 7],
+        model: &Model,
+        lock: &LockState,
+    ) {
+        fn column(names: &[String]) -> Vec<&str> {
+            names.iter().map(String::as_str).collect()
+        }
+        let at = |col: Col| COLUMNS.iter().position(|c| c.0 == col).unwrap_or(0);
+        let w = |col: Col| usize::from(widths[at(col)]);
+        let name = &mut cells[at(Col::Name)].0;
+        *name = unique(name, &column(&self.locks), w(Col::Name)).into_owned();
+        if lock.kind != LockKind::Condvar {
+            let items = holders(model, lock);
+            cells[at(Col::Holders)].0 =
+                unique_list(&items, &column(&self.holders), w(Col::Holders));
+        }
+        let items = waiters(model, lock);
+        cells[at(Col::Waiters)].0 = unique_list(&items, &column(&self.waiters), w(Col::Waiters));
+    }
+}
+
 /// The cells of one lock's row, styled.
 fn row_cells(app: &App, model: &Model, lock: &LockState, in_cycle: bool) -> Vec<(String, Style)> {
     let t = app.theme;
@@ -188,27 +272,9 @@ fn row_cells(app: &App, model: &Model, lock: &LockState, in_cycle: bool) -> Vec<
     let holders = if condvar {
         "—".to_owned()
     } else {
-        let names: Vec<String> = lock
-            .holders
-            .iter()
-            .map(|h| match (lock.kind, h.mode) {
-                (LockKind::RwLock, Mode::Shared) => format!("{} (r)", thread_name(model, h.thread)),
-                _ => thread_name(model, h.thread),
-            })
-            .collect();
-        names.join(", ")
+        holders(model, lock).join(", ")
     };
-    let waiters: Vec<String> = if condvar {
-        lock.cond_waiters
-            .iter()
-            .map(|&th| thread_name(model, th))
-            .collect()
-    } else {
-        lock.waiters
-            .iter()
-            .map(|w| thread_name(model, w.thread))
-            .collect()
-    };
+    let waiters = waiters(model, lock);
     let name_style = if in_cycle { t.deadlock() } else { t.text() };
     let waiter_style = if in_cycle {
         t.deadlock()

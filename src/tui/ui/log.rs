@@ -7,11 +7,11 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use super::text::{fit, fit_middle, lock_name, put, thread_name};
+use super::text::{fit, fit_middle, put, thread_name};
 use super::{focused, panel};
 use crate::control::{StepLineKind, StepPanel};
-use crate::event::{Event, EventKind, LockId, Mode};
-use crate::model::{Model, format_duration, sanitize};
+use crate::event::{Event, EventKind, LockId};
+use crate::model::{Description, Model, describe, format_duration, sanitize};
 use crate::tui::app::{App, Focus};
 use crate::tui::buffers::LOG_CAP;
 use crate::tui::theme::Theme;
@@ -70,116 +70,19 @@ impl Filter {
     }
 }
 
-/// What an event says, in words, and the style it is shown in.
-fn describe(t: Theme, model: &Model, kind: &EventKind) -> (String, Style) {
-    let lock = |l: LockId| lock_name(model, l);
-    let how = |mode: Mode| if mode == Mode::Shared { " (read)" } else { "" };
+/// The style an event's sentence is shown in.
+fn style_of(t: Theme, kind: &EventKind) -> Style {
     match kind {
-        EventKind::ThreadStart { .. } => ("started".into(), t.dim()),
-        EventKind::ThreadExit => ("exited".into(), t.dim()),
-        EventKind::ThreadPanic { message } => {
-            (format!("PANICKED: {}", sanitize(message)), t.panicked())
-        }
-        EventKind::LockCreated {
-            lock: l,
-            kind,
-            site,
-            ..
-        } => {
-            let name = lock(*l);
-            // A default name already says where (`Mutex<T> main.rs:17:22`):
-            // a site is never printed twice in one line.
-            let file = site.file.rsplit(['/', '\\']).next().unwrap_or(site.file);
-            let text = if name.contains(&format!("{file}:{}", site.line)) {
-                format!("created {kind} {name}")
-            } else {
-                format!("created {kind} {name} at {site}")
-            };
-            (text, t.dim())
-        }
-        EventKind::Request {
-            lock: l,
-            mode,
-            site,
-            timed,
-            ..
-        } => (
-            format!(
-                "waits for {}{}{} at {site}",
-                lock(*l),
-                how(*mode),
-                if *timed { " (timed)" } else { "" }
-            ),
-            t.waiting(),
-        ),
-        EventKind::Acquired {
-            lock: l,
-            mode,
-            site,
-            tried,
-            ..
-        } => (
-            format!(
-                "{} {}{} at {site}",
-                if *tried { "try-locked" } else { "acquired" },
-                lock(*l),
-                how(*mode)
-            ),
-            t.holding(),
-        ),
-        EventKind::Released { lock: l, mode, .. } => {
-            (format!("released {}{}", lock(*l), how(*mode)), t.dim())
-        }
-        EventKind::TryFailed { lock: l, site, .. } => {
-            (format!("try failed on {} at {site}", lock(*l)), t.warning())
-        }
-        EventKind::TimedOut { lock: l, .. } => {
-            (format!("timed out waiting for {}", lock(*l)), t.warning())
-        }
-        EventKind::CondWait {
-            condvar,
-            mutex,
-            site,
-            ..
-        } => (
-            format!(
-                "waits on {} (releases {}) at {site}",
-                lock(*condvar),
-                lock(*mutex)
-            ),
-            t.cond_wait(),
-        ),
-        EventKind::CondWake {
-            condvar,
-            mutex,
-            timed_out,
-            ..
-        } => (
-            format!(
-                "{} {} (holds {} again)",
-                if *timed_out {
-                    "timed out on"
-                } else {
-                    "woke from"
-                },
-                lock(*condvar),
-                lock(*mutex)
-            ),
-            t.cond_wait(),
-        ),
-        EventKind::Notify {
-            condvar,
-            all,
-            woken,
-            site,
-        } => (
-            format!(
-                "{} {} (woke {woken}) at {site}",
-                if *all { "notify_all" } else { "notify_one" },
-                lock(*condvar)
-            ),
-            t.text(),
-        ),
+        EventKind::ThreadStart { .. }
+        | EventKind::ThreadExit
+        | EventKind::LockCreated { .. }
+        | EventKind::Released { .. } => t.dim(),
+        EventKind::ThreadPanic { .. } => t.panicked(),
+        EventKind::Request { .. } => t.waiting(),
+        EventKind::Acquired { .. } => t.holding(),
+        EventKind::TryFailed { .. } | EventKind::TimedOut { .. } => t.warning(),
+        EventKind::CondWait { .. } | EventKind::CondWake { .. } => t.cond_wait(),
+        EventKind::Notify { .. } => t.text(),
     }
 }
 
@@ -252,36 +155,38 @@ pub(super) fn render_log(app: &App, area: Rect, buf: &mut Buffer) {
         .min(THREAD_COL);
     let what_w = usize::from(inner.width).saturating_sub(10 + 1 + thread_w + 1);
     for (i, (ev, name)) in shown.iter().zip(&names).enumerate() {
-        let (what, style) = describe(t, model, &ev.kind);
-        // Cut in the middle: a line's end is its site's line number.
+        // The text export's sentence; cut in the middle when narrow, since
+        // a line's end is its site's line number.
+        let what = describe(&ev.kind, model);
         let line = Line::from(vec![
             Span::styled(fit(&format_duration(ev.time), 10, true), t.dim()),
             Span::raw(" "),
             Span::styled(fit_middle(name, thread_w, false), t.bold()),
             Span::raw(" "),
-            Span::styled(fit_sentence(&what, what_w), style),
+            Span::styled(fit_sentence(&what, what_w), style_of(t, &ev.kind)),
         ]);
         buf.set_line(inner.x, inner.y + i as u16, &line, inner.width);
     }
 }
 
 /// A log sentence in `cols` columns: whole if it fits; else its site
-/// (`… at file:line`) is shortened in the middle, the line number kept;
-/// else the sentence is cut in the middle.
-fn fit_sentence(what: &str, cols: usize) -> String {
+/// (`… (file:line)`) is shortened in the middle, the line number kept; else
+/// the sentence is cut in the middle.
+fn fit_sentence(said: &Description, cols: usize) -> String {
     use super::text::{middle, width};
-    if width(what) <= cols {
-        return what.to_owned();
+    let whole = said.to_string();
+    if width(&whole) <= cols {
+        return whole;
     }
-    if let Some((head, site)) = what.rsplit_once(" at ")
+    if let Some(site) = &said.site
         && let Some((file, line)) = site.rsplit_once(':')
     {
-        let room = cols.saturating_sub(width(head) + 4 + 1 + width(line));
+        let room = cols.saturating_sub(width(&said.what) + 2 + 1 + width(line) + 1);
         if room >= 4 {
-            return format!("{head} at {}:{line}", middle(file, room));
+            return format!("{} ({}:{line})", said.what, middle(file, room));
         }
     }
-    middle(what, cols).into_owned()
+    middle(&whole, cols).into_owned()
 }
 
 /// A step-panel line in `cols` columns: whole if it fits; else its

@@ -12,6 +12,10 @@ use ratatui::text::{Line, Span};
 use crate::event::{LockId, Nanos, ThreadId};
 use crate::model::{Model, sanitize};
 
+mod unique;
+
+pub(crate) use unique::{unique, unique_list};
+
 /// Display width of `s` in terminal columns.
 pub(crate) fn width(s: &str) -> usize {
     Span::raw(s).width()

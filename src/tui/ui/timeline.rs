@@ -10,7 +10,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Widget;
 
-use super::text::{lock_name, put, thread_name, width};
+use super::text::{lock_name, put, thread_name, unique, width};
 use super::{focused, list_offset, panel};
 use crate::event::{LockId, Nanos, ThreadId};
 use crate::model::{CellState, Model, format_duration};
@@ -74,6 +74,7 @@ pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .iter()
         .map(|th| thread_name(view.model, th.id))
         .collect();
+    let column: Vec<&str> = names.iter().map(String::as_str).collect();
     let cells_x = inner.x + name_w as u16 + 2;
     let lanes_h = usize::from(inner.height - 1);
     let selected = app.thread_sel.min(threads.len() - 1);
@@ -100,7 +101,9 @@ pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
             style = style.patch(t.selected(is_focused));
             put(buf, inner.x, y, "▶", 1, t.bold());
         }
-        put(buf, inner.x + 1, y, &names[row], name_w, style);
+        // Cut to what tells it from the other lanes, never to a shared prefix.
+        let name = unique(&names[row], &column, name_w);
+        put(buf, inner.x + 1, y, &name, name_w, style);
         // Nothing after `now` shows, even if recorded (a paused view's future).
         let (past, future) = cells.split_at_mut(live_cols);
         app.timeline.cells(th.id, from, ns, view.now, past);

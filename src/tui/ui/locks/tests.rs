@@ -108,3 +108,51 @@ fn narrow_tables_drop_the_least_useful_columns() {
     assert_eq!(widths(3, 6), [0; 7]);
     assert_eq!(widths(10, 6)[0], 10, "the name alone takes it all");
 }
+
+/// The rows of a rendered buffer, as text.
+fn grid(buf: &Buffer) -> Vec<String> {
+    let area = buf.area;
+    (area.top()..area.bottom())
+        .map(|y| {
+            (area.left()..area.right())
+                .map(|x| buf[(x, y)].symbol())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn narrow_name_columns_keep_what_tells_names_apart() {
+    let mut s = Script::new();
+    s.lock(0, "queue", LockKind::Mutex)
+        .lock(1, "ledger", LockKind::Mutex);
+    for (i, name) in ["pool-1-thread-1", "pool-2-thread-1", "pool-1-thread-2"]
+        .into_iter()
+        .enumerate()
+    {
+        s.thread(i as u32, name);
+    }
+    s.at(MS).acquire(0, 0).acquire(1, 1);
+    s.at(2 * MS).request(1, 0).request(2, 0);
+    let mut app = crate::tui::App::new(crate::tui::AppConfig {
+        title: "pool".into(),
+        color: false,
+        history_spans: 1_000,
+    });
+    app.ingest(&s.build());
+    app.tick(10 * MS, crate::TransportStats::default());
+    let mut buf = Buffer::empty(Rect::new(0, 0, 44, 5));
+    render(&app, buf.area, &mut buf);
+    // A middle cut would show both holders as `poo…ad-1`; the waiters'
+    // shares (4 columns each) keep what tells them apart.
+    assert_eq!(
+        grid(&buf),
+        [
+            "┌ Locks (2) sort: name (o) ────────────────┐",
+            "│lock▼  held by   waiters        acq  cont%│",
+            "│ledger pool-2…-1                  1    0.0│",
+            "│queue  pool-1…-1 p…-1, p…-2       1   66.7│",
+            "└──────────────────────────────────────────┘",
+        ]
+    );
+}

@@ -37,14 +37,14 @@ fn events_read_as_sentences() {
     for ev in abba() {
         model.apply(&ev);
     }
-    let t = Theme::new(false);
     let said: Vec<String> = abba()
         .iter()
-        .map(|e| describe(t, &model, &e.kind).0)
+        .map(|e| describe(&e.kind, &model).to_string())
         .collect();
-    assert_eq!(said[0], "created mutex A at scenario.toml:2");
-    assert_eq!(said[4], "acquired A at scenario.toml:20");
-    assert_eq!(said[6], "waits for B at scenario.toml:22");
+    // The text export's words.
+    assert_eq!(said[0], "created mutex \"A\" (scenario.toml:2)");
+    assert_eq!(said[4], "acquired mutex \"A\" (scenario.toml:20)");
+    assert_eq!(said[6], "waits for mutex \"B\" (scenario.toml:22)");
     // Step lines keep what moves, then the site's line number.
     assert_eq!(
         fit_step("1 left → lock B  (philosophers.toml:15)", 30),
@@ -56,18 +56,22 @@ fn events_read_as_sentences() {
     );
     assert_eq!(fit_step("1 left → lock B  (a.toml:15)", 12), "1 left → lo…");
     // Too long: the site is shortened, its line number kept.
+    let said = |what: &str, site: Option<&str>| Description {
+        what: what.into(),
+        site: site.map(Into::into),
+    };
+    let waits = said("waits for fork 1", Some("philosophers.toml:77"));
+    assert_eq!(fit_sentence(&waits, 30), "waits for fork 1 (phi…toml:77)");
     assert_eq!(
-        fit_sentence("waits for fork 1 at philosophers.toml:77", 30),
-        "waits for fork 1 at phi…oml:77"
+        fit_sentence(&said("waits for B", Some("abba.toml:15")), 40),
+        "waits for B (abba.toml:15)"
     );
     assert_eq!(
-        fit_sentence("waits for B at abba.toml:15", 40),
-        "waits for B at abba.toml:15"
-    );
-    assert_eq!(
-        fit_sentence("a long sentence without a site", 10),
+        fit_sentence(&said("a long sentence without a site", None), 10),
         "a lo… site"
     );
+    // No room for the site's file: the sentence is cut in the middle.
+    assert_eq!(fit_sentence(&waits, 20), "waits for…s.toml:77)");
     // A default name already names the site: not twice.
     let mut s = crate::tui::fixtures::Script::new();
     s.lock(
@@ -81,7 +85,32 @@ fn events_read_as_sentences() {
         model.apply(ev);
     }
     assert_eq!(
-        describe(t, &model, &events[0].kind).0,
-        "created mutex Mutex<Account> scenario.toml:2:5"
+        describe(&events[0].kind, &model).to_string(),
+        "created mutex \"Mutex<Account> scenario.toml:2:5\""
     );
+}
+
+#[test]
+fn the_log_says_what_the_text_export_says() {
+    use crate::trace::{Header, Trace, export};
+    let events = abba();
+    let mut model = Model::new();
+    for ev in &events {
+        model.apply(ev);
+    }
+    let trace = Trace {
+        header: Header::new("abba"),
+        events: events.clone(),
+        damage: None,
+        complete: true,
+    };
+    let mut out = Vec::new();
+    export::text(&trace, &mut out).expect("written to memory");
+    let exported = String::from_utf8(out).expect("UTF-8");
+    let lines: Vec<&str> = exported.lines().filter(|l| !l.starts_with('#')).collect();
+    for (ev, line) in events.iter().zip(&lines) {
+        let said = describe(&ev.kind, &model).to_string();
+        assert!(line.ends_with(&format!("  {said}")), "{line:?} vs {said:?}");
+    }
+    assert!(lines[events.len()].contains("DEADLOCK"), "{exported}");
 }

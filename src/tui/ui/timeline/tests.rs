@@ -125,3 +125,32 @@ fn ticks_are_round_and_far_enough_apart() {
     assert_eq!(tick_step(u64::MAX), u64::MAX);
     let _ = MS;
 }
+
+#[test]
+fn narrow_lanes_keep_the_end_of_names_that_share_a_start() {
+    let mut s = crate::tui::fixtures::Script::new();
+    s.lock(0, "fork", crate::event::LockKind::Mutex);
+    s.thread(0, "philosopher 0").thread(1, "philosopher 1");
+    s.at(MS).acquire(0, 0).at(2 * MS).request(1, 0);
+    let mut app = App::new(AppConfig {
+        title: "forks".into(),
+        color: false,
+        history_spans: 1_000,
+    });
+    app.ingest(&s.build());
+    app.tick(20 * MS, crate::TransportStats::default());
+    let mut buf = Buffer::empty(Rect::new(0, 0, 40, 5));
+    render(&app, buf.area, &mut buf);
+    buf.set_style(buf.area, Style::reset());
+    // Cut at the end, both lanes would read `philoso…`.
+    assert_eq!(
+        buf,
+        Buffer::with_lines([
+            "┌ Timeline 1ms/col · following ────────┐",
+            "│▶phil…er 0 ─█fork██████████████       │",
+            "│ phil…er 1 ──▒fork▒▒▒▒▒▒▒▒▒▒▒▒▒       │",
+            "│           ╵0                  ╵20ms  │",
+            "└ ─ running  █ holding  ░ condvar  ▒ wa┘",
+        ])
+    );
+}
