@@ -29,6 +29,9 @@ impl ThreadId {
 }
 
 impl LockId {
+    /// No lock: the lock field of a wait that is not for a lock (a join).
+    pub const NONE: LockId = LockId(u32::MAX);
+
     /// The id as an index into dense per-lock tables.
     pub fn index(self) -> usize {
         self.0 as usize
@@ -142,6 +145,22 @@ pub fn intern(s: &str) -> &'static str {
     let leaked: &'static str = Box::leak(s.to_owned().into_boxed_str());
     table.insert(leaked);
     leaked
+}
+
+/// What a thread blocks on when it waits for another thread rather than a lock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Blocker {
+    /// `JoinHandle::join`: it waits for that thread to end.
+    Join(ThreadId),
+}
+
+impl Blocker {
+    /// A short lower-case name, as used in logs and exports: `join`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Blocker::Join(_) => "join",
+        }
+    }
 }
 
 /// One thing that happened on one thread.
@@ -278,6 +297,20 @@ pub enum EventKind {
         /// Where the notification was sent.
         site: Site,
     },
+    /// The thread is about to block on something other than a lock: a join.
+    Block {
+        /// What it waits for.
+        on: Blocker,
+        /// Where it waits.
+        site: Site,
+        /// Whether the wait is bounded: it cannot hang, so it makes no wait-for edge.
+        timed: bool,
+    },
+    /// The thread's [`Block`](EventKind::Block) wait ended (or gave up).
+    Unblock {
+        /// What it waited for.
+        on: Blocker,
+    },
 }
 
 impl EventKind {
@@ -317,6 +350,8 @@ impl EventKind {
             EventKind::CondWait { .. } => "cond_wait",
             EventKind::CondWake { .. } => "cond_wake",
             EventKind::Notify { .. } => "notify",
+            EventKind::Block { .. } => "block",
+            EventKind::Unblock { .. } => "unblock",
         }
     }
 }

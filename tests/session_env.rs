@@ -80,11 +80,37 @@ fn a_headless_session_reports_a_deadlock_and_exits_3() {
 }
 
 #[test]
+fn a_headless_session_reports_a_join_deadlock_and_exits_3() {
+    const NAME: &str = "a_headless_session_reports_a_join_deadlock_and_exits_3";
+    if in_child(NAME) {
+        let _session = lockscope::init().unwrap();
+        let l = Arc::new(lockscope::Mutex::named("L", ()));
+        let _held = l.lock();
+        let theirs = Arc::clone(&l);
+        let worker = lockscope::thread::Builder::new()
+            .name("worker".into())
+            .spawn(move || drop(theirs.lock()))
+            .unwrap();
+        let _ = worker.join();
+        unreachable!("the deadlock should have ended the process");
+    }
+    let out = child(NAME, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    for part in [
+        "joins thread \"worker\" (joined at tests/session_env.rs:",
+        "thread \"worker\" waits for mutex \"L\"",
+    ] {
+        assert!(stderr.contains(part), "report lacks {part}: {stderr}");
+    }
+}
+
+#[test]
 fn a_headless_session_reports_a_stall_and_exits_6() {
     const NAME: &str = "a_headless_session_reports_a_stall_and_exits_6";
     if in_child(NAME) {
-        // Made before the session: they register on the consumer's first use,
-        // so this thread (blocked in `join`, unseen) is not one of its threads.
+        // Made before the session: they register on the consumer's first use.
+        // This thread, joining the consumer, waits for it: both are blocked.
         let pair = Arc::new((
             lockscope::Mutex::named("M", false),
             lockscope::Condvar::named("ready"),
@@ -107,9 +133,10 @@ fn a_headless_session_reports_a_stall_and_exits_6() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(6), "{stderr}");
     assert!(
-        stderr.contains("STALL: its only thread blocked; \"consumer\" waits on condvar \"ready\" (at tests/session_env.rs:"),
+        stderr.contains("STALL: all 2 threads blocked; \"consumer\" waits on condvar \"ready\" (at tests/session_env.rs:"),
         "{stderr}"
     );
+    assert!(stderr.contains("joins thread \"consumer\""), "{stderr}");
 }
 
 #[test]

@@ -9,7 +9,7 @@
 
 use std::mem;
 
-use crate::event::{Event, EventKind, LockId, LockKind, Mode, Nanos, Site, ThreadId};
+use crate::event::{Blocker, Event, EventKind, LockId, LockKind, Mode, Nanos, Site, ThreadId};
 
 use super::state::{ThreadStatus, Waiter};
 use super::{Change, Model};
@@ -119,6 +119,15 @@ impl Model {
             EventKind::CondWake { condvar, mutex, .. } => {
                 change = self.on_cond_wake(t, condvar, mutex, time)?;
             }
+            EventKind::Block { on, site, timed } => {
+                change.deadlock = self.on_block(t, on, site, timed, time)?;
+            }
+            EventKind::Unblock { on } => match self.threads[t].status {
+                ThreadStatus::Blocked { on: b, .. } if b == on => {
+                    self.leave_wait(t, time);
+                }
+                _ => return None,
+            },
         }
         Some(change)
     }
@@ -223,6 +232,34 @@ impl Model {
             site,
             timed,
         });
+        Some(!timed && self.check_from(t, time))
+    }
+
+    /// The thread blocks on another thread. The target may be unseen yet (a
+    /// thread spawned and joined before it ran): it gets a placeholder.
+    fn on_block(
+        &mut self,
+        t: usize,
+        on: Blocker,
+        site: Site,
+        timed: bool,
+        time: Nanos,
+    ) -> Option<bool> {
+        match on {
+            Blocker::Join(target) => {
+                self.thread_slot(target, time)?;
+            }
+        }
+        if self.threads[t].status.is_done() {
+            return None;
+        }
+        self.leave_wait(t, time);
+        self.threads[t].status = ThreadStatus::Blocked {
+            on,
+            since: time,
+            site,
+            timed,
+        };
         Some(!timed && self.check_from(t, time))
     }
 

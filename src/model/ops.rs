@@ -119,7 +119,9 @@ impl Model {
         let th = &mut self.threads[t];
         if !matches!(
             th.status,
-            ThreadStatus::Waiting { .. } | ThreadStatus::CondWait { .. }
+            ThreadStatus::Waiting { .. }
+                | ThreadStatus::CondWait { .. }
+                | ThreadStatus::Blocked { .. }
         ) {
             return None;
         }
@@ -131,6 +133,9 @@ impl Model {
                 if let Some(i) = waiters.iter().position(|w| w.thread == th.id) {
                     waiters.remove(i);
                 }
+            }
+            ThreadStatus::Blocked { since, .. } => {
+                th.stats.waiting = th.stats.waiting.saturating_add(time.saturating_sub(since));
             }
             ThreadStatus::CondWait { condvar, since, .. } => {
                 let spent = time.saturating_sub(since);

@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 
-use crate::event::{LockId, LockKind, Mode, Nanos, Site, ThreadId};
+use crate::event::{Blocker, LockId, LockKind, Mode, Nanos, Site, ThreadId};
 
 use super::stats::{LockStats, ThreadStats};
 
@@ -37,6 +37,17 @@ pub enum ThreadStatus {
         /// A bounded wait (`wait_for`): it ends by itself, so it never stalls.
         timed: bool,
     },
+    /// Blocked on another thread rather than a lock: joining it.
+    Blocked {
+        /// What it waits for.
+        on: Blocker,
+        /// When the wait began.
+        since: Nanos,
+        /// Where it waits.
+        site: Site,
+        /// A bounded wait: it ends by itself, so it makes no wait-for edge.
+        timed: bool,
+    },
     /// Returned normally.
     Finished,
     /// Panicked.
@@ -52,12 +63,14 @@ impl ThreadStatus {
         matches!(self, ThreadStatus::Finished | ThreadStatus::Panicked { .. })
     }
 
-    /// A short lower-case name: `running`, `waiting`, `cond_wait`, `finished`, `panicked`.
+    /// A short lower-case name: `running`, `waiting`, `cond_wait`, `join`,
+    /// `finished`, `panicked`.
     pub fn name(&self) -> &'static str {
         match self {
             ThreadStatus::Running => "running",
             ThreadStatus::Waiting { .. } => "waiting",
             ThreadStatus::CondWait { .. } => "cond_wait",
+            ThreadStatus::Blocked { on, .. } => on.name(),
             ThreadStatus::Finished => "finished",
             ThreadStatus::Panicked { .. } => "panicked",
         }
@@ -138,7 +151,7 @@ pub struct ThreadTimes {
     pub alive: Nanos,
     /// `alive` minus both kinds of waiting.
     pub running: Nanos,
-    /// Blocked on locks.
+    /// Blocked on locks or on other threads (joins).
     pub waiting: Nanos,
     /// Blocked on condvars.
     pub cond_waiting: Nanos,
@@ -186,7 +199,7 @@ impl ThreadState {
             holding: self.stats.holding,
         };
         match self.status {
-            ThreadStatus::Waiting { since, .. } => {
+            ThreadStatus::Waiting { since, .. } | ThreadStatus::Blocked { since, .. } => {
                 t.waiting = t.waiting.saturating_add(now.saturating_sub(since));
             }
             ThreadStatus::CondWait { since, .. } => {

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::event::{LockId, LockKind, Mode, Nanos, Site, ThreadId};
+use crate::event::{Blocker, LockId, LockKind, Mode, Nanos, Site, ThreadId};
 
 use super::graph::Digraph;
 use super::state::{LockState, ThreadState, ThreadStatus};
@@ -20,14 +20,18 @@ pub enum EdgeReason {
     /// writer queued ahead of it: parking_lot's RwLock is task-fair, so readers
     /// do not overtake a waiting writer.
     QueuedWriter,
+    /// The waiting thread joins the other one, which has not ended: the
+    /// edge's lock is [`LockId::NONE`].
+    Joins,
 }
 
-/// One edge of the wait-for graph: `thread` waits for `lock`, which `holder` blocks.
+/// One edge of the wait-for graph: `thread` waits for `lock`, which `holder`
+/// blocks, or (a [`EdgeReason::Joins`] edge) `thread` joins `holder`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WaitEdge {
     /// The waiting thread.
     pub thread: ThreadId,
-    /// The lock it waits for.
+    /// The lock it waits for ([`LockId::NONE`] for a join).
     pub lock: LockId,
     /// The mode it asked for.
     pub mode: Mode,
@@ -61,9 +65,12 @@ impl Deadlock {
         self.edges.iter().map(|e| e.thread)
     }
 
-    /// The locks in the cycle, in cycle order.
+    /// The locks in the cycle, in cycle order (joins have none).
     pub fn locks(&self) -> impl Iterator<Item = LockId> + '_ {
-        self.edges.iter().map(|e| e.lock)
+        self.edges
+            .iter()
+            .map(|e| e.lock)
+            .filter(|&l| l != LockId::NONE)
     }
 
     /// The dedup key: the (thread, lock) sequence of the normalised cycle.
@@ -87,6 +94,15 @@ impl Digraph for WaitFor<'_> {
 
     fn next_edge(&self, node: usize, cursor: &mut usize) -> Option<(usize, WaitEdge)> {
         let thread = self.threads.get(node)?;
+        if let ThreadStatus::Blocked {
+            on,
+            since,
+            site,
+            timed: false,
+        } = thread.status
+        {
+            return self.blocked_edge(thread.id, on, since, site, cursor);
+        }
         let ThreadStatus::Waiting {
             lock,
             mode,
@@ -140,6 +156,39 @@ impl Digraph for WaitFor<'_> {
 }
 
 impl WaitFor<'_> {
+    /// The edge of a thread blocked on another thread: a join waits for its
+    /// target until the target ends.
+    fn blocked_edge(
+        &self,
+        thread: ThreadId,
+        on: Blocker,
+        since: Nanos,
+        site: Site,
+        cursor: &mut usize,
+    ) -> Option<(usize, WaitEdge)> {
+        let Blocker::Join(target) = on;
+        if *cursor > 0 {
+            return None;
+        }
+        *cursor = 1;
+        let joined = self.threads.get(target.index())?;
+        if joined.status.is_done() {
+            return None;
+        }
+        let edge = WaitEdge {
+            thread,
+            lock: LockId::NONE,
+            mode: Mode::Exclusive,
+            requested_at: site,
+            since,
+            holder: target,
+            holder_mode: Mode::Exclusive,
+            held_at: Site::UNKNOWN,
+            reason: EdgeReason::Joins,
+        };
+        Some((target.index(), edge))
+    }
+
     /// Every current edge, waiting thread by waiting thread.
     pub(super) fn all_edges(&self) -> Vec<WaitEdge> {
         let mut out = Vec::new();

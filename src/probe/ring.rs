@@ -136,9 +136,12 @@ fn encode(kind: &EventKind, sites: &mut sites::SiteCache) -> Option<Words> {
             pair(sites.id(site), x),
         ],
         EventKind::ThreadExit => [EXIT, 0, 0],
+        // Joins are rare next to lock operations: the side queue keeps them.
         EventKind::ThreadStart { .. }
         | EventKind::ThreadPanic { .. }
-        | EventKind::LockCreated { .. } => return None,
+        | EventKind::LockCreated { .. }
+        | EventKind::Block { .. }
+        | EventKind::Unblock { .. } => return None,
     })
 }
 

@@ -199,7 +199,7 @@ pub fn start(scenario: &Scenario, builder: SessionBuilder) -> anyhow::Result<Sta
                 let _ = done.send(());
             })
             .with_context(|| format!("cannot start thread {:?}", decl.name))?;
-        handles.push(handle);
+        handles.push(handle.into_std());
     }
     let expect = scenario
         .expect

@@ -1,4 +1,7 @@
-//! Constants and shared state of the trace format, version 1 (see the README, "The trace format").
+//! Constants and shared state of the trace format, version 2 (see the README, "The trace format").
+//!
+//! Version 2 adds one record type, [`op::BLOCK`] (joins); a version 1 file
+//! has none, and is otherwise read exactly as before.
 //!
 //! Writer and reader keep the same running state (previous time, thread and
 //! lock, each lock's last sequence number), so every delta is decoded against
@@ -11,13 +14,16 @@ use crate::event::LockKind;
 /// The first 16 bytes of every trace: readable with `head -1`.
 pub(crate) const MAGIC: &[u8; 16] = b"lockscope trace\n";
 
-/// The version this lockscope writes and reads.
-pub(crate) const VERSION: u16 = 1;
+/// The version this lockscope writes.
+pub(crate) const VERSION: u16 = 2;
+
+/// The oldest version this lockscope still reads.
+pub(crate) const OLDEST_VERSION: u16 = 1;
 
 /// Bytes before the first chunk: the magic and the version (u16, little-endian).
 pub(crate) const PREAMBLE: usize = MAGIC.len() + 2;
 
-/// The only clock unit of version 1: timestamps are nanoseconds.
+/// The only clock unit: timestamps are nanoseconds.
 pub(crate) const CLOCK_UNIT: &str = "ns";
 
 /// Chunk tags. Upper-case tags are critical; a reader that meets an unknown
@@ -56,6 +62,16 @@ pub(crate) mod op {
     pub(crate) const DEFINE_FILE: u8 = 12;
     /// Not an event: adds a (file, line, column) to the site table.
     pub(crate) const DEFINE_SITE: u8 = 13;
+    /// Version 2: a `Block` (sub-kind byte 0, then the blocker, then the
+    /// site) or an `Unblock` (sub-kind byte 1, then the blocker). A blocker
+    /// is its kind byte (0: join) and the thread id.
+    pub(crate) const BLOCK: u8 = 14;
+    /// Sub-kind byte of [`BLOCK`]: the wait begins.
+    pub(crate) const BLOCK_BEGIN: u8 = 0;
+    /// Sub-kind byte of [`BLOCK`]: the wait ends.
+    pub(crate) const BLOCK_END: u8 = 1;
+    /// Blocker kind byte: a join.
+    pub(crate) const BLOCKER_JOIN: u8 = 0;
 
     /// The record type bits.
     pub(crate) const TYPE_MASK: u8 = 0x0f;
@@ -63,7 +79,7 @@ pub(crate) mod op {
     pub(crate) const SAME_THREAD: u8 = 0x10;
     /// The mode is shared (records with a mode).
     pub(crate) const SHARED: u8 = 0x20;
-    /// `timed` (Request, CondWait), `tried` (Acquired), `timed_out` (CondWake), `all` (Notify).
+    /// `timed` (Request, CondWait, Block), `tried` (Acquired), `timed_out` (CondWake), `all` (Notify).
     pub(crate) const FLAG: u8 = 0x40;
     /// The lock is the previous lock record's: no lock field (records with a lock).
     pub(crate) const SAME_LOCK: u8 = 0x80;

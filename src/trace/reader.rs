@@ -7,12 +7,12 @@ use anyhow::bail;
 
 use super::codec::{Cursor, DecodeError, crc32, undelta};
 use super::format::{
-    CLOCK_UNIT, MAGIC, MAX_CHUNK, MIN_EVENT_BYTES, PREAMBLE, SeqTable, TAG_END, TAG_EVENTS,
-    TAG_HEADER, VERSION, kind_from_code, op,
+    CLOCK_UNIT, MAGIC, MAX_CHUNK, MIN_EVENT_BYTES, OLDEST_VERSION, PREAMBLE, SeqTable, TAG_END,
+    TAG_EVENTS, TAG_HEADER, VERSION, kind_from_code, op,
 };
 use super::{Damage, Header, Trace};
 use crate::bounded;
-use crate::event::{Event, EventKind, LockId, Mode, Site, ThreadId, intern};
+use crate::event::{Blocker, Event, EventKind, LockId, Mode, Site, ThreadId, intern};
 
 /// Reads the trace file at `path`.
 ///
@@ -62,7 +62,8 @@ pub fn read_from(bytes: &[u8], name: &str) -> anyhow::Result<Trace> {
     let at = PREAMBLE;
     let (header, mut pos) = match next_chunk(bytes, at) {
         Ok(Some(chunk)) if chunk.tag == TAG_HEADER => {
-            let header = parse_header(chunk.payload)
+            let version = u16::from_le_bytes([bytes[MAGIC.len()], bytes[MAGIC.len() + 1]]);
+            let header = parse_header(chunk.payload, version)
                 .map_err(|reason| anyhow::anyhow!("{name}: damaged at byte {at}: {reason}"))?;
             (header, chunk.end)
         }
@@ -178,9 +179,9 @@ fn check_preamble(bytes: &[u8], name: &str) -> anyhow::Result<()> {
         );
     }
     let version = u16::from_le_bytes([bytes[MAGIC.len()], bytes[MAGIC.len() + 1]]);
-    if version != VERSION {
+    if !(OLDEST_VERSION..=VERSION).contains(&version) {
         bail!(
-            "{name}: unsupported trace version {version} (this lockscope reads version {VERSION})"
+            "{name}: unsupported trace version {version} (this lockscope reads versions {OLDEST_VERSION} to {VERSION})"
         );
     }
     Ok(())
@@ -268,7 +269,7 @@ fn tag_name(tag: u8) -> String {
     }
 }
 
-fn parse_header(payload: &[u8]) -> Result<Header, String> {
+fn parse_header(payload: &[u8], version: u16) -> Result<Header, String> {
     let mut cur = Cursor::new(payload);
     let bad = |what: &str| format!("bad header: {what}");
     let started_unix_ns = cur.varint().map_err(|_| bad("start time"))?;
@@ -278,11 +279,11 @@ fn parse_header(payload: &[u8]) -> Result<Header, String> {
     }
     let program = string(&mut cur).map_err(|_| bad("program name"))?;
     let writer = string(&mut cur).map_err(|_| bad("writer"))?;
-    // Later fields of version 1 would follow here; this reader ignores them.
+    // Later fields of the header would follow here; this reader ignores them.
     Ok(Header {
         program,
         started_unix_ns,
-        version: VERSION,
+        version,
         writer,
     })
 }
@@ -446,6 +447,19 @@ impl Decoder {
                     timed_out: flag,
                 }
             }
+            op::BLOCK => {
+                let sub = cur.byte().map_err(why)?;
+                let on = blocker(cur)?;
+                match sub {
+                    op::BLOCK_BEGIN => EventKind::Block {
+                        on,
+                        site: self.site(cur)?,
+                        timed: flag,
+                    },
+                    op::BLOCK_END if !flag => EventKind::Unblock { on },
+                    _ => return Err(format!("unknown block record {sub}")),
+                }
+            }
             _ => EventKind::Notify {
                 condvar: LockId(u32_field(cur, "condvar id")?),
                 woken: u32_field(cur, "woken count")?,
@@ -492,10 +506,17 @@ fn allowed_flags(code: u8) -> Option<u8> {
         op::LOCK_CREATED => lock,
         op::REQUEST | op::ACQUIRED => lock | op::SHARED | op::FLAG,
         op::RELEASED | op::TRY_FAILED | op::TIMED_OUT => lock | op::SHARED,
-        op::COND_WAIT | op::COND_WAKE | op::NOTIFY => op::SAME_THREAD | op::FLAG,
+        op::COND_WAIT | op::COND_WAKE | op::NOTIFY | op::BLOCK => op::SAME_THREAD | op::FLAG,
         op::DEFINE_FILE | op::DEFINE_SITE => 0,
         _ => return None,
     })
+}
+
+fn blocker(cur: &mut Cursor<'_>) -> Result<Blocker, String> {
+    match cur.byte().map_err(why)? {
+        op::BLOCKER_JOIN => Ok(Blocker::Join(ThreadId(u32_field(cur, "thread id")?))),
+        other => Err(format!("unknown blocker kind {other}")),
+    }
 }
 
 fn u32_field(cur: &mut Cursor<'_>, what: &str) -> Result<u32, String> {

@@ -10,7 +10,7 @@ use super::format::{
     CHUNK_TARGET, CLOCK_UNIT, MAGIC, SeqTable, TAG_END, TAG_EVENTS, TAG_HEADER, VERSION, kind_code,
     op,
 };
-use crate::event::{Event, EventKind, LockId, Mode, Site};
+use crate::event::{Blocker, Event, EventKind, LockId, Mode, Site};
 
 /// Room kept at the front of the chunk buffer for the chunk's tag, length and
 /// event count, so a chunk goes out in one `write_all` without a copy.
@@ -202,7 +202,8 @@ impl Encoder {
             | EventKind::Acquired { site, .. }
             | EventKind::TryFailed { site, .. }
             | EventKind::CondWait { site, .. }
-            | EventKind::Notify { site, .. } => self.site(out, *site),
+            | EventKind::Notify { site, .. }
+            | EventKind::Block { site, .. } => self.site(out, *site),
             _ => 0,
         };
         let (code, flags) = match &ev.kind {
@@ -234,6 +235,8 @@ impl Encoder {
             EventKind::CondWait { timed, .. } => (op::COND_WAIT, flag(*timed)),
             EventKind::CondWake { timed_out, .. } => (op::COND_WAKE, flag(*timed_out)),
             EventKind::Notify { all, .. } => (op::NOTIFY, flag(*all)),
+            EventKind::Block { timed, .. } => (op::BLOCK, flag(*timed)),
+            EventKind::Unblock { .. } => (op::BLOCK, 0),
         };
         let same_thread = ev.thread.0 == self.prev_thread;
         out.push(code | flags | if same_thread { op::SAME_THREAD } else { 0 });
@@ -300,6 +303,15 @@ impl Encoder {
                 put_varint(out, u64::from(*woken));
                 put_varint(out, u64::from(site));
             }
+            EventKind::Block { on, .. } => {
+                out.push(op::BLOCK_BEGIN);
+                put_blocker(out, *on);
+                put_varint(out, u64::from(site));
+            }
+            EventKind::Unblock { on } => {
+                out.push(op::BLOCK_END);
+                put_blocker(out, *on);
+            }
         }
     }
 
@@ -345,6 +357,15 @@ impl Encoder {
 
 /// The lock a record's lock field names (records that have one).
 #[inline]
+fn put_blocker(out: &mut Vec<u8>, on: Blocker) {
+    match on {
+        Blocker::Join(thread) => {
+            out.push(op::BLOCKER_JOIN);
+            put_varint(out, u64::from(thread.0));
+        }
+    }
+}
+
 pub(crate) fn lock_field(kind: &EventKind) -> Option<LockId> {
     match kind {
         EventKind::LockCreated { lock, .. }

@@ -16,6 +16,8 @@ pub(crate) const SYM_HOLDING: &str = "█";
 pub(crate) const SYM_CONDWAIT: &str = "░";
 /// Timeline symbol of a thread blocked on a lock.
 pub(crate) const SYM_WAITING: &str = "▒";
+/// Timeline symbol of a thread blocked on another thread (a join).
+pub(crate) const SYM_BLOCKED: &str = "▚";
 /// Timeline symbol of a panicked thread.
 pub(crate) const SYM_PANICKED: &str = "✗";
 /// Timeline symbol before a thread starts and after it finishes.

@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::Names;
-use crate::event::{Event, EventKind, LockId, LockKind, Mode, Nanos, Site, ThreadId};
+use crate::event::{Blocker, Event, EventKind, LockId, LockKind, Mode, Nanos, Site, ThreadId};
 use crate::model::{Model, format_deadlock};
 use crate::trace::Trace;
 
@@ -82,6 +82,7 @@ pub fn chrome(trace: &Trace, out: &mut dyn Write) -> io::Result<()> {
         model: Model::new(),
         tids: HashMap::new(),
         waits: HashMap::new(),
+        blocks: HashMap::new(),
         holds: HashMap::new(),
         lanes: HashMap::new(),
         released: HashMap::new(),
@@ -200,6 +201,8 @@ struct Export<'w, W: Write> {
     /// Every track used so far, with its tid.
     tids: HashMap<Track, u64>,
     waits: HashMap<ThreadId, Wait>,
+    /// Joins in progress: since when, which thread, where.
+    blocks: HashMap<ThreadId, (Nanos, Blocker, Site)>,
     holds: HashMap<(LockId, ThreadId), Vec<Hold>>,
     /// Per lock, which of its tracks are busy.
     lanes: HashMap<LockId, Vec<bool>>,
@@ -284,6 +287,20 @@ impl<W: Write> Export<'_, W> {
                 self.tid(Track::Lock(*lock, 0));
             }
             EventKind::ThreadStart { .. } | EventKind::LockCreated { .. } => {}
+            EventKind::Block { on, site, .. } => {
+                self.blocks.insert(ev.thread, (t, *on, *site));
+            }
+            EventKind::Unblock { on } => {
+                if let Some((since, b, site)) = self.blocks.remove(&ev.thread)
+                    && b == *on
+                {
+                    let Blocker::Join(target) = b;
+                    let name = format!("join {}", self.names.thread(target));
+                    let args = json!({"thread": self.names.thread(target), "site": site});
+                    let slice = ChromeEvent::slice(&name, b.name(), since, t, THREADS_PID, tid);
+                    self.out.emit(&slice.args(args))?;
+                }
+            }
         }
         self.analyse(ev)
     }

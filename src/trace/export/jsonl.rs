@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::Names;
-use crate::event::{EventKind, LockId, LockKind, Mode, Site};
+use crate::event::{Blocker, EventKind, LockId, LockKind, Mode, Site};
 use crate::trace::Trace;
 
 /// Writes one JSON object per event and line, in recorded order.
@@ -50,6 +50,7 @@ pub fn jsonl(trace: &Trace, out: &mut dyn Write) -> io::Result<()> {
             ..Line::default()
         };
         let lock_name;
+        let target_name;
         let condvar_name;
         let mutex_name;
         match &event.kind {
@@ -146,6 +147,22 @@ pub fn jsonl(trace: &Trace, out: &mut dyn Write) -> io::Result<()> {
                 line.woken = Some(*woken);
                 line.site = Some(*site);
             }
+            EventKind::Block { on, site, timed } => {
+                let Blocker::Join(target) = *on;
+                target_name = names.thread(target);
+                line.blocker = Some(on.name());
+                line.target = Some(target.0);
+                line.target_name = Some(&*target_name);
+                line.site = Some(*site);
+                line.timed = Some(*timed);
+            }
+            EventKind::Unblock { on } => {
+                let Blocker::Join(target) = *on;
+                target_name = names.thread(target);
+                line.blocker = Some(on.name());
+                line.target = Some(target.0);
+                line.target_name = Some(&*target_name);
+            }
         }
         crate::model::to_json_writer(&mut out, &line)?;
         out.write_all(b"\n")?;
@@ -196,6 +213,14 @@ struct Line<'a> {
     first_seq: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<&'a str>,
+    /// `join`, for a block on another thread.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    blocker: Option<&'static str>,
+    /// The thread joined.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target_name: Option<&'a str>,
 }
 
 impl<'a> Line<'a> {

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::Names;
-use crate::event::{Event, EventKind, LockId, LockKind, Mode, Nanos, Site};
+use crate::event::{Blocker, Event, EventKind, LockId, LockKind, Mode, Nanos, Site};
 use crate::model::{Model, format_deadlock, format_potential, sanitize};
 use crate::trace::Trace;
 
@@ -210,6 +210,24 @@ fn describe(line: &mut String, names: &Names, kind: &EventKind) {
             lock(*condvar),
             if *all { "all" } else { "one" },
             site(s)
+        ),
+        EventKind::Block {
+            on: Blocker::Join(target),
+            site: s,
+            timed,
+        } => write!(
+            line,
+            "joins thread \"{}\"{}{}",
+            sanitize(&names.thread(*target)),
+            if *timed { " (with a timeout)" } else { "" },
+            site(s)
+        ),
+        EventKind::Unblock {
+            on: Blocker::Join(target),
+        } => write!(
+            line,
+            "joined thread \"{}\"",
+            sanitize(&names.thread(*target))
         ),
     };
 }

@@ -64,8 +64,14 @@ pub(super) fn ring_row(
     } else {
         ""
     };
-    let arrow = " ─waits→ ";
+    let joins = e.reason == EdgeReason::Joins;
+    let arrow = if joins {
+        " ─joins→ "
+    } else {
+        " ─waits→ "
+    };
     let held = match (e.reason, i + 1 == n) {
+        (EdgeReason::Joins, _) => "",
         (_, _) if n == 1 => " ─held by itself",
         (EdgeReason::QueuedWriter, false) => " ─behind↓",
         (EdgeReason::QueuedWriter, true) => " ─behind↑",
@@ -73,7 +79,11 @@ pub(super) fn ring_row(
         (EdgeReason::Holds, true) => " ─held by↑",
     };
     let mut thread = thread_name(model, e.thread);
-    let mut lock = format!("{}{mode}", lock_name(model, e.lock));
+    let mut lock = if joins {
+        thread_name(model, e.holder)
+    } else {
+        format!("{}{mode}", lock_name(model, e.lock))
+    };
     let fixed = width(prefix) + width(arrow);
     let used = |a: &str, b: &str| fixed + width(a) + width(b);
     if used(&thread, &lock) > cols {
@@ -116,9 +126,12 @@ pub(super) fn site_lines(t: Theme, model: &Model, d: &Deadlock, cols: usize) -> 
         let verb = match e.reason {
             EdgeReason::Holds => "held at",
             EdgeReason::QueuedWriter => "writer asked at",
+            EdgeReason::Joins => "",
         };
         // A site is named once, even when the request and the hold share it.
-        let text = if e.requested_at == e.held_at {
+        let text = if e.reason == EdgeReason::Joins {
+            format!("{} joins at {asked}", thread_name(model, e.thread))
+        } else if e.requested_at == e.held_at {
             format!("{} asked and {verb} {asked}", thread_name(model, e.thread))
         } else {
             format!(

@@ -11,7 +11,7 @@ use super::text::{fit, lock_name, put, thread_name};
 use super::{focused, panel};
 use crate::control::{StepLineKind, StepPanel};
 use crate::event::{Event, EventKind, LockId, Mode};
-use crate::model::{Model, format_duration, sanitize};
+use crate::model::{Model, describe_blocker, format_duration, sanitize};
 use crate::tui::app::{App, Focus};
 use crate::tui::buffers::LOG_CAP;
 use crate::tui::theme::Theme;
@@ -32,9 +32,11 @@ fn locks_of(kind: &EventKind) -> [Option<LockId>; 2] {
             [Some(condvar), Some(mutex)]
         }
         EventKind::Notify { condvar, .. } => [Some(condvar), None],
-        EventKind::ThreadStart { .. } | EventKind::ThreadExit | EventKind::ThreadPanic { .. } => {
-            [None, None]
-        }
+        EventKind::ThreadStart { .. }
+        | EventKind::ThreadExit
+        | EventKind::ThreadPanic { .. }
+        | EventKind::Block { .. }
+        | EventKind::Unblock { .. } => [None, None],
     }
 }
 
@@ -169,6 +171,15 @@ fn describe(t: Theme, model: &Model, kind: &EventKind) -> (String, Style) {
             ),
             t.text(),
         ),
+        EventKind::Block { on, site, timed } => (
+            format!(
+                "{}{} at {site}",
+                describe_blocker(model, *on),
+                if *timed { " (timed)" } else { "" }
+            ),
+            t.waiting(),
+        ),
+        EventKind::Unblock { on } => (format!("done: {}", describe_blocker(model, *on)), t.dim()),
     }
 }
 
