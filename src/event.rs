@@ -48,6 +48,9 @@ pub enum LockKind {
     RwLock,
     /// A condition variable (never held; threads wait on it).
     Condvar,
+    /// A channel (`lockscope::channel`): never held; threads wait on it for
+    /// a message or for room, and own its senders and receivers.
+    Channel,
 }
 
 impl fmt::Display for LockKind {
@@ -56,6 +59,7 @@ impl fmt::Display for LockKind {
             LockKind::Mutex => "mutex",
             LockKind::RwLock => "rwlock",
             LockKind::Condvar => "condvar",
+            LockKind::Channel => "channel",
         })
     }
 }
@@ -147,20 +151,47 @@ pub fn intern(s: &str) -> &'static str {
     leaked
 }
 
-/// What a thread blocks on when it waits for another thread rather than a lock.
+/// What a thread blocks on when it waits for other threads rather than a lock.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Blocker {
     /// `JoinHandle::join`: it waits for that thread to end.
     Join(ThreadId),
+    /// `Receiver::recv` on an empty channel: it waits for a message from the
+    /// threads owning the channel's senders.
+    Recv(LockId),
+    /// `Sender::send` on a full bounded channel: it waits for room, made by
+    /// the threads owning the channel's receivers.
+    Send(LockId),
 }
 
 impl Blocker {
-    /// A short lower-case name, as used in logs and exports: `join`.
+    /// A short lower-case name, as used in logs and exports: `join`, `recv`,
+    /// `send`.
     pub fn name(self) -> &'static str {
         match self {
             Blocker::Join(_) => "join",
+            Blocker::Recv(_) => "recv",
+            Blocker::Send(_) => "send",
         }
     }
+
+    /// The channel waited on, if any.
+    pub fn channel(self) -> Option<LockId> {
+        match self {
+            Blocker::Join(_) => None,
+            Blocker::Recv(c) | Blocker::Send(c) => Some(c),
+        }
+    }
+}
+
+/// One end of a channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum End {
+    /// A `Sender`.
+    Sender,
+    /// A `Receiver`.
+    Receiver,
 }
 
 /// One thing that happened on one thread.
@@ -305,16 +336,46 @@ pub enum EventKind {
         site: Site,
         /// Whether the wait is bounded: it cannot hang, so it makes no wait-for edge.
         timed: bool,
+        /// For a channel wait, the channel's sequence number: it orders the
+        /// waits and wake-ups of one channel across threads. 0 for a join.
+        seq: u64,
     },
     /// The thread's [`Block`](EventKind::Block) wait ended (or gave up).
     Unblock {
         /// What it waited for.
         on: Blocker,
+        /// As for [`Block`](EventKind::Block).
+        seq: u64,
+    },
+    /// A channel operation that went through while threads were blocked on
+    /// the other side: a send (`end` is `Sender`) wakes the blocked
+    /// receivers, a receive (`Receiver`) wakes the blocked senders.
+    ChannelWake {
+        /// The channel.
+        channel: LockId,
+        /// The end that made progress.
+        end: End,
+        /// The channel's sequence number.
+        seq: u64,
+    },
+    /// A channel handle changed owner: first used (`from` none), used by
+    /// another thread than its owner (both set), or dropped (`to` none). The
+    /// owner is the thread that last used it.
+    Handle {
+        /// The channel.
+        channel: LockId,
+        /// A sender or a receiver.
+        end: End,
+        /// Its owner before.
+        from: Option<ThreadId>,
+        /// Its owner after.
+        to: Option<ThreadId>,
     },
 }
 
 impl EventKind {
-    /// The lock whose holders this event changes, with its sequence number.
+    /// The lock whose holders this event changes (or the channel whose waits
+    /// it starts or ends), with its sequence number.
     pub fn sequenced(&self) -> Option<(LockId, u64)> {
         match *self {
             EventKind::Acquired { lock, seq, .. } | EventKind::Released { lock, seq, .. } => {
@@ -323,6 +384,10 @@ impl EventKind {
             EventKind::CondWait { mutex, seq, .. } | EventKind::CondWake { mutex, seq, .. } => {
                 Some((mutex, seq))
             }
+            EventKind::Block { on, seq, .. } | EventKind::Unblock { on, seq } => {
+                on.channel().map(|c| (c, seq))
+            }
+            EventKind::ChannelWake { channel, seq, .. } => Some((channel, seq)),
             _ => None,
         }
     }
@@ -352,6 +417,8 @@ impl EventKind {
             EventKind::Notify { .. } => "notify",
             EventKind::Block { .. } => "block",
             EventKind::Unblock { .. } => "unblock",
+            EventKind::Handle { .. } => "handle",
+            EventKind::ChannelWake { .. } => "channel_wake",
         }
     }
 }

@@ -46,6 +46,7 @@ pub mod tui;
 
 pub use launch::init;
 pub use model::StallReport;
+pub use probe::channel;
 pub use probe::gate;
 pub use probe::thread;
 pub use probe::{

@@ -106,6 +106,42 @@ fn a_headless_session_reports_a_join_deadlock_and_exits_3() {
 }
 
 #[test]
+fn a_headless_session_reports_a_channel_deadlock_and_exits_3() {
+    const NAME: &str = "a_headless_session_reports_a_channel_deadlock_and_exits_3";
+    if in_child(NAME) {
+        let _session = lockscope::init().unwrap();
+        let (tx, rx) = lockscope::channel::named_bounded::<u32>("jobs", 1);
+        let l = Arc::new(lockscope::Mutex::named("L", ()));
+        let claimed = Arc::new(Barrier::new(2));
+        let (theirs, their_barrier) = (Arc::clone(&l), Arc::clone(&claimed));
+        let _consumer = lockscope::thread::Builder::new()
+            .name("consumer".into())
+            .spawn(move || {
+                assert!(rx.try_recv().is_err());
+                their_barrier.wait();
+                let _l = theirs.lock();
+                let _ = rx.recv();
+            })
+            .unwrap();
+        let _held = l.lock();
+        tx.try_send(1).unwrap();
+        claimed.wait();
+        let _ = tx.send(2);
+        unreachable!("the deadlock should have ended the process");
+    }
+    let out = child(NAME, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    for part in [
+        "waits for room on channel \"jobs\" (send at tests/session_env.rs:",
+        "only thread \"consumer\" can receive from it",
+        "thread \"consumer\" waits for mutex \"L\"",
+    ] {
+        assert!(stderr.contains(part), "report lacks {part}: {stderr}");
+    }
+}
+
+#[test]
 fn a_headless_session_reports_a_stall_and_exits_6() {
     const NAME: &str = "a_headless_session_reports_a_stall_and_exits_6";
     if in_child(NAME) {

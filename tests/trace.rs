@@ -7,7 +7,7 @@ use std::sync::Mutex as StdMutex;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{after, select};
-use lockscope::event::{Blocker, Event, EventKind, LockId, LockKind, Mode, Site, ThreadId};
+use lockscope::event::{Blocker, End, Event, EventKind, LockId, LockKind, Mode, Site, ThreadId};
 use lockscope::scenario::{self, Outcome, RunReport, Scenario};
 use lockscope::trace::{self, Header, Recorder, Trace, TraceWriter, export};
 use serde_json::Value;
@@ -185,11 +185,84 @@ fn every_kind() -> Vec<Event> {
                     on,
                     site: Site::intern("join.rs", 7, 9),
                     timed,
+                    seq: 0,
                 },
             ),
-            ev(10, 2, EventKind::Unblock { on }),
+            ev(10, 2, EventKind::Unblock { on, seq: 0 }),
         ]);
     }
+    // Channels: waits and wake-ups are sequenced per channel; handles move.
+    let (ch, site) = (LockId(9), Site::intern("chan.rs", 3, 4));
+    events.extend([
+        ev(
+            11,
+            1,
+            EventKind::LockCreated {
+                lock: ch,
+                name: "jobs".into(),
+                kind: LockKind::Channel,
+                site,
+                first_seq: 5,
+            },
+        ),
+        ev(
+            12,
+            1,
+            EventKind::Handle {
+                channel: ch,
+                end: End::Sender,
+                from: None,
+                to: Some(ThreadId(1)),
+            },
+        ),
+        ev(
+            13,
+            3,
+            EventKind::Handle {
+                channel: ch,
+                end: End::Receiver,
+                from: Some(ThreadId(u32::MAX - 1)),
+                to: None,
+            },
+        ),
+        ev(
+            14,
+            1,
+            EventKind::Block {
+                on: Blocker::Send(ch),
+                site,
+                timed: true,
+                seq: 5,
+            },
+        ),
+        ev(
+            15,
+            3,
+            EventKind::ChannelWake {
+                channel: ch,
+                end: End::Receiver,
+                seq: 6,
+            },
+        ),
+        ev(
+            16,
+            1,
+            EventKind::Unblock {
+                on: Blocker::Send(ch),
+                seq: 7,
+            },
+        ),
+        ev(
+            17,
+            3,
+            EventKind::Block {
+                on: Blocker::Recv(ch),
+                site,
+                timed: false,
+                seq: u64::MAX,
+            },
+        ),
+    ]);
     events
 }
 
@@ -199,7 +272,21 @@ fn a_version_1_trace_still_reads() {
     // and its events read exactly as they were written.
     let events: Vec<Event> = every_kind()
         .into_iter()
-        .filter(|e| !matches!(e.kind, EventKind::Block { .. } | EventKind::Unblock { .. }))
+        .filter(|e| {
+            !matches!(
+                e.kind,
+                EventKind::Block { .. }
+                    | EventKind::Unblock { .. }
+                    | EventKind::Handle { .. }
+                    | EventKind::ChannelWake { .. }
+            ) && !matches!(
+                e.kind,
+                EventKind::LockCreated {
+                    kind: LockKind::Channel,
+                    ..
+                }
+            )
+        })
         .collect();
     let mut bytes = write_trace(&[&events]);
     assert_eq!(bytes[16..18], [2, 0], "this lockscope writes version 2");
@@ -1233,6 +1320,7 @@ fn join_cycle() -> Trace {
                 on,
                 site: site(4),
                 timed: false,
+                seq: 0,
             },
         ),
         ev(
@@ -1281,6 +1369,7 @@ fn exports_name_the_join() {
         0,
         EventKind::Unblock {
             on: Blocker::Join(ThreadId(1)),
+            seq: 0,
         },
     ));
     let chrome = chrome_events(&Trace { events, ..abba() });

@@ -9,7 +9,7 @@
 
 use std::mem;
 
-use crate::event::{Blocker, Event, EventKind, LockId, LockKind, Mode, Nanos, Site, ThreadId};
+use crate::event::{Blocker, End, Event, EventKind, LockId, LockKind, Mode, Nanos, Site, ThreadId};
 
 use super::state::{ThreadStatus, Waiter};
 use super::{Change, Model};
@@ -119,15 +119,40 @@ impl Model {
             EventKind::CondWake { condvar, mutex, .. } => {
                 change = self.on_cond_wake(t, condvar, mutex, time)?;
             }
-            EventKind::Block { on, site, timed } => {
+            EventKind::Block {
+                on, site, timed, ..
+            } => {
                 change.deadlock = self.on_block(t, on, site, timed, time)?;
             }
-            EventKind::Unblock { on } => match self.threads[t].status {
+            EventKind::Handle {
+                channel,
+                end,
+                from,
+                to,
+            } => {
+                change.deadlock = self.on_handle(channel, end, from, to, time)?;
+            }
+            EventKind::Unblock { on, .. } => match self.threads[t].status {
                 ThreadStatus::Blocked { on: b, .. } if b == on => {
                     self.leave_wait(t, time);
                 }
+                // Already woken by the operation that let it through.
+                _ if on.channel().is_some() => {}
                 _ => return None,
             },
+            EventKind::ChannelWake { channel, end, .. } => {
+                self.channel_slot(channel)?;
+                let woken = match end {
+                    End::Sender => Blocker::Recv(channel),
+                    End::Receiver => Blocker::Send(channel),
+                };
+                for w in 0..self.threads.len() {
+                    if matches!(self.threads[w].status, ThreadStatus::Blocked { on, .. } if on == woken)
+                    {
+                        self.leave_wait(w, time);
+                    }
+                }
+            }
         }
         Some(change)
     }
@@ -249,6 +274,9 @@ impl Model {
             Blocker::Join(target) => {
                 self.thread_slot(target, time)?;
             }
+            Blocker::Recv(c) | Blocker::Send(c) => {
+                self.channel_slot(c)?;
+            }
         }
         if self.threads[t].status.is_done() {
             return None;
@@ -261,6 +289,36 @@ impl Model {
             timed,
         };
         Some(!timed && self.check_from(t, time))
+    }
+
+    /// A channel handle changed owner. Losing an owner can leave a waiter on
+    /// the channel with a single one, whose wait may close a cycle.
+    fn on_handle(
+        &mut self,
+        channel: LockId,
+        end: End,
+        from: Option<ThreadId>,
+        to: Option<ThreadId>,
+        time: Nanos,
+    ) -> Option<bool> {
+        let c = self.channel_slot(channel)?;
+        for (thread, delta) in [(from, -1), (to, 1)] {
+            if let Some(thread) = thread {
+                self.thread_slot(thread, time)?;
+                self.locks[c].own(end, thread, delta);
+            }
+        }
+        let mut deadlock = false;
+        for w in 0..self.threads.len() {
+            let waits_here = matches!(
+                self.threads[w].status,
+                ThreadStatus::Blocked { on, timed: false, .. } if on.channel() == Some(channel)
+            );
+            if waits_here {
+                deadlock |= self.check_from(w, time);
+            }
+        }
+        Some(deadlock)
     }
 
     fn on_cond_wait(

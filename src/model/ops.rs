@@ -217,6 +217,16 @@ impl Model {
         }
         Some(c)
     }
+
+    /// The index of channel `id`, creating a placeholder typed as a channel.
+    pub(super) fn channel_slot(&mut self, id: LockId) -> Option<usize> {
+        let c = self.lock_slot(id, None)?;
+        let state = &mut self.locks[c];
+        if !state.known {
+            state.kind = LockKind::Channel;
+        }
+        Some(c)
+    }
 }
 
 /// The last index matching `base`, preferring one that also matches `better`.

@@ -48,7 +48,8 @@ pub(super) fn needs_escape(c: char) -> bool {
 }
 
 /// What a thread blocked on another thread waits for, in words, names
-/// sanitised: `joins thread "worker"`. The log, the details panel, step mode
+/// sanitised: `joins thread "worker"`, `waits for a message on channel
+/// "jobs"`, `waits for room on channel "jobs"`. The log, the details panel, step mode
 /// and the text export all say it this way.
 ///
 /// # Examples
@@ -63,6 +64,14 @@ pub(super) fn needs_escape(c: char) -> bool {
 pub fn describe_blocker(model: &Model, on: Blocker) -> String {
     match on {
         Blocker::Join(t) => format!("joins thread \"{}\"", sanitize(model.thread_name(t))),
+        Blocker::Recv(c) => format!(
+            "waits for a message on channel \"{}\"",
+            sanitize(model.lock_name(c))
+        ),
+        Blocker::Send(c) => format!(
+            "waits for room on channel \"{}\"",
+            sanitize(model.lock_name(c))
+        ),
     }
 }
 
@@ -130,6 +139,26 @@ pub(super) fn write_deadlock(out: &mut String, d: &DeadlockReport) {
             );
             continue;
         }
+        if let Some((what, verb, who)) = match e.reason {
+            EdgeReason::AwaitsMessage => Some(("a message on", "recv", "send to")),
+            EdgeReason::AwaitsRoom => Some(("room on", "send", "receive from")),
+            _ => None,
+        } {
+            let _ = writeln!(
+                out,
+                "  thread \"{}\" waits for {what} channel \"{}\" ({verb} at {}, waiting since {})",
+                sanitize(&e.thread),
+                sanitize(&e.lock),
+                e.requested_at,
+                format_duration(e.since_ns),
+            );
+            let _ = writeln!(
+                out,
+                "      only thread \"{}\" can {who} it",
+                sanitize(&e.holder)
+            );
+            continue;
+        }
         let _ = writeln!(
             out,
             "  thread \"{}\" {} \"{}\" (requested at {}, waiting since {})",
@@ -152,7 +181,7 @@ pub(super) fn write_deadlock(out: &mut String, d: &DeadlockReport) {
                 "      queued behind writer thread \"{holder}\" (requested at {})",
                 e.held_at
             ),
-            EdgeReason::Joins => Ok(()),
+            EdgeReason::Joins | EdgeReason::AwaitsMessage | EdgeReason::AwaitsRoom => Ok(()),
         };
     }
 }

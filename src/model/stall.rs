@@ -136,6 +136,23 @@ impl Model {
                     held_by: vec![target],
                     blocker: Some(on),
                 },
+                // A channel wait lasts while it lasts: with every live thread
+                // blocked, no one will send or receive.
+                ThreadStatus::Blocked {
+                    on: on @ (Blocker::Recv(c) | Blocker::Send(c)),
+                    since,
+                    site,
+                    timed: false,
+                } => StallWait {
+                    thread: th.id,
+                    on: c,
+                    condvar: false,
+                    mode: Mode::Exclusive,
+                    site,
+                    since,
+                    held_by: Vec::new(),
+                    blocker: Some(on),
+                },
                 // Running, or a bounded wait that ends by itself.
                 _ => return None,
             };
@@ -273,6 +290,9 @@ pub(super) fn write_stall(out: &mut String, s: &StallReport) {
 fn describe(w: &StallWaitReport) -> String {
     let thread = sanitize(&w.thread);
     if let Some(blocker) = &w.blocker {
+        if w.held_by.is_empty() {
+            return format!("\"{thread}\" {} (at {})", sanitize(blocker), w.site);
+        }
         return format!(
             "\"{thread}\" {} (at {}): {}",
             sanitize(blocker),

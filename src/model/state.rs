@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 
-use crate::event::{Blocker, LockId, LockKind, Mode, Nanos, Site, ThreadId};
+use crate::event::{Blocker, End, LockId, LockKind, Mode, Nanos, Site, ThreadId};
 
 use super::stats::{LockStats, ThreadStats};
 
@@ -237,11 +237,38 @@ pub struct LockState {
     pub waiters: VecDeque<Waiter>,
     /// For a condvar: threads waiting on it, first come first.
     pub cond_waiters: Vec<ThreadId>,
+    /// For a channel: how many of its senders each thread owns (a count can
+    /// dip below zero while events of different threads arrive out of
+    /// order; only a positive count is ownership).
+    pub senders: Vec<(ThreadId, i32)>,
+    /// For a channel: how many of its receivers each thread owns.
+    pub receivers: Vec<(ThreadId, i32)>,
     /// Counters and accumulated times.
     pub stats: LockStats,
 }
 
 impl LockState {
+    /// The owners of a channel's `end`: (thread, handles owned).
+    pub fn owners(&self, end: End) -> &[(ThreadId, i32)] {
+        match end {
+            End::Sender => &self.senders,
+            End::Receiver => &self.receivers,
+        }
+    }
+
+    /// Adds `delta` to `thread`'s count of `end` handles.
+    pub(super) fn own(&mut self, end: End, thread: ThreadId, delta: i32) {
+        let owners = match end {
+            End::Sender => &mut self.senders,
+            End::Receiver => &mut self.receivers,
+        };
+        match owners.iter_mut().find(|(t, _)| *t == thread) {
+            Some((_, n)) => *n = n.saturating_add(delta),
+            None => owners.push((thread, delta)),
+        }
+        owners.retain(|&(_, n)| n != 0);
+    }
+
     pub(super) fn placeholder(id: LockId) -> Self {
         LockState {
             id,
@@ -252,6 +279,8 @@ impl LockState {
             holders: Vec::new(),
             waiters: VecDeque::new(),
             cond_waiters: Vec::new(),
+            senders: Vec::new(),
+            receivers: Vec::new(),
             stats: LockStats::default(),
         }
     }

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::event::{Blocker, LockId, LockKind, Mode, Nanos, Site, ThreadId};
+use crate::event::{Blocker, End, LockId, LockKind, Mode, Nanos, Site, ThreadId};
 
 use super::graph::Digraph;
 use super::state::{LockState, ThreadState, ThreadStatus};
@@ -23,15 +23,23 @@ pub enum EdgeReason {
     /// The waiting thread joins the other one, which has not ended: the
     /// edge's lock is [`LockId::NONE`].
     Joins,
+    /// The waiting thread is blocked in `recv` on the edge's channel, and the
+    /// other thread owns its only senders (apart from any the waiter owns).
+    AwaitsMessage,
+    /// The waiting thread is blocked in `send` on the edge's full channel, and
+    /// the other thread owns its only receivers.
+    AwaitsRoom,
 }
 
 /// One edge of the wait-for graph: `thread` waits for `lock`, which `holder`
-/// blocks, or (a [`EdgeReason::Joins`] edge) `thread` joins `holder`.
+/// blocks; `thread` joins `holder` ([`EdgeReason::Joins`]); or `thread` waits
+/// on the channel `lock` for a message or for room that only `holder` can
+/// give.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WaitEdge {
     /// The waiting thread.
     pub thread: ThreadId,
-    /// The lock it waits for ([`LockId::NONE`] for a join).
+    /// The lock or channel it waits for ([`LockId::NONE`] for a join).
     pub lock: LockId,
     /// The mode it asked for.
     pub mode: Mode,
@@ -156,8 +164,13 @@ impl Digraph for WaitFor<'_> {
 }
 
 impl WaitFor<'_> {
-    /// The edge of a thread blocked on another thread: a join waits for its
-    /// target until the target ends.
+    /// The edge of a thread blocked on other threads. A join waits for its
+    /// target until the target ends. A channel wait is an any-of wait (any
+    /// owner of the other end can end it), which a cycle cannot prove stuck:
+    /// so it gets an edge only when one live thread other than the waiter
+    /// owns the other end, and the waiter owns none of it (a handle it owned
+    /// may have moved, unused, to a thread lockscope cannot name). Anything
+    /// else is left to stall detection.
     fn blocked_edge(
         &self,
         thread: ThreadId,
@@ -166,27 +179,65 @@ impl WaitFor<'_> {
         site: Site,
         cursor: &mut usize,
     ) -> Option<(usize, WaitEdge)> {
-        let Blocker::Join(target) = on;
         if *cursor > 0 {
             return None;
         }
         *cursor = 1;
-        let joined = self.threads.get(target.index())?;
-        if joined.status.is_done() {
+        let (target, lock, reason) = match on {
+            Blocker::Join(target) => (target, LockId::NONE, EdgeReason::Joins),
+            Blocker::Recv(c) => (
+                self.only_owner(c, End::Sender, thread)?,
+                c,
+                EdgeReason::AwaitsMessage,
+            ),
+            Blocker::Send(c) => (
+                self.only_owner(c, End::Receiver, thread)?,
+                c,
+                EdgeReason::AwaitsRoom,
+            ),
+        };
+        let other = self.threads.get(target.index())?;
+        if other.status.is_done() {
             return None;
         }
         let edge = WaitEdge {
             thread,
-            lock: LockId::NONE,
+            lock,
             mode: Mode::Exclusive,
             requested_at: site,
             since,
             holder: target,
             holder_mode: Mode::Exclusive,
             held_at: Site::UNKNOWN,
-            reason: EdgeReason::Joins,
+            reason,
         };
         Some((target.index(), edge))
+    }
+
+    /// The one live thread other than `waiter` owning `end` of `channel`, if
+    /// there is exactly one and `waiter` owns none.
+    fn only_owner(&self, channel: LockId, end: End, waiter: ThreadId) -> Option<ThreadId> {
+        let state = self.locks.get(channel.index())?;
+        let mut only = None;
+        for &(t, n) in state.owners(end) {
+            if n <= 0 {
+                continue;
+            }
+            if t == waiter {
+                return None;
+            }
+            if self
+                .threads
+                .get(t.index())
+                .is_some_and(|th| th.status.is_done())
+            {
+                continue;
+            }
+            if only.replace(t).is_some() {
+                return None;
+            }
+        }
+        only
     }
 
     /// Every current edge, waiting thread by waiting thread.

@@ -4,6 +4,7 @@
 //! The hot path of every lock operation is one relaxed load of [`state::STATE`];
 //! everything else happens only while a session is on.
 
+pub mod channel;
 mod clock;
 mod collector;
 mod condvar;

@@ -136,12 +136,16 @@ fn encode(kind: &EventKind, sites: &mut sites::SiteCache) -> Option<Words> {
             pair(sites.id(site), x),
         ],
         EventKind::ThreadExit => [EXIT, 0, 0],
-        // Joins are rare next to lock operations: the side queue keeps them.
+        // Joins, channel waits and handle moves are rare next to lock
+        // operations (a channel operation that does not block makes none):
+        // the side queue keeps them.
         EventKind::ThreadStart { .. }
         | EventKind::ThreadPanic { .. }
         | EventKind::LockCreated { .. }
         | EventKind::Block { .. }
-        | EventKind::Unblock { .. } => return None,
+        | EventKind::Unblock { .. }
+        | EventKind::Handle { .. }
+        | EventKind::ChannelWake { .. } => return None,
     })
 }
 

@@ -103,12 +103,13 @@ impl<T> JoinHandle<T> {
             on,
             site,
             timed: false,
+            seq: 0,
         };
         sink::emit_and_ship(st, kind);
         let result = self.inner.join();
         let st = state::load();
         if st.active() {
-            sink::emit(st, EventKind::Unblock { on });
+            sink::emit(st, EventKind::Unblock { on, seq: 0 });
         }
         result
     }

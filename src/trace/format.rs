@@ -63,15 +63,27 @@ pub(crate) mod op {
     /// Not an event: adds a (file, line, column) to the site table.
     pub(crate) const DEFINE_SITE: u8 = 13;
     /// Version 2: a `Block` (sub-kind byte 0, then the blocker, then the
-    /// site) or an `Unblock` (sub-kind byte 1, then the blocker). A blocker
-    /// is its kind byte (0: join) and the thread id.
+    /// site), an `Unblock` (sub-kind byte 1, then the blocker) or a `Handle`
+    /// (sub-kind byte 2, then the channel id, the end byte (0 sender, 1
+    /// receiver), and the old and new owners, each 0 for none or id + 1). A
+    /// blocker is its kind byte (0: join, 1: recv, 2: send) and the thread or
+    /// channel id; a Block or Unblock on a channel ends with its seq.
     pub(crate) const BLOCK: u8 = 14;
     /// Sub-kind byte of [`BLOCK`]: the wait begins.
     pub(crate) const BLOCK_BEGIN: u8 = 0;
     /// Sub-kind byte of [`BLOCK`]: the wait ends.
     pub(crate) const BLOCK_END: u8 = 1;
+    /// Sub-kind byte of [`BLOCK`]: a channel handle changes owner.
+    pub(crate) const HANDLE: u8 = 2;
+    /// Sub-kind byte of [`BLOCK`]: a channel operation woke the other side
+    /// (then the channel id, the end byte and the seq).
+    pub(crate) const CHANNEL_WAKE: u8 = 3;
     /// Blocker kind byte: a join.
     pub(crate) const BLOCKER_JOIN: u8 = 0;
+    /// Blocker kind byte: a `recv`.
+    pub(crate) const BLOCKER_RECV: u8 = 1;
+    /// Blocker kind byte: a `send`.
+    pub(crate) const BLOCKER_SEND: u8 = 2;
 
     /// The record type bits.
     pub(crate) const TYPE_MASK: u8 = 0x0f;
@@ -91,6 +103,7 @@ pub(crate) fn kind_code(kind: LockKind) -> u8 {
         LockKind::Mutex => 0,
         LockKind::RwLock => 1,
         LockKind::Condvar => 2,
+        LockKind::Channel => 3,
     }
 }
 
@@ -100,6 +113,7 @@ pub(crate) fn kind_from_code(code: u8) -> Option<LockKind> {
         0 => Some(LockKind::Mutex),
         1 => Some(LockKind::RwLock),
         2 => Some(LockKind::Condvar),
+        3 => Some(LockKind::Channel),
         _ => None,
     }
 }

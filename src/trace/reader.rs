@@ -12,7 +12,7 @@ use super::format::{
 };
 use super::{Damage, Header, Trace};
 use crate::bounded;
-use crate::event::{Blocker, Event, EventKind, LockId, Mode, Site, ThreadId, intern};
+use crate::event::{Blocker, End, Event, EventKind, LockId, Mode, Site, ThreadId, intern};
 
 /// Reads the trace file at `path`.
 ///
@@ -447,19 +447,46 @@ impl Decoder {
                     timed_out: flag,
                 }
             }
-            op::BLOCK => {
-                let sub = cur.byte().map_err(why)?;
-                let on = blocker(cur)?;
-                match sub {
-                    op::BLOCK_BEGIN => EventKind::Block {
+            op::BLOCK => match cur.byte().map_err(why)? {
+                op::BLOCK_BEGIN => {
+                    let on = blocker(cur)?;
+                    let site = self.site(cur)?;
+                    EventKind::Block {
                         on,
-                        site: self.site(cur)?,
+                        site,
                         timed: flag,
-                    },
-                    op::BLOCK_END if !flag => EventKind::Unblock { on },
-                    _ => return Err(format!("unknown block record {sub}")),
+                        seq: self.channel_seq(cur, on)?,
+                    }
                 }
-            }
+                op::BLOCK_END if !flag => {
+                    let on = blocker(cur)?;
+                    EventKind::Unblock {
+                        on,
+                        seq: self.channel_seq(cur, on)?,
+                    }
+                }
+                op::CHANNEL_WAKE if !flag => {
+                    let channel = LockId(u32_field(cur, "channel id")?);
+                    EventKind::ChannelWake {
+                        channel,
+                        end: end(cur)?,
+                        seq: self.seq(cur, channel)?,
+                    }
+                }
+                op::HANDLE if !flag => {
+                    let channel = LockId(u32_field(cur, "channel id")?);
+                    let end = end(cur)?;
+                    let from = owner(cur)?;
+                    let to = owner(cur)?;
+                    EventKind::Handle {
+                        channel,
+                        end,
+                        from,
+                        to,
+                    }
+                }
+                sub => return Err(format!("unknown block record {sub}")),
+            },
             _ => EventKind::Notify {
                 condvar: LockId(u32_field(cur, "condvar id")?),
                 woken: u32_field(cur, "woken count")?,
@@ -474,6 +501,14 @@ impl Decoder {
     fn site(&mut self, cur: &mut Cursor<'_>) -> Result<Site, String> {
         let i = self.index(cur, |d| d.sites.len(), "site")?;
         Ok(self.sites[i])
+    }
+
+    /// A channel wait's sequence number (a join has none: 0).
+    fn channel_seq(&mut self, cur: &mut Cursor<'_>, on: Blocker) -> Result<u64, String> {
+        match on.channel() {
+            Some(channel) => self.seq(cur, channel),
+            None => Ok(0),
+        }
     }
 
     #[inline]
@@ -515,7 +550,27 @@ fn allowed_flags(code: u8) -> Option<u8> {
 fn blocker(cur: &mut Cursor<'_>) -> Result<Blocker, String> {
     match cur.byte().map_err(why)? {
         op::BLOCKER_JOIN => Ok(Blocker::Join(ThreadId(u32_field(cur, "thread id")?))),
+        op::BLOCKER_RECV => Ok(Blocker::Recv(LockId(u32_field(cur, "channel id")?))),
+        op::BLOCKER_SEND => Ok(Blocker::Send(LockId(u32_field(cur, "channel id")?))),
         other => Err(format!("unknown blocker kind {other}")),
+    }
+}
+
+fn end(cur: &mut Cursor<'_>) -> Result<End, String> {
+    match cur.byte().map_err(why)? {
+        0 => Ok(End::Sender),
+        1 => Ok(End::Receiver),
+        other => Err(format!("unknown channel end {other}")),
+    }
+}
+
+/// A channel handle's owner: 0 for none, else the thread id + 1.
+fn owner(cur: &mut Cursor<'_>) -> Result<Option<ThreadId>, String> {
+    match cur.varint().map_err(why)? {
+        0 => Ok(None),
+        n => u32::try_from(n - 1)
+            .map(|t| Some(ThreadId(t)))
+            .map_err(|_| format!("owner {n} is out of range")),
     }
 }
 

@@ -10,7 +10,7 @@ use super::format::{
     CHUNK_TARGET, CLOCK_UNIT, MAGIC, SeqTable, TAG_END, TAG_EVENTS, TAG_HEADER, VERSION, kind_code,
     op,
 };
-use crate::event::{Blocker, Event, EventKind, LockId, Mode, Site};
+use crate::event::{Blocker, End, Event, EventKind, LockId, Mode, Site};
 
 /// Room kept at the front of the chunk buffer for the chunk's tag, length and
 /// event count, so a chunk goes out in one `write_all` without a copy.
@@ -236,7 +236,9 @@ impl Encoder {
             EventKind::CondWake { timed_out, .. } => (op::COND_WAKE, flag(*timed_out)),
             EventKind::Notify { all, .. } => (op::NOTIFY, flag(*all)),
             EventKind::Block { timed, .. } => (op::BLOCK, flag(*timed)),
-            EventKind::Unblock { .. } => (op::BLOCK, 0),
+            EventKind::Unblock { .. }
+            | EventKind::Handle { .. }
+            | EventKind::ChannelWake { .. } => (op::BLOCK, 0),
         };
         let same_thread = ev.thread.0 == self.prev_thread;
         out.push(code | flags | if same_thread { op::SAME_THREAD } else { 0 });
@@ -303,14 +305,45 @@ impl Encoder {
                 put_varint(out, u64::from(*woken));
                 put_varint(out, u64::from(site));
             }
-            EventKind::Block { on, .. } => {
+            EventKind::Block { on, seq, .. } => {
                 out.push(op::BLOCK_BEGIN);
                 put_blocker(out, *on);
                 put_varint(out, u64::from(site));
+                if let Some(channel) = on.channel() {
+                    self.seq(out, channel, *seq);
+                }
             }
-            EventKind::Unblock { on } => {
+            EventKind::Unblock { on, seq } => {
                 out.push(op::BLOCK_END);
                 put_blocker(out, *on);
+                if let Some(channel) = on.channel() {
+                    self.seq(out, channel, *seq);
+                }
+            }
+            EventKind::ChannelWake { channel, end, seq } => {
+                out.push(op::CHANNEL_WAKE);
+                put_varint(out, u64::from(channel.0));
+                out.push(match end {
+                    End::Sender => 0,
+                    End::Receiver => 1,
+                });
+                self.seq(out, *channel, *seq);
+            }
+            EventKind::Handle {
+                channel,
+                end,
+                from,
+                to,
+            } => {
+                out.push(op::HANDLE);
+                put_varint(out, u64::from(channel.0));
+                out.push(match end {
+                    End::Sender => 0,
+                    End::Receiver => 1,
+                });
+                for owner in [from, to] {
+                    put_varint(out, owner.map_or(0, |t| u64::from(t.0) + 1));
+                }
             }
         }
     }
@@ -362,6 +395,14 @@ fn put_blocker(out: &mut Vec<u8>, on: Blocker) {
         Blocker::Join(thread) => {
             out.push(op::BLOCKER_JOIN);
             put_varint(out, u64::from(thread.0));
+        }
+        Blocker::Recv(channel) => {
+            out.push(op::BLOCKER_RECV);
+            put_varint(out, u64::from(channel.0));
+        }
+        Blocker::Send(channel) => {
+            out.push(op::BLOCKER_SEND);
+            put_varint(out, u64::from(channel.0));
         }
     }
 }

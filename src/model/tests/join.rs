@@ -150,6 +150,7 @@ fn a_timed_join_makes_no_edge() {
         on: crate::event::Blocker::Join(ThreadId(0)),
         site: site(1),
         timed: true,
+        seq: 0,
     };
     assert!(!s.ev(0, kind).deadlock);
     assert!(s.m.wait_for_edges().is_empty());

@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod channel;
 mod deadlock;
 mod join;
 mod potential;
@@ -206,6 +207,7 @@ impl Script {
             on: crate::event::Blocker::Join(ThreadId(target)),
             site: site(300 + 10 * t + target),
             timed: false,
+            seq: 0,
         };
         self.ev(t, kind)
     }
@@ -213,7 +215,7 @@ impl Script {
     /// Thread `t`'s join of `target` returned.
     pub fn joined(&mut self, t: u32, target: u32) -> Change {
         let on = crate::event::Blocker::Join(ThreadId(target));
-        self.ev(t, EventKind::Unblock { on })
+        self.ev(t, EventKind::Unblock { on, seq: 0 })
     }
 
     pub fn exit(&mut self, t: u32) -> Change {

@@ -286,17 +286,31 @@ impl<W: Write> Export<'_, W> {
                 self.lanes.entry(*lock).or_insert_with(|| vec![false]);
                 self.tid(Track::Lock(*lock, 0));
             }
-            EventKind::ThreadStart { .. } | EventKind::LockCreated { .. } => {}
+            EventKind::ThreadStart { .. }
+            | EventKind::LockCreated { .. }
+            | EventKind::Handle { .. }
+            | EventKind::ChannelWake { .. } => {}
             EventKind::Block { on, site, .. } => {
                 self.blocks.insert(ev.thread, (t, *on, *site));
             }
-            EventKind::Unblock { on } => {
+            EventKind::Unblock { on, .. } => {
                 if let Some((since, b, site)) = self.blocks.remove(&ev.thread)
                     && b == *on
                 {
-                    let Blocker::Join(target) = b;
-                    let name = format!("join {}", self.names.thread(target));
-                    let args = json!({"thread": self.names.thread(target), "site": site});
+                    let (name, args) = match b {
+                        Blocker::Join(target) => {
+                            let target = self.names.thread(target);
+                            (
+                                format!("join {target}"),
+                                json!({"thread": target, "site": site}),
+                            )
+                        }
+                        Blocker::Recv(c) | Blocker::Send(c) => {
+                            let channel = self.names.lock(c);
+                            let name = format!("{} {channel}", b.name());
+                            (name, json!({"channel": channel, "site": site}))
+                        }
+                    };
                     let slice = ChromeEvent::slice(&name, b.name(), since, t, THREADS_PID, tid);
                     self.out.emit(&slice.args(args))?;
                 }

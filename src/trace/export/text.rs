@@ -215,6 +215,7 @@ fn describe(line: &mut String, names: &Names, kind: &EventKind) {
             on: Blocker::Join(target),
             site: s,
             timed,
+            ..
         } => write!(
             line,
             "joins thread \"{}\"{}{}",
@@ -224,10 +225,63 @@ fn describe(line: &mut String, names: &Names, kind: &EventKind) {
         ),
         EventKind::Unblock {
             on: Blocker::Join(target),
+            ..
         } => write!(
             line,
             "joined thread \"{}\"",
             sanitize(&names.thread(*target))
         ),
+        EventKind::Block {
+            on: on @ (Blocker::Recv(c) | Blocker::Send(c)),
+            site: s,
+            timed,
+            ..
+        } => write!(
+            line,
+            "waits for {} {}{}{}",
+            if matches!(on, Blocker::Recv(_)) {
+                "a message on"
+            } else {
+                "room on"
+            },
+            lock(*c),
+            if *timed { " (with a timeout)" } else { "" },
+            site(s)
+        ),
+        EventKind::Unblock {
+            on: on @ (Blocker::Recv(c) | Blocker::Send(c)),
+            ..
+        } => write!(line, "{} on {} returned", on.name(), lock(*c)),
+        EventKind::ChannelWake { channel, end, .. } => write!(
+            line,
+            "{} on {} while threads wait on the other side",
+            match end {
+                crate::event::End::Sender => "sent",
+                crate::event::End::Receiver => "received",
+            },
+            lock(*channel)
+        ),
+        EventKind::Handle {
+            channel,
+            end,
+            from,
+            to,
+        } => {
+            let who = |t: &Option<crate::event::ThreadId>| match t {
+                Some(t) => format!("thread \"{}\"", sanitize(&names.thread(*t))),
+                None => "no one".to_owned(),
+            };
+            let end = match end {
+                crate::event::End::Sender => "sender",
+                crate::event::End::Receiver => "receiver",
+            };
+            write!(
+                line,
+                "a {end} of {}: owned by {} (was {})",
+                lock(*channel),
+                who(to),
+                who(from)
+            )
+        }
     };
 }

@@ -65,13 +65,18 @@ pub(super) fn ring_row(
         ""
     };
     let joins = e.reason == EdgeReason::Joins;
-    let arrow = if joins {
-        " ─joins→ "
-    } else {
-        " ─waits→ "
+    let arrow = match e.reason {
+        EdgeReason::Joins => " ─joins→ ",
+        EdgeReason::AwaitsMessage => " ─waits for message on→ ",
+        EdgeReason::AwaitsRoom => " ─waits for room on→ ",
+        EdgeReason::Holds | EdgeReason::QueuedWriter => " ─waits→ ",
     };
     let held = match (e.reason, i + 1 == n) {
         (EdgeReason::Joins, _) => "",
+        (EdgeReason::AwaitsMessage, false) => " ─sender↓",
+        (EdgeReason::AwaitsMessage, true) => " ─sender↑",
+        (EdgeReason::AwaitsRoom, false) => " ─receiver↓",
+        (EdgeReason::AwaitsRoom, true) => " ─receiver↑",
         (_, _) if n == 1 => " ─held by itself",
         (EdgeReason::QueuedWriter, false) => " ─behind↓",
         (EdgeReason::QueuedWriter, true) => " ─behind↑",
@@ -126,11 +131,13 @@ pub(super) fn site_lines(t: Theme, model: &Model, d: &Deadlock, cols: usize) -> 
         let verb = match e.reason {
             EdgeReason::Holds => "held at",
             EdgeReason::QueuedWriter => "writer asked at",
-            EdgeReason::Joins => "",
+            EdgeReason::Joins | EdgeReason::AwaitsMessage | EdgeReason::AwaitsRoom => "",
         };
         // A site is named once, even when the request and the hold share it.
         let text = if e.reason == EdgeReason::Joins {
             format!("{} joins at {asked}", thread_name(model, e.thread))
+        } else if matches!(e.reason, EdgeReason::AwaitsMessage | EdgeReason::AwaitsRoom) {
+            format!("{} waits at {asked}", thread_name(model, e.thread))
         } else if e.requested_at == e.held_at {
             format!("{} asked and {verb} {asked}", thread_name(model, e.thread))
         } else {

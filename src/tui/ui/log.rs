@@ -32,11 +32,13 @@ fn locks_of(kind: &EventKind) -> [Option<LockId>; 2] {
             [Some(condvar), Some(mutex)]
         }
         EventKind::Notify { condvar, .. } => [Some(condvar), None],
-        EventKind::ThreadStart { .. }
-        | EventKind::ThreadExit
-        | EventKind::ThreadPanic { .. }
-        | EventKind::Block { .. }
-        | EventKind::Unblock { .. } => [None, None],
+        EventKind::ThreadStart { .. } | EventKind::ThreadExit | EventKind::ThreadPanic { .. } => {
+            [None, None]
+        }
+        EventKind::Block { on, .. } | EventKind::Unblock { on, .. } => [on.channel(), None],
+        EventKind::Handle { channel, .. } | EventKind::ChannelWake { channel, .. } => {
+            [Some(channel), None]
+        }
     }
 }
 
@@ -171,7 +173,9 @@ fn describe(t: Theme, model: &Model, kind: &EventKind) -> (String, Style) {
             ),
             t.text(),
         ),
-        EventKind::Block { on, site, timed } => (
+        EventKind::Block {
+            on, site, timed, ..
+        } => (
             format!(
                 "{}{} at {site}",
                 describe_blocker(model, *on),
@@ -179,7 +183,29 @@ fn describe(t: Theme, model: &Model, kind: &EventKind) -> (String, Style) {
             ),
             t.waiting(),
         ),
-        EventKind::Unblock { on } => (format!("done: {}", describe_blocker(model, *on)), t.dim()),
+        EventKind::Unblock { on, .. } => {
+            (format!("done: {}", describe_blocker(model, *on)), t.dim())
+        }
+        EventKind::Handle {
+            channel, end, to, ..
+        } => {
+            let end = match end {
+                crate::event::End::Sender => "sender",
+                crate::event::End::Receiver => "receiver",
+            };
+            let verb = if to.is_some() { "owns" } else { "dropped" };
+            (format!("{verb} a {end} of {}", lock(*channel)), t.dim())
+        }
+        EventKind::ChannelWake { channel, end, .. } => {
+            let verb = match end {
+                crate::event::End::Sender => "sent on",
+                crate::event::End::Receiver => "received from",
+            };
+            (
+                format!("{verb} {}, waking the other side", lock(*channel)),
+                t.text(),
+            )
+        }
     }
 }
 

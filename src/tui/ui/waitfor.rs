@@ -169,7 +169,14 @@ fn lines_of(
             let via = match e.reason {
                 EdgeReason::Holds => " ─held by→ ",
                 EdgeReason::QueuedWriter => " ─queued behind→ ",
+                EdgeReason::AwaitsMessage => " ─sent to by→ ",
+                EdgeReason::AwaitsRoom => " ─drained by→ ",
                 EdgeReason::Joins => "",
+            };
+            let waits = match e.reason {
+                EdgeReason::AwaitsMessage => " ─waits for message on→ ",
+                EdgeReason::AwaitsRoom => " ─waits for room on→ ",
+                _ => " ─waits→ ",
             };
             let groups = if e.reason == EdgeReason::Joins {
                 vec![vec![
@@ -181,7 +188,7 @@ fn lines_of(
                 vec![
                     vec![
                         sp(thread_name(model, e.thread), name),
-                        sp(" ─waits→ ".into(), dim),
+                        sp(waits.into(), dim),
                         sp(format!("{}{mode}", lock_name(model, e.lock)), name),
                     ],
                     vec![sp(via.into(), dim), sp(thread_name(model, e.holder), name)],
