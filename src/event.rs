@@ -51,6 +51,9 @@ pub enum LockKind {
     /// A channel (`lockscope::channel`): never held; threads wait on it for
     /// a message or for room, and own its senders and receivers.
     Channel,
+    /// A barrier (`lockscope::Barrier`): never held; threads wait at it for
+    /// the others to arrive.
+    Barrier,
 }
 
 impl fmt::Display for LockKind {
@@ -60,6 +63,7 @@ impl fmt::Display for LockKind {
             LockKind::RwLock => "rwlock",
             LockKind::Condvar => "condvar",
             LockKind::Channel => "channel",
+            LockKind::Barrier => "barrier",
         })
     }
 }
@@ -162,6 +166,13 @@ pub enum Blocker {
     /// `Sender::send` on a full bounded channel: it waits for room, made by
     /// the threads owning the channel's receivers.
     Send(LockId),
+    /// `Barrier::wait`: it waits for the other participants to arrive.
+    Barrier {
+        /// The barrier.
+        barrier: LockId,
+        /// How many threads the barrier lets through at once.
+        parties: u32,
+    },
 }
 
 impl Blocker {
@@ -172,14 +183,25 @@ impl Blocker {
             Blocker::Join(_) => "join",
             Blocker::Recv(_) => "recv",
             Blocker::Send(_) => "send",
+            Blocker::Barrier { .. } => "barrier",
+        }
+    }
+
+    /// The lock-like object waited on (a channel or a barrier), if any: its
+    /// sequence numbers order the waits.
+    pub fn object(self) -> Option<LockId> {
+        match self {
+            Blocker::Join(_) => None,
+            Blocker::Recv(c) | Blocker::Send(c) => Some(c),
+            Blocker::Barrier { barrier, .. } => Some(barrier),
         }
     }
 
     /// The channel waited on, if any.
     pub fn channel(self) -> Option<LockId> {
         match self {
-            Blocker::Join(_) => None,
             Blocker::Recv(c) | Blocker::Send(c) => Some(c),
+            Blocker::Join(_) | Blocker::Barrier { .. } => None,
         }
     }
 }
@@ -336,8 +358,9 @@ pub enum EventKind {
         site: Site,
         /// Whether the wait is bounded: it cannot hang, so it makes no wait-for edge.
         timed: bool,
-        /// For a channel wait, the channel's sequence number: it orders the
-        /// waits and wake-ups of one channel across threads. 0 for a join.
+        /// For a channel or barrier wait, its sequence number: it orders the
+        /// waits and wake-ups of one channel or barrier across threads. 0
+        /// for a join.
         seq: u64,
     },
     /// The thread's [`Block`](EventKind::Block) wait ended (or gave up).
@@ -356,6 +379,14 @@ pub enum EventKind {
         /// The end that made progress.
         end: End,
         /// The channel's sequence number.
+        seq: u64,
+    },
+    /// The last participant arrived at a barrier (this thread, its leader):
+    /// every waiter goes on.
+    BarrierTrip {
+        /// The barrier.
+        barrier: LockId,
+        /// The barrier's sequence number.
         seq: u64,
     },
     /// A channel handle changed owner: first used (`from` none), used by
@@ -385,9 +416,10 @@ impl EventKind {
                 Some((mutex, seq))
             }
             EventKind::Block { on, seq, .. } | EventKind::Unblock { on, seq } => {
-                on.channel().map(|c| (c, seq))
+                on.object().map(|c| (c, seq))
             }
             EventKind::ChannelWake { channel, seq, .. } => Some((channel, seq)),
+            EventKind::BarrierTrip { barrier, seq } => Some((barrier, seq)),
             _ => None,
         }
     }
@@ -419,6 +451,7 @@ impl EventKind {
             EventKind::Unblock { .. } => "unblock",
             EventKind::Handle { .. } => "handle",
             EventKind::ChannelWake { .. } => "channel_wake",
+            EventKind::BarrierTrip { .. } => "barrier_trip",
         }
     }
 }

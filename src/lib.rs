@@ -50,6 +50,7 @@ pub use probe::channel;
 pub use probe::gate;
 pub use probe::thread;
 pub use probe::{
-    Condvar, DeadlockReport, Meter, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
-    Sequencer, Session, SessionBuilder, SessionMode, TransportStats,
+    Barrier, BarrierWaitResult, Condvar, DeadlockReport, Meter, Mutex, MutexGuard, RwLock,
+    RwLockReadGuard, RwLockWriteGuard, Sequencer, Session, SessionBuilder, SessionMode,
+    TransportStats,
 };

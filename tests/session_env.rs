@@ -112,20 +112,21 @@ fn a_headless_session_reports_a_channel_deadlock_and_exits_3() {
         let _session = lockscope::init().unwrap();
         let (tx, rx) = lockscope::channel::named_bounded::<u32>("jobs", 1);
         let l = Arc::new(lockscope::Mutex::named("L", ()));
+        let _held = l.lock();
         let claimed = Arc::new(Barrier::new(2));
         let (theirs, their_barrier) = (Arc::clone(&l), Arc::clone(&claimed));
         let _consumer = lockscope::thread::Builder::new()
             .name("consumer".into())
             .spawn(move || {
-                assert!(rx.try_recv().is_err());
+                // Before the barrier, so before anything is sent: empty.
+                let _ = rx.try_recv();
                 their_barrier.wait();
                 let _l = theirs.lock();
                 let _ = rx.recv();
             })
             .unwrap();
-        let _held = l.lock();
-        tx.try_send(1).unwrap();
         claimed.wait();
+        tx.try_send(1).unwrap();
         let _ = tx.send(2);
         unreachable!("the deadlock should have ended the process");
     }
@@ -136,6 +137,42 @@ fn a_headless_session_reports_a_channel_deadlock_and_exits_3() {
         "waits for room on channel \"jobs\" (send at tests/session_env.rs:",
         "only thread \"consumer\" can receive from it",
         "thread \"consumer\" waits for mutex \"L\"",
+    ] {
+        assert!(stderr.contains(part), "report lacks {part}: {stderr}");
+    }
+}
+
+#[test]
+fn a_headless_session_reports_a_barrier_deadlock_and_exits_3() {
+    const NAME: &str = "a_headless_session_reports_a_barrier_deadlock_and_exits_3";
+    if in_child(NAME) {
+        let _session = lockscope::init().unwrap();
+        let b = Arc::new(lockscope::Barrier::named("B", 2));
+        let l = Arc::new(lockscope::Mutex::named("L", ()));
+        let held = Arc::new(Barrier::new(2));
+        let (their_b, their_l, their_held) = (Arc::clone(&b), Arc::clone(&l), Arc::clone(&held));
+        let _worker = lockscope::thread::Builder::new()
+            .name("worker".into())
+            .spawn(move || {
+                their_b.wait();
+                their_held.wait();
+                let _l = their_l.lock();
+                their_b.wait();
+            })
+            .unwrap();
+        b.wait();
+        let _l = l.lock();
+        held.wait();
+        b.wait();
+        unreachable!("the deadlock should have ended the process");
+    }
+    let out = child(NAME, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    for part in [
+        "waits at barrier \"B\" (wait at tests/session_env.rs:",
+        "for thread \"worker\", which has not arrived",
+        "thread \"worker\" waits for mutex \"L\"",
     ] {
         assert!(stderr.contains(part), "report lacks {part}: {stderr}");
     }

@@ -263,6 +263,43 @@ fn every_kind() -> Vec<Event> {
             },
         ),
     ]);
+    // Barriers: arrivals and the opening, sequenced per barrier.
+    let on = Blocker::Barrier {
+        barrier: LockId(10),
+        parties: u32::MAX,
+    };
+    events.extend([
+        ev(
+            18,
+            4,
+            EventKind::LockCreated {
+                lock: LockId(10),
+                name: "round".into(),
+                kind: LockKind::Barrier,
+                site,
+                first_seq: 0,
+            },
+        ),
+        ev(
+            19,
+            4,
+            EventKind::Block {
+                on,
+                site,
+                timed: false,
+                seq: 0,
+            },
+        ),
+        ev(
+            20,
+            5,
+            EventKind::BarrierTrip {
+                barrier: LockId(10),
+                seq: 1,
+            },
+        ),
+        ev(21, 4, EventKind::Unblock { on, seq: 2 }),
+    ]);
     events
 }
 
@@ -279,10 +316,11 @@ fn a_version_1_trace_still_reads() {
                     | EventKind::Unblock { .. }
                     | EventKind::Handle { .. }
                     | EventKind::ChannelWake { .. }
+                    | EventKind::BarrierTrip { .. }
             ) && !matches!(
                 e.kind,
                 EventKind::LockCreated {
-                    kind: LockKind::Channel,
+                    kind: LockKind::Channel | LockKind::Barrier,
                     ..
                 }
             )

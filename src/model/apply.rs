@@ -137,9 +137,28 @@ impl Model {
                     self.leave_wait(t, time);
                 }
                 // Already woken by the operation that let it through.
-                _ if on.channel().is_some() => {}
+                _ if on.object().is_some() => {}
                 _ => return None,
             },
+            EventKind::BarrierTrip { barrier, .. } => {
+                let b = self.barrier_slot(barrier)?;
+                let mut arrived = mem::take(&mut self.locks[b].arrived);
+                for w in &arrived {
+                    let at_barrier = matches!(
+                        self.threads[w.index()].status,
+                        ThreadStatus::Blocked { on: Blocker::Barrier { barrier: x, .. }, .. } if x == barrier
+                    );
+                    if at_barrier {
+                        self.leave_wait(w.index(), time);
+                    }
+                }
+                let leader = ThreadId(t as u32);
+                if !arrived.contains(&leader) {
+                    arrived.push(leader);
+                }
+                arrived.sort_unstable();
+                self.locks[b].participants = arrived;
+            }
             EventKind::ChannelWake { channel, end, .. } => {
                 self.channel_slot(channel)?;
                 let woken = match end {
@@ -277,6 +296,9 @@ impl Model {
             Blocker::Recv(c) | Blocker::Send(c) => {
                 self.channel_slot(c)?;
             }
+            Blocker::Barrier { barrier, .. } => {
+                self.barrier_slot(barrier)?;
+            }
         }
         if self.threads[t].status.is_done() {
             return None;
@@ -288,6 +310,13 @@ impl Model {
             site,
             timed,
         };
+        if let Blocker::Barrier { barrier, .. } = on {
+            let arrived = &mut self.locks[barrier.index()].arrived;
+            let id = ThreadId(t as u32);
+            if !arrived.contains(&id) {
+                arrived.push(id);
+            }
+        }
         Some(!timed && self.check_from(t, time))
     }
 

@@ -134,8 +134,12 @@ impl Model {
                     waiters.remove(i);
                 }
             }
-            ThreadStatus::Blocked { since, .. } => {
+            ThreadStatus::Blocked { on, since, .. } => {
                 th.stats.waiting = th.stats.waiting.saturating_add(time.saturating_sub(since));
+                if let crate::event::Blocker::Barrier { barrier, .. } = on {
+                    let arrived = &mut self.locks[barrier.index()].arrived;
+                    arrived.retain(|&w| w != th.id);
+                }
             }
             ThreadStatus::CondWait { condvar, since, .. } => {
                 let spent = time.saturating_sub(since);
@@ -216,6 +220,16 @@ impl Model {
             state.kind = LockKind::Condvar;
         }
         Some(c)
+    }
+
+    /// The index of barrier `id`, creating a placeholder typed as a barrier.
+    pub(super) fn barrier_slot(&mut self, id: LockId) -> Option<usize> {
+        let b = self.lock_slot(id, None)?;
+        let state = &mut self.locks[b];
+        if !state.known {
+            state.kind = LockKind::Barrier;
+        }
+        Some(b)
     }
 
     /// The index of channel `id`, creating a placeholder typed as a channel.

@@ -72,6 +72,10 @@ pub fn describe_blocker(model: &Model, on: Blocker) -> String {
             "waits for room on channel \"{}\"",
             sanitize(model.lock_name(c))
         ),
+        Blocker::Barrier { barrier, .. } => format!(
+            "waits at barrier \"{}\"",
+            sanitize(model.lock_name(barrier))
+        ),
     }
 }
 
@@ -142,6 +146,22 @@ pub(super) fn write_deadlock(out: &mut String, d: &DeadlockReport) {
         if let Some((what, verb, who)) = match e.reason {
             EdgeReason::AwaitsMessage => Some(("a message on", "recv", "send to")),
             EdgeReason::AwaitsRoom => Some(("room on", "send", "receive from")),
+            EdgeReason::AwaitsArrival => {
+                let _ = writeln!(
+                    out,
+                    "  thread \"{}\" waits at barrier \"{}\" (wait at {}, waiting since {})",
+                    sanitize(&e.thread),
+                    sanitize(&e.lock),
+                    e.requested_at,
+                    format_duration(e.since_ns),
+                );
+                let _ = writeln!(
+                    out,
+                    "      for thread \"{}\", which has not arrived",
+                    sanitize(&e.holder)
+                );
+                continue;
+            }
             _ => None,
         } {
             let _ = writeln!(
@@ -181,7 +201,10 @@ pub(super) fn write_deadlock(out: &mut String, d: &DeadlockReport) {
                 "      queued behind writer thread \"{holder}\" (requested at {})",
                 e.held_at
             ),
-            EdgeReason::Joins | EdgeReason::AwaitsMessage | EdgeReason::AwaitsRoom => Ok(()),
+            EdgeReason::Joins
+            | EdgeReason::AwaitsMessage
+            | EdgeReason::AwaitsRoom
+            | EdgeReason::AwaitsArrival => Ok(()),
         };
     }
 }

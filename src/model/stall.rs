@@ -136,10 +136,11 @@ impl Model {
                     held_by: vec![target],
                     blocker: Some(on),
                 },
-                // A channel wait lasts while it lasts: with every live thread
-                // blocked, no one will send or receive.
+                // A channel or barrier wait lasts while it lasts: with every
+                // live thread blocked, no one will send, receive or arrive.
                 ThreadStatus::Blocked {
-                    on: on @ (Blocker::Recv(c) | Blocker::Send(c)),
+                    on:
+                        on @ (Blocker::Recv(c) | Blocker::Send(c) | Blocker::Barrier { barrier: c, .. }),
                     since,
                     site,
                     timed: false,

@@ -243,6 +243,11 @@ pub struct LockState {
     pub senders: Vec<(ThreadId, i32)>,
     /// For a channel: how many of its receivers each thread owns.
     pub receivers: Vec<(ThreadId, i32)>,
+    /// For a barrier: the threads waiting at it in this generation.
+    pub arrived: Vec<ThreadId>,
+    /// For a barrier: the threads that passed it in its last generation
+    /// (empty before it first trips): who is expected to arrive again.
+    pub participants: Vec<ThreadId>,
     /// Counters and accumulated times.
     pub stats: LockStats,
 }
@@ -281,6 +286,8 @@ impl LockState {
             cond_waiters: Vec::new(),
             senders: Vec::new(),
             receivers: Vec::new(),
+            arrived: Vec::new(),
+            participants: Vec::new(),
             stats: LockStats::default(),
         }
     }

@@ -29,6 +29,10 @@ pub enum EdgeReason {
     /// The waiting thread is blocked in `send` on the edge's full channel, and
     /// the other thread owns its only receivers.
     AwaitsRoom,
+    /// The waiting thread waits at the edge's barrier, and the other thread
+    /// is one of the participants it still needs, every one of which must
+    /// arrive.
+    AwaitsArrival,
 }
 
 /// One edge of the wait-for graph: `thread` waits for `lock`, which `holder`
@@ -179,6 +183,9 @@ impl WaitFor<'_> {
         site: Site,
         cursor: &mut usize,
     ) -> Option<(usize, WaitEdge)> {
+        if let Blocker::Barrier { barrier, parties } = on {
+            return self.barrier_edge(thread, (barrier, parties), (since, site), cursor);
+        }
         if *cursor > 0 {
             return None;
         }
@@ -195,6 +202,7 @@ impl WaitFor<'_> {
                 c,
                 EdgeReason::AwaitsRoom,
             ),
+            Blocker::Barrier { .. } => return None,
         };
         let other = self.threads.get(target.index())?;
         if other.status.is_done() {
@@ -210,6 +218,54 @@ impl WaitFor<'_> {
             holder_mode: Mode::Exclusive,
             held_at: Site::UNKNOWN,
             reason,
+        };
+        Some((target.index(), edge))
+    }
+
+    /// The `cursor`-th edge of a thread waiting at a barrier. The threads
+    /// that can still arrive are the last generation's participants not
+    /// waiting at it now. Before the barrier first opens they are unknown
+    /// (threads not seen yet may arrive), so there is no edge.
+    /// The wait needs `parties - arrived` of them: an edge to each only when
+    /// every one is needed (a cycle through an optional one proves nothing).
+    fn barrier_edge(
+        &self,
+        thread: ThreadId,
+        (barrier, parties): (LockId, u32),
+        (since, site): (Nanos, Site),
+        cursor: &mut usize,
+    ) -> Option<(usize, WaitEdge)> {
+        let state = self.locks.get(barrier.index())?;
+        let can_arrive = |t: &ThreadId| {
+            *t != thread
+                && !state.arrived.contains(t)
+                && self
+                    .threads
+                    .get(t.index())
+                    .is_some_and(|th| !th.status.is_done())
+        };
+        let candidates: Vec<ThreadId> = state
+            .participants
+            .iter()
+            .copied()
+            .filter(can_arrive)
+            .collect();
+        let needed = (parties as usize).saturating_sub(state.arrived.len().max(1));
+        if candidates.is_empty() || candidates.len() > needed {
+            return None;
+        }
+        let target = *candidates.get(*cursor)?;
+        *cursor += 1;
+        let edge = WaitEdge {
+            thread,
+            lock: barrier,
+            mode: Mode::Exclusive,
+            requested_at: site,
+            since,
+            holder: target,
+            holder_mode: Mode::Exclusive,
+            held_at: Site::UNKNOWN,
+            reason: EdgeReason::AwaitsArrival,
         };
         Some((target.index(), edge))
     }

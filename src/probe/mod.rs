@@ -4,6 +4,7 @@
 //! The hot path of every lock operation is one relaxed load of [`state::STATE`];
 //! everything else happens only while a session is on.
 
+mod barrier;
 pub mod channel;
 mod clock;
 mod collector;
@@ -20,6 +21,7 @@ mod sites;
 mod state;
 pub mod thread;
 
+pub use barrier::{Barrier, BarrierWaitResult};
 pub use condvar::Condvar;
 pub use mutex::{Mutex, MutexGuard};
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};

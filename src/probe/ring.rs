@@ -145,7 +145,8 @@ fn encode(kind: &EventKind, sites: &mut sites::SiteCache) -> Option<Words> {
         | EventKind::Block { .. }
         | EventKind::Unblock { .. }
         | EventKind::Handle { .. }
-        | EventKind::ChannelWake { .. } => return None,
+        | EventKind::ChannelWake { .. }
+        | EventKind::BarrierTrip { .. } => return None,
     })
 }
 

@@ -109,8 +109,8 @@ enum Object {
     Mutex(Mutex<()>),
     RwLock(RwLock<()>),
     Condvar(Condvar),
-    #[allow(dead_code)] // held only to exist
-    Channel((crate::channel::Sender<()>, crate::channel::Receiver<()>)),
+    /// A kind scenario files cannot declare.
+    Undeclarable,
 }
 
 /// A lock a scenario thread holds; dropping the guard releases it.
@@ -327,11 +327,9 @@ fn build_world(scenario: &Scenario) -> World {
             LockKind::Mutex => Object::Mutex(Mutex::named_at(decl.name.clone(), (), decl.site)),
             LockKind::RwLock => Object::RwLock(RwLock::named_at(decl.name.clone(), (), decl.site)),
             LockKind::Condvar => Object::Condvar(Condvar::named_at(decl.name.clone(), decl.site)),
-            // Scenario files declare no channels yet (the parser accepts
-            // mutex, rwlock and condvar); an object keeps the ids dense.
-            LockKind::Channel => {
-                Object::Channel(crate::channel::named_unbounded(decl.name.clone()))
-            }
+            // Scenario files declare no channels or barriers (the parser
+            // accepts mutex, rwlock and condvar): no step can name one.
+            LockKind::Channel | LockKind::Barrier => Object::Undeclarable,
         })
         .collect();
     let vars = scenario

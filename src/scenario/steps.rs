@@ -154,6 +154,7 @@ fn article(kind: LockKind) -> &'static str {
         LockKind::RwLock => "an rwlock",
         LockKind::Condvar => "a condvar",
         LockKind::Channel => "a channel",
+        LockKind::Barrier => "a barrier",
     }
 }
 

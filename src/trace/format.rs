@@ -78,12 +78,16 @@ pub(crate) mod op {
     /// Sub-kind byte of [`BLOCK`]: a channel operation woke the other side
     /// (then the channel id, the end byte and the seq).
     pub(crate) const CHANNEL_WAKE: u8 = 3;
+    /// Sub-kind byte of [`BLOCK`]: a barrier tripped (then its id and seq).
+    pub(crate) const BARRIER_TRIP: u8 = 4;
     /// Blocker kind byte: a join.
     pub(crate) const BLOCKER_JOIN: u8 = 0;
     /// Blocker kind byte: a `recv`.
     pub(crate) const BLOCKER_RECV: u8 = 1;
     /// Blocker kind byte: a `send`.
     pub(crate) const BLOCKER_SEND: u8 = 2;
+    /// Blocker kind byte: a barrier wait (then the barrier id and parties).
+    pub(crate) const BLOCKER_BARRIER: u8 = 3;
 
     /// The record type bits.
     pub(crate) const TYPE_MASK: u8 = 0x0f;
@@ -104,6 +108,7 @@ pub(crate) fn kind_code(kind: LockKind) -> u8 {
         LockKind::RwLock => 1,
         LockKind::Condvar => 2,
         LockKind::Channel => 3,
+        LockKind::Barrier => 4,
     }
 }
 
@@ -114,6 +119,7 @@ pub(crate) fn kind_from_code(code: u8) -> Option<LockKind> {
         1 => Some(LockKind::RwLock),
         2 => Some(LockKind::Condvar),
         3 => Some(LockKind::Channel),
+        4 => Some(LockKind::Barrier),
         _ => None,
     }
 }

@@ -465,6 +465,13 @@ impl Decoder {
                         seq: self.channel_seq(cur, on)?,
                     }
                 }
+                op::BARRIER_TRIP if !flag => {
+                    let barrier = LockId(u32_field(cur, "barrier id")?);
+                    EventKind::BarrierTrip {
+                        barrier,
+                        seq: self.seq(cur, barrier)?,
+                    }
+                }
                 op::CHANNEL_WAKE if !flag => {
                     let channel = LockId(u32_field(cur, "channel id")?);
                     EventKind::ChannelWake {
@@ -505,8 +512,8 @@ impl Decoder {
 
     /// A channel wait's sequence number (a join has none: 0).
     fn channel_seq(&mut self, cur: &mut Cursor<'_>, on: Blocker) -> Result<u64, String> {
-        match on.channel() {
-            Some(channel) => self.seq(cur, channel),
+        match on.object() {
+            Some(object) => self.seq(cur, object),
             None => Ok(0),
         }
     }
@@ -552,6 +559,10 @@ fn blocker(cur: &mut Cursor<'_>) -> Result<Blocker, String> {
         op::BLOCKER_JOIN => Ok(Blocker::Join(ThreadId(u32_field(cur, "thread id")?))),
         op::BLOCKER_RECV => Ok(Blocker::Recv(LockId(u32_field(cur, "channel id")?))),
         op::BLOCKER_SEND => Ok(Blocker::Send(LockId(u32_field(cur, "channel id")?))),
+        op::BLOCKER_BARRIER => Ok(Blocker::Barrier {
+            barrier: LockId(u32_field(cur, "barrier id")?),
+            parties: u32_field(cur, "parties")?,
+        }),
         other => Err(format!("unknown blocker kind {other}")),
     }
 }

@@ -238,7 +238,8 @@ impl Encoder {
             EventKind::Block { timed, .. } => (op::BLOCK, flag(*timed)),
             EventKind::Unblock { .. }
             | EventKind::Handle { .. }
-            | EventKind::ChannelWake { .. } => (op::BLOCK, 0),
+            | EventKind::ChannelWake { .. }
+            | EventKind::BarrierTrip { .. } => (op::BLOCK, 0),
         };
         let same_thread = ev.thread.0 == self.prev_thread;
         out.push(code | flags | if same_thread { op::SAME_THREAD } else { 0 });
@@ -309,16 +310,21 @@ impl Encoder {
                 out.push(op::BLOCK_BEGIN);
                 put_blocker(out, *on);
                 put_varint(out, u64::from(site));
-                if let Some(channel) = on.channel() {
-                    self.seq(out, channel, *seq);
+                if let Some(object) = on.object() {
+                    self.seq(out, object, *seq);
                 }
             }
             EventKind::Unblock { on, seq } => {
                 out.push(op::BLOCK_END);
                 put_blocker(out, *on);
-                if let Some(channel) = on.channel() {
-                    self.seq(out, channel, *seq);
+                if let Some(object) = on.object() {
+                    self.seq(out, object, *seq);
                 }
+            }
+            EventKind::BarrierTrip { barrier, seq } => {
+                out.push(op::BARRIER_TRIP);
+                put_varint(out, u64::from(barrier.0));
+                self.seq(out, *barrier, *seq);
             }
             EventKind::ChannelWake { channel, end, seq } => {
                 out.push(op::CHANNEL_WAKE);
@@ -403,6 +409,11 @@ fn put_blocker(out: &mut Vec<u8>, on: Blocker) {
         Blocker::Send(channel) => {
             out.push(op::BLOCKER_SEND);
             put_varint(out, u64::from(channel.0));
+        }
+        Blocker::Barrier { barrier, parties } => {
+            out.push(op::BLOCKER_BARRIER);
+            put_varint(out, u64::from(barrier.0));
+            put_varint(out, u64::from(parties));
         }
     }
 }

@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod barrier;
 mod channel;
 mod deadlock;
 mod join;

@@ -289,7 +289,8 @@ impl<W: Write> Export<'_, W> {
             EventKind::ThreadStart { .. }
             | EventKind::LockCreated { .. }
             | EventKind::Handle { .. }
-            | EventKind::ChannelWake { .. } => {}
+            | EventKind::ChannelWake { .. }
+            | EventKind::BarrierTrip { .. } => {}
             EventKind::Block { on, site, .. } => {
                 self.blocks.insert(ev.thread, (t, *on, *site));
             }
@@ -309,6 +310,13 @@ impl<W: Write> Export<'_, W> {
                             let channel = self.names.lock(c);
                             let name = format!("{} {channel}", b.name());
                             (name, json!({"channel": channel, "site": site}))
+                        }
+                        Blocker::Barrier { barrier, parties } => {
+                            let barrier = self.names.lock(barrier);
+                            let name = format!("barrier {barrier}");
+                            let args =
+                                json!({"barrier": barrier, "parties": parties, "site": site});
+                            (name, args)
                         }
                     };
                     let slice = ChromeEvent::slice(&name, b.name(), since, t, THREADS_PID, tid);

@@ -159,6 +159,12 @@ pub fn jsonl(trace: &Trace, out: &mut dyn Write) -> io::Result<()> {
                 target_name = blocker_target(&names, *on);
                 line.blocker(*on, &target_name);
             }
+            EventKind::BarrierTrip { barrier, seq } => {
+                lock_name = names.lock(*barrier);
+                line.lock = Some(barrier.0);
+                line.lock_name = Some(&*lock_name);
+                line.seq = Some(*seq);
+            }
             EventKind::ChannelWake { channel, end, seq } => {
                 lock_name = names.lock(*channel);
                 line.channel = Some(channel.0);
@@ -250,13 +256,18 @@ struct Line<'a> {
     from: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     to: Option<u32>,
+    /// A barrier's party count.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parties: Option<u32>,
 }
 
-/// The name of what a block waits for: the thread joined or the channel.
+/// The name of what a block waits for: the thread joined, the channel or
+/// the barrier.
 fn blocker_target(names: &Names, on: Blocker) -> String {
     match on {
         Blocker::Join(t) => names.thread(t).into_owned(),
         Blocker::Recv(c) | Blocker::Send(c) => names.lock(c).into_owned(),
+        Blocker::Barrier { barrier, .. } => names.lock(barrier).into_owned(),
     }
 }
 
@@ -271,6 +282,11 @@ impl<'a> Line<'a> {
             Blocker::Recv(c) | Blocker::Send(c) => {
                 self.channel = Some(c.0);
                 self.channel_name = Some(name);
+            }
+            Blocker::Barrier { barrier, parties } => {
+                self.lock = Some(barrier.0);
+                self.lock_name = Some(name);
+                self.parties = Some(parties);
             }
         }
     }

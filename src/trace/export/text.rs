@@ -252,6 +252,23 @@ fn describe(line: &mut String, names: &Names, kind: &EventKind) {
             on: on @ (Blocker::Recv(c) | Blocker::Send(c)),
             ..
         } => write!(line, "{} on {} returned", on.name(), lock(*c)),
+        EventKind::Block {
+            on: Blocker::Barrier { barrier, parties },
+            site: s,
+            ..
+        } => write!(
+            line,
+            "waits at {} (of {parties}){}",
+            lock(*barrier),
+            site(s)
+        ),
+        EventKind::Unblock {
+            on: Blocker::Barrier { barrier, .. },
+            ..
+        } => write!(line, "passed {}", lock(*barrier)),
+        EventKind::BarrierTrip { barrier, .. } => {
+            write!(line, "arrived last at {}: it opens", lock(*barrier))
+        }
         EventKind::ChannelWake { channel, end, .. } => write!(
             line,
             "{} on {} while threads wait on the other side",

@@ -69,6 +69,7 @@ pub(super) fn ring_row(
         EdgeReason::Joins => " ─joins→ ",
         EdgeReason::AwaitsMessage => " ─waits for message on→ ",
         EdgeReason::AwaitsRoom => " ─waits for room on→ ",
+        EdgeReason::AwaitsArrival => " ─waits at→ ",
         EdgeReason::Holds | EdgeReason::QueuedWriter => " ─waits→ ",
     };
     let held = match (e.reason, i + 1 == n) {
@@ -77,6 +78,8 @@ pub(super) fn ring_row(
         (EdgeReason::AwaitsMessage, true) => " ─sender↑",
         (EdgeReason::AwaitsRoom, false) => " ─receiver↓",
         (EdgeReason::AwaitsRoom, true) => " ─receiver↑",
+        (EdgeReason::AwaitsArrival, false) => " ─for↓",
+        (EdgeReason::AwaitsArrival, true) => " ─for↑",
         (_, _) if n == 1 => " ─held by itself",
         (EdgeReason::QueuedWriter, false) => " ─behind↓",
         (EdgeReason::QueuedWriter, true) => " ─behind↑",
@@ -131,12 +134,18 @@ pub(super) fn site_lines(t: Theme, model: &Model, d: &Deadlock, cols: usize) -> 
         let verb = match e.reason {
             EdgeReason::Holds => "held at",
             EdgeReason::QueuedWriter => "writer asked at",
-            EdgeReason::Joins | EdgeReason::AwaitsMessage | EdgeReason::AwaitsRoom => "",
+            EdgeReason::Joins
+            | EdgeReason::AwaitsMessage
+            | EdgeReason::AwaitsRoom
+            | EdgeReason::AwaitsArrival => "",
         };
         // A site is named once, even when the request and the hold share it.
         let text = if e.reason == EdgeReason::Joins {
             format!("{} joins at {asked}", thread_name(model, e.thread))
-        } else if matches!(e.reason, EdgeReason::AwaitsMessage | EdgeReason::AwaitsRoom) {
+        } else if matches!(
+            e.reason,
+            EdgeReason::AwaitsMessage | EdgeReason::AwaitsRoom | EdgeReason::AwaitsArrival
+        ) {
             format!("{} waits at {asked}", thread_name(model, e.thread))
         } else if e.requested_at == e.held_at {
             format!("{} asked and {verb} {asked}", thread_name(model, e.thread))

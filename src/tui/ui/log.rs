@@ -35,10 +35,12 @@ fn locks_of(kind: &EventKind) -> [Option<LockId>; 2] {
         EventKind::ThreadStart { .. } | EventKind::ThreadExit | EventKind::ThreadPanic { .. } => {
             [None, None]
         }
-        EventKind::Block { on, .. } | EventKind::Unblock { on, .. } => [on.channel(), None],
-        EventKind::Handle { channel, .. } | EventKind::ChannelWake { channel, .. } => {
-            [Some(channel), None]
-        }
+        EventKind::Block { on, .. } | EventKind::Unblock { on, .. } => [on.object(), None],
+        EventKind::Handle { channel, .. }
+        | EventKind::ChannelWake { channel, .. }
+        | EventKind::BarrierTrip {
+            barrier: channel, ..
+        } => [Some(channel), None],
     }
 }
 
@@ -196,6 +198,10 @@ fn describe(t: Theme, model: &Model, kind: &EventKind) -> (String, Style) {
             let verb = if to.is_some() { "owns" } else { "dropped" };
             (format!("{verb} a {end} of {}", lock(*channel)), t.dim())
         }
+        EventKind::BarrierTrip { barrier, .. } => (
+            format!("arrived last at {}: it opens", lock(*barrier)),
+            t.text(),
+        ),
         EventKind::ChannelWake { channel, end, .. } => {
             let verb = match end {
                 crate::event::End::Sender => "sent on",

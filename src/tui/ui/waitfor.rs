@@ -171,11 +171,13 @@ fn lines_of(
                 EdgeReason::QueuedWriter => " ─queued behind→ ",
                 EdgeReason::AwaitsMessage => " ─sent to by→ ",
                 EdgeReason::AwaitsRoom => " ─drained by→ ",
+                EdgeReason::AwaitsArrival => " ─for→ ",
                 EdgeReason::Joins => "",
             };
             let waits = match e.reason {
                 EdgeReason::AwaitsMessage => " ─waits for message on→ ",
                 EdgeReason::AwaitsRoom => " ─waits for room on→ ",
+                EdgeReason::AwaitsArrival => " ─waits at→ ",
                 _ => " ─waits→ ",
             };
             let groups = if e.reason == EdgeReason::Joins {
