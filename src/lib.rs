@@ -48,6 +48,7 @@ pub use launch::init;
 pub use model::StallReport;
 pub use probe::channel;
 pub use probe::gate;
+pub use probe::sync;
 pub use probe::thread;
 pub use probe::{
     Barrier, BarrierWaitResult, Condvar, DeadlockReport, Meter, Mutex, MutexGuard, RwLock,

@@ -19,6 +19,7 @@ mod session;
 mod sink;
 mod sites;
 mod state;
+pub mod sync;
 pub mod thread;
 
 pub use barrier::{Barrier, BarrierWaitResult};
