@@ -128,6 +128,7 @@ impl<T: ?Sized> Mutex<T> {
     ///
     /// The guard, inside the error, if a thread panicked holding it.
     #[track_caller]
+    #[inline]
     pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
         let guard = self.guard(self.inner.lock());
         result(self.poison.get(), guard)
@@ -173,6 +174,7 @@ impl<T: ?Sized> Mutex<T> {
         result(poisoned, self.inner.get_mut())
     }
 
+    #[inline]
     fn guard<'a>(&'a self, inner: crate::MutexGuard<'a, T>) -> MutexGuard<'a, T> {
         MutexGuard {
             inner,
