@@ -67,8 +67,9 @@ pub(super) fn ring_row(
     let joins = e.reason == EdgeReason::Joins;
     let arrow = match e.reason {
         EdgeReason::Joins => " ─joins→ ",
-        EdgeReason::AwaitsMessage => " ─waits for message on→ ",
-        EdgeReason::AwaitsRoom => " ─waits for room on→ ",
+        // The ring is compact; the edge list spells them out.
+        EdgeReason::AwaitsMessage => " ─message on→ ",
+        EdgeReason::AwaitsRoom => " ─room on→ ",
         EdgeReason::AwaitsArrival => " ─waits at→ ",
         EdgeReason::Holds | EdgeReason::QueuedWriter => " ─waits→ ",
     };
