@@ -40,7 +40,7 @@ impl Model {
         let mut change = Change::default();
         match *kind {
             EventKind::ThreadStart { ref name } => self.on_start(t, name, time),
-            EventKind::ThreadExit => self.on_exit(t, time)?,
+            EventKind::ThreadExit => change.deadlock = self.on_exit(t, time)?,
             EventKind::ThreadPanic { ref message } => self.on_panic(t, message, time)?,
             EventKind::LockCreated {
                 lock,
@@ -189,7 +189,11 @@ impl Model {
 
     /// A thread that returns still holding a lock leaked its guard: the lock
     /// stays held, so it is kept.
-    fn on_exit(&mut self, t: usize, time: Nanos) -> Option<()> {
+    ///
+    /// A thread that ends can no longer send, receive or arrive: a channel
+    /// or barrier wait that counted it among several candidates may now
+    /// have one left, whose edge can close a cycle.
+    fn on_exit(&mut self, t: usize, time: Nanos) -> Option<bool> {
         if self.threads[t].status.is_done() {
             return None;
         }
@@ -197,7 +201,17 @@ impl Model {
             self.anomalies += 1;
         }
         self.end_thread(t, ThreadStatus::Finished, time);
-        Some(())
+        let mut deadlock = false;
+        for w in 0..self.threads.len() {
+            let waits = matches!(
+                self.threads[w].status,
+                ThreadStatus::Blocked { on, timed: false, .. } if on.object().is_some()
+            );
+            if waits {
+                deadlock |= self.check_from(w, time);
+            }
+        }
+        Some(deadlock)
     }
 
     /// Unwinding released the thread's locks (their `Released` events came

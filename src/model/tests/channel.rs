@@ -215,3 +215,18 @@ fn a_wake_up_leaves_waits_on_the_same_side_alone() {
     s.ev(1, wake);
     assert!(matches!(s.status(0), ThreadStatus::Blocked { .. }));
 }
+
+#[test]
+fn a_sender_ending_can_leave_one_and_close_a_cycle() {
+    // b (1) waits for a message; a (0) and c (2) used senders; b holds L,
+    // a waits for L. When c ends (its sender leaked), a is the only sender.
+    let mut s = Script::new();
+    s.mutex(0, "L");
+    s.create(1, "ch", LockKind::Channel);
+    own(&mut s, 0, 1, End::Sender, None);
+    own(&mut s, 2, 1, End::Sender, None);
+    s.acq(1, 0);
+    block(&mut s, 1, Blocker::Recv(LockId(1)));
+    assert!(!s.req(0, 0).deadlock);
+    assert!(s.exit(2).deadlock);
+}
