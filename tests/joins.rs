@@ -206,3 +206,73 @@ fn a_panicking_thread_is_joined_with_its_payload() {
     let summary = session.finish().unwrap();
     assert_eq!(summary.anomalies, 0);
 }
+
+/// "owner" holds `L` and opens a scope whose thread wants `L`; the scope's
+/// end joins it.
+fn scope_end_while_holding() {
+    thread::Builder::new()
+        .name("owner".into())
+        .stack_size(64 * 1024)
+        .spawn(|| {
+            let l = Mutex::named("L", ());
+            let _held = l.lock();
+            thread::scope(|s| {
+                s.spawn(|| drop(l.lock()));
+            });
+        })
+        .unwrap();
+}
+
+#[test]
+fn the_end_of_a_scope_joins_and_a_cycle_through_it_is_a_deadlock() {
+    for run in 0..20 {
+        let _serial = serial();
+        let (session, reports) = session();
+        scope_end_while_holding();
+        let text = expect_deadlock(&reports).to_string();
+        assert!(
+            text.contains("thread \"owner\" joins thread \""),
+            "run {run}: {text}"
+        );
+        assert!(text.contains("waits for mutex \"L\""), "run {run}: {text}");
+        session.sync();
+    }
+}
+
+/// Scoped threads joined (explicitly and at the scope's end) while another
+/// thread holds an unrelated lock the whole time.
+fn scoped_threads_while_others_hold_unrelated_locks() {
+    let unrelated = Arc::new(Mutex::named("unrelated", ()));
+    let holding = Arc::new(Barrier::new(2));
+    let release = Arc::new(Barrier::new(2));
+    let holder = {
+        let (unrelated, holding, release) = (
+            Arc::clone(&unrelated),
+            Arc::clone(&holding),
+            Arc::clone(&release),
+        );
+        thread::spawn(move || {
+            let _u = unrelated.lock();
+            holding.wait();
+            release.wait();
+        })
+    };
+    holding.wait();
+    let counter = Mutex::named("counter", 0);
+    let mut data = vec![1, 2, 3];
+    thread::scope(|s| {
+        let h = s.spawn(|| data.iter().sum::<i32>());
+        s.spawn(|| *counter.lock() += 1);
+        s.spawn(|| *counter.lock() += 1);
+        assert_eq!(h.join().unwrap(), 6);
+    });
+    data.push(4);
+    assert_eq!(*counter.lock(), 2);
+    release.wait();
+    holder.join().unwrap();
+}
+
+#[test]
+fn scoped_threads_joining_while_others_hold_unrelated_locks_are_never_reported() {
+    never_reported(scoped_threads_while_others_hold_unrelated_locks);
+}

@@ -272,7 +272,22 @@ impl WaitFor<'_> {
 
     /// The one live thread other than `waiter` owning `end` of `channel`, if
     /// there is exactly one and `waiter` owns none.
+    ///
+    /// A channel cannot be full and empty at once, nor can a rendezvous
+    /// sender and receiver both wait: if threads seem to wait on both sides,
+    /// one side's wake-up is still on its way, and neither gets an edge.
     fn only_owner(&self, channel: LockId, end: End, waiter: ThreadId) -> Option<ThreadId> {
+        let other_side = match end {
+            End::Sender => Blocker::Send(channel),
+            End::Receiver => Blocker::Recv(channel),
+        };
+        let both_sides = self
+            .threads
+            .iter()
+            .any(|th| matches!(th.status, ThreadStatus::Blocked { on, .. } if on == other_side));
+        if both_sides {
+            return None;
+        }
         let state = self.locks.get(channel.index())?;
         let mut only = None;
         for &(t, n) in state.owners(end) {

@@ -14,6 +14,7 @@ mod meta;
 mod mutex;
 mod ring;
 mod rwlock;
+mod scope;
 mod sequencer;
 mod session;
 mod sink;

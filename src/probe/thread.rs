@@ -19,40 +19,107 @@ use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
 
+pub use super::scope::{Scope, ScopedJoinHandle, scope};
 use super::{sink, state};
 use crate::event::{Blocker, EventKind, Site, ThreadId};
 
 /// Who a spawned thread is, as lockscope numbers it: the thread fills it in
 /// before its first instruction, so its joiner can name it.
 #[derive(Default)]
-struct Ident {
+pub(crate) struct Ident {
+    slot: Mutex<Slot>,
+    filled: Condvar,
+}
+
+#[derive(Default)]
+struct Slot {
     /// `None` until the thread ran; then its (session epoch, id), or `None`
     /// if no session recorded it.
-    slot: Mutex<Option<Option<(u32, ThreadId)>>>,
-    filled: Condvar,
+    me: Option<Option<(u32, ThreadId)>>,
+    /// The thread's closure returned or panicked.
+    ended: bool,
 }
 
 impl Ident {
     fn set(&self, me: Option<(u32, ThreadId)>) {
-        *self.slot.lock() = Some(me);
+        self.slot.lock().me = Some(me);
         self.filled.notify_all();
+    }
+
+    fn end(&self) {
+        self.slot.lock().ended = true;
+        self.filled.notify_all();
+    }
+
+    /// Whether the thread's closure has returned or panicked.
+    pub(super) fn ended(&self) -> bool {
+        self.slot.lock().ended
     }
 
     /// The thread's id, waiting for it to have started. `is_finished` covers
     /// a thread that ended without getting there (it cannot, but a join must
     /// never hang on lockscope's account).
     fn get(&self, is_finished: impl Fn() -> bool) -> Option<(u32, ThreadId)> {
-        let mut slot = self.slot.lock();
         loop {
-            if let Some(me) = *slot {
-                return me;
+            {
+                let mut slot = self.slot.lock();
+                if slot.me.is_none() && !slot.ended {
+                    self.filled.wait_for(&mut slot, Duration::from_millis(10));
+                }
+                if let Some(me) = slot.me {
+                    return me;
+                }
+                if slot.ended {
+                    return None;
+                }
             }
+            // Not under the slot's lock: `is_finished` may take it.
             if is_finished() {
                 return None;
             }
-            self.filled.wait_for(&mut slot, Duration::from_millis(10));
         }
     }
+
+    /// Waits until the thread's closure has returned or panicked.
+    pub(super) fn wait_ended(&self) {
+        let mut slot = self.slot.lock();
+        while !slot.ended {
+            self.filled.wait(&mut slot);
+        }
+    }
+}
+
+/// Joins `handle` (the thread of `ident`) with `join`, as a recorded wait:
+/// the calling thread joins that thread in the wait-for graph.
+pub(super) fn joined<H, R>(
+    ident: &Ident,
+    site: Site,
+    handle: H,
+    is_finished: impl Fn(&H) -> bool,
+    join: impl FnOnce(H) -> R,
+) -> R {
+    let st = state::load();
+    if !st.active() || is_finished(&handle) {
+        return join(handle);
+    }
+    let target = match ident.get(|| is_finished(&handle)) {
+        Some((epoch, id)) if epoch == st.epoch() => id,
+        _ => return join(handle),
+    };
+    let on = Blocker::Join(target);
+    let kind = EventKind::Block {
+        on,
+        site,
+        timed: false,
+        seq: 0,
+    };
+    sink::emit_and_ship(st, kind);
+    let result = join(handle);
+    let st = state::load();
+    if st.active() {
+        sink::emit(st, EventKind::Unblock { on, seq: 0 });
+    }
+    result
 }
 
 /// An owned permission to join a thread, like [`std::thread::JoinHandle`],
@@ -89,29 +156,14 @@ impl<T> JoinHandle<T> {
     /// ```
     #[track_caller]
     pub fn join(self) -> std::thread::Result<T> {
-        let site = Site::caller();
-        let st = state::load();
-        if !st.active() || self.inner.is_finished() {
-            return self.inner.join();
-        }
-        let target = match self.ident.get(|| self.inner.is_finished()) {
-            Some((epoch, id)) if epoch == st.epoch() => id,
-            _ => return self.inner.join(),
-        };
-        let on = Blocker::Join(target);
-        let kind = EventKind::Block {
-            on,
-            site,
-            timed: false,
-            seq: 0,
-        };
-        sink::emit_and_ship(st, kind);
-        let result = self.inner.join();
-        let st = state::load();
-        if st.active() {
-            sink::emit(st, EventKind::Unblock { on, seq: 0 });
-        }
-        result
+        let JoinHandle { inner, ident } = self;
+        joined(
+            &ident,
+            Site::caller(),
+            inner,
+            std::thread::JoinHandle::is_finished,
+            std::thread::JoinHandle::join,
+        )
     }
 
     /// The thread's handle, like [`std::thread::JoinHandle::thread`].
@@ -223,11 +275,13 @@ impl Default for Builder {
 
 /// Runs a spawned thread's body between its start and its end events. A panic
 /// is recorded and then resumed, so `join` sees it exactly as with std.
-fn run<F: FnOnce() -> T, T>(f: F, ident: &Ident) -> T {
+pub(super) fn run<F: FnOnce() -> T, T>(f: F, ident: &Ident) -> T {
     let st = state::load();
     let me = if st.active() { sink::current(st) } else { None };
     ident.set(me);
-    match panic::catch_unwind(AssertUnwindSafe(f)) {
+    let result = panic::catch_unwind(AssertUnwindSafe(f));
+    ident.end();
+    match result {
         Ok(value) => {
             let st = state::load();
             if st.active() {
