@@ -29,6 +29,9 @@ impl ThreadId {
 }
 
 impl LockId {
+    /// No lock: the lock field of a wait that is not for a lock (a join).
+    pub const NONE: LockId = LockId(u32::MAX);
+
     /// The id as an index into dense per-lock tables.
     pub fn index(self) -> usize {
         self.0 as usize
@@ -45,6 +48,12 @@ pub enum LockKind {
     RwLock,
     /// A condition variable (never held; threads wait on it).
     Condvar,
+    /// A channel (`lockscope::channel`): never held; threads wait on it for
+    /// a message or for room, and own its senders and receivers.
+    Channel,
+    /// A barrier (`lockscope::Barrier`): never held; threads wait at it for
+    /// the others to arrive.
+    Barrier,
 }
 
 impl fmt::Display for LockKind {
@@ -53,6 +62,8 @@ impl fmt::Display for LockKind {
             LockKind::Mutex => "mutex",
             LockKind::RwLock => "rwlock",
             LockKind::Condvar => "condvar",
+            LockKind::Channel => "channel",
+            LockKind::Barrier => "barrier",
         })
     }
 }
@@ -148,6 +159,67 @@ pub fn intern(s: &str) -> &'static str {
     let leaked: &'static str = Box::leak(s.to_owned().into_boxed_str());
     table.insert(leaked);
     leaked
+}
+
+/// What a thread blocks on when it waits for other threads rather than a lock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Blocker {
+    /// `JoinHandle::join`: it waits for that thread to end.
+    Join(ThreadId),
+    /// `Receiver::recv` on an empty channel: it waits for a message from the
+    /// threads owning the channel's senders.
+    Recv(LockId),
+    /// `Sender::send` on a full bounded channel: it waits for room, made by
+    /// the threads owning the channel's receivers.
+    Send(LockId),
+    /// `Barrier::wait`: it waits for the other participants to arrive.
+    Barrier {
+        /// The barrier.
+        barrier: LockId,
+        /// How many threads the barrier lets through at once.
+        parties: u32,
+    },
+}
+
+impl Blocker {
+    /// A short lower-case name, as used in logs and exports: `join`, `recv`,
+    /// `send`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Blocker::Join(_) => "join",
+            Blocker::Recv(_) => "recv",
+            Blocker::Send(_) => "send",
+            Blocker::Barrier { .. } => "barrier",
+        }
+    }
+
+    /// The lock-like object waited on (a channel or a barrier), if any: its
+    /// sequence numbers order the waits.
+    pub fn object(self) -> Option<LockId> {
+        match self {
+            Blocker::Join(_) => None,
+            Blocker::Recv(c) | Blocker::Send(c) => Some(c),
+            Blocker::Barrier { barrier, .. } => Some(barrier),
+        }
+    }
+
+    /// The channel waited on, if any.
+    pub fn channel(self) -> Option<LockId> {
+        match self {
+            Blocker::Recv(c) | Blocker::Send(c) => Some(c),
+            Blocker::Join(_) | Blocker::Barrier { .. } => None,
+        }
+    }
+}
+
+/// One end of a channel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum End {
+    /// A `Sender`.
+    Sender,
+    /// A `Receiver`.
+    Receiver,
 }
 
 /// One thing that happened on one thread.
@@ -284,10 +356,63 @@ pub enum EventKind {
         /// Where the notification was sent.
         site: Site,
     },
+    /// The thread is about to block on something other than a lock: a join.
+    Block {
+        /// What it waits for.
+        on: Blocker,
+        /// Where it waits.
+        site: Site,
+        /// Whether the wait is bounded: it cannot hang, so it makes no wait-for edge.
+        timed: bool,
+        /// For a channel or barrier wait, its sequence number: it orders the
+        /// waits and wake-ups of one channel or barrier across threads. 0
+        /// for a join.
+        seq: u64,
+    },
+    /// The thread's [`Block`](EventKind::Block) wait ended (or gave up).
+    Unblock {
+        /// What it waited for.
+        on: Blocker,
+        /// As for [`Block`](EventKind::Block).
+        seq: u64,
+    },
+    /// A channel operation that went through while threads were blocked on
+    /// the other side: a send (`end` is `Sender`) wakes the blocked
+    /// receivers, a receive (`Receiver`) wakes the blocked senders.
+    ChannelWake {
+        /// The channel.
+        channel: LockId,
+        /// The end that made progress.
+        end: End,
+        /// The channel's sequence number.
+        seq: u64,
+    },
+    /// The last participant arrived at a barrier (this thread, its leader):
+    /// every waiter goes on.
+    BarrierTrip {
+        /// The barrier.
+        barrier: LockId,
+        /// The barrier's sequence number.
+        seq: u64,
+    },
+    /// A channel handle changed owner: first used (`from` none), used by
+    /// another thread than its owner (both set), or dropped (`to` none). The
+    /// owner is the thread that last used it.
+    Handle {
+        /// The channel.
+        channel: LockId,
+        /// A sender or a receiver.
+        end: End,
+        /// Its owner before.
+        from: Option<ThreadId>,
+        /// Its owner after.
+        to: Option<ThreadId>,
+    },
 }
 
 impl EventKind {
-    /// The lock whose holders this event changes, with its sequence number.
+    /// The lock whose holders this event changes (or the channel whose waits
+    /// it starts or ends), with its sequence number.
     pub fn sequenced(&self) -> Option<(LockId, u64)> {
         match *self {
             EventKind::Acquired { lock, seq, .. } | EventKind::Released { lock, seq, .. } => {
@@ -296,6 +421,11 @@ impl EventKind {
             EventKind::CondWait { mutex, seq, .. } | EventKind::CondWake { mutex, seq, .. } => {
                 Some((mutex, seq))
             }
+            EventKind::Block { on, seq, .. } | EventKind::Unblock { on, seq } => {
+                on.object().map(|c| (c, seq))
+            }
+            EventKind::ChannelWake { channel, seq, .. } => Some((channel, seq)),
+            EventKind::BarrierTrip { barrier, seq } => Some((barrier, seq)),
             _ => None,
         }
     }
@@ -332,6 +462,11 @@ impl EventKind {
             EventKind::CondWait { .. } => "cond_wait",
             EventKind::CondWake { .. } => "cond_wake",
             EventKind::Notify { .. } => "notify",
+            EventKind::Block { .. } => "block",
+            EventKind::Unblock { .. } => "unblock",
+            EventKind::Handle { .. } => "handle",
+            EventKind::ChannelWake { .. } => "channel_wake",
+            EventKind::BarrierTrip { .. } => "barrier_trip",
         }
     }
 }

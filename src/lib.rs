@@ -49,11 +49,14 @@ pub mod tui;
 pub use exit::ExitStatus;
 pub use launch::init;
 pub use model::StallReport;
+pub use probe::channel;
 pub use probe::gate;
+pub use probe::sync;
 pub use probe::thread;
 pub use probe::{
-    Condvar, DeadlockReport, MappedMutexGuard, Meter, Mutex, MutexGuard, ReentrantMutex,
-    ReentrantMutexGuard, RwLock, RwLockReadGuard, RwLockUpgradableReadGuard, RwLockWriteGuard,
-    Sequencer, Session, SessionBuilder, SessionMode, TransportStats,
+    Barrier, BarrierWaitResult, Condvar, DeadlockReport, MappedMutexGuard, Meter, Mutex,
+    MutexGuard, ReentrantMutex, ReentrantMutexGuard, RwLock, RwLockReadGuard,
+    RwLockUpgradableReadGuard, RwLockWriteGuard, Sequencer, Session, SessionBuilder, SessionMode,
+    TransportStats,
 };
 pub use session_error::{SessionError, SessionErrorKind};

@@ -28,7 +28,7 @@ fn runs() -> usize {
 /// stopped: a steady stream of events, so batches fill and ship out of order.
 struct Noise {
     stop: Arc<AtomicBool>,
-    threads: Vec<std::thread::JoinHandle<()>>,
+    threads: Vec<lockscope::thread::JoinHandle<()>>,
 }
 
 impl Noise {

@@ -80,11 +80,110 @@ fn a_headless_session_reports_a_deadlock_and_exits_3() {
 }
 
 #[test]
+fn a_headless_session_reports_a_join_deadlock_and_exits_3() {
+    const NAME: &str = "a_headless_session_reports_a_join_deadlock_and_exits_3";
+    if in_child(NAME) {
+        let _session = lockscope::init().unwrap();
+        let l = Arc::new(lockscope::Mutex::named("L", ()));
+        let _held = l.lock();
+        let theirs = Arc::clone(&l);
+        let worker = lockscope::thread::Builder::new()
+            .name("worker".into())
+            .spawn(move || drop(theirs.lock()))
+            .unwrap();
+        let _ = worker.join();
+        unreachable!("the deadlock should have ended the process");
+    }
+    let out = child(NAME, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    for part in [
+        "joins thread \"worker\" (joined at tests/session_env.rs:",
+        "thread \"worker\" waits for mutex \"L\"",
+    ] {
+        assert!(stderr.contains(part), "report lacks {part}: {stderr}");
+    }
+}
+
+#[test]
+fn a_headless_session_reports_a_channel_deadlock_and_exits_3() {
+    const NAME: &str = "a_headless_session_reports_a_channel_deadlock_and_exits_3";
+    if in_child(NAME) {
+        let _session = lockscope::init().unwrap();
+        let (tx, rx) = lockscope::channel::named_bounded::<u32>("jobs", 1);
+        let l = Arc::new(lockscope::Mutex::named("L", ()));
+        let _held = l.lock();
+        let claimed = Arc::new(Barrier::new(2));
+        let (theirs, their_barrier) = (Arc::clone(&l), Arc::clone(&claimed));
+        let _consumer = lockscope::thread::Builder::new()
+            .name("consumer".into())
+            .spawn(move || {
+                // Before the barrier, so before anything is sent: empty.
+                let _ = rx.try_recv();
+                their_barrier.wait();
+                let _l = theirs.lock();
+                let _ = rx.recv();
+            })
+            .unwrap();
+        claimed.wait();
+        tx.try_send(1).unwrap();
+        let _ = tx.send(2);
+        unreachable!("the deadlock should have ended the process");
+    }
+    let out = child(NAME, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    for part in [
+        "waits for room on channel \"jobs\" (send at tests/session_env.rs:",
+        "only thread \"consumer\" can receive from it",
+        "thread \"consumer\" waits for mutex \"L\"",
+    ] {
+        assert!(stderr.contains(part), "report lacks {part}: {stderr}");
+    }
+}
+
+#[test]
+fn a_headless_session_reports_a_barrier_deadlock_and_exits_3() {
+    const NAME: &str = "a_headless_session_reports_a_barrier_deadlock_and_exits_3";
+    if in_child(NAME) {
+        let _session = lockscope::init().unwrap();
+        let b = Arc::new(lockscope::Barrier::named("B", 2));
+        let l = Arc::new(lockscope::Mutex::named("L", ()));
+        let held = Arc::new(Barrier::new(2));
+        let (their_b, their_l, their_held) = (Arc::clone(&b), Arc::clone(&l), Arc::clone(&held));
+        let _worker = lockscope::thread::Builder::new()
+            .name("worker".into())
+            .spawn(move || {
+                their_b.wait();
+                their_held.wait();
+                let _l = their_l.lock();
+                their_b.wait();
+            })
+            .unwrap();
+        b.wait();
+        let _l = l.lock();
+        held.wait();
+        b.wait();
+        unreachable!("the deadlock should have ended the process");
+    }
+    let out = child(NAME, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    for part in [
+        "waits at barrier \"B\" (wait at tests/session_env.rs:",
+        "for thread \"worker\", which has not arrived",
+        "thread \"worker\" waits for mutex \"L\"",
+    ] {
+        assert!(stderr.contains(part), "report lacks {part}: {stderr}");
+    }
+}
+
+#[test]
 fn a_headless_session_reports_a_stall_and_exits_6() {
     const NAME: &str = "a_headless_session_reports_a_stall_and_exits_6";
     if in_child(NAME) {
-        // Made before the session: they register on the consumer's first use,
-        // so this thread (blocked in `join`, unseen) is not one of its threads.
+        // Made before the session: they register on the consumer's first use.
+        // This thread, joining the consumer, waits for it: both are blocked.
         let pair = Arc::new((
             lockscope::Mutex::named("M", false),
             lockscope::Condvar::named("ready"),
@@ -107,9 +206,10 @@ fn a_headless_session_reports_a_stall_and_exits_6() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(6), "{stderr}");
     assert!(
-        stderr.contains("STALL: its only thread blocked; \"consumer\" waits on condvar \"ready\" (at tests/session_env.rs:"),
+        stderr.contains("STALL: all 2 threads blocked; \"consumer\" waits on condvar \"ready\" (at tests/session_env.rs:"),
         "{stderr}"
     );
+    assert!(stderr.contains("joins thread \"consumer\""), "{stderr}");
 }
 
 #[test]

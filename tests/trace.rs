@@ -7,7 +7,7 @@ use std::sync::Mutex as StdMutex;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{after, select};
-use lockscope::event::{Event, EventKind, LockId, LockKind, Mode, Site, ThreadId};
+use lockscope::event::{Blocker, End, Event, EventKind, LockId, LockKind, Mode, Site, ThreadId};
 use lockscope::scenario::{self, Outcome, RunReport, Scenario};
 use lockscope::trace::{self, Header, Recorder, Trace, TraceWriter, export};
 use serde_json::Value;
@@ -174,7 +174,164 @@ fn every_kind() -> Vec<Event> {
         ev(u64::MAX / 2, u32::MAX, EventKind::ThreadExit),
         ev(5, 1, EventKind::ThreadExit),
     ]);
+    // Version 2: joins, bounded or not, to the extreme thread ids.
+    for (target, timed) in [(0, false), (u32::MAX, true), (3, false)] {
+        let on = Blocker::Join(ThreadId(target));
+        events.extend([
+            ev(
+                9,
+                2,
+                EventKind::Block {
+                    on,
+                    site: Site::intern("join.rs", 7, 9),
+                    timed,
+                    seq: 0,
+                },
+            ),
+            ev(10, 2, EventKind::Unblock { on, seq: 0 }),
+        ]);
+    }
+    // Channels: waits and wake-ups are sequenced per channel; handles move.
+    let (ch, site) = (LockId(9), Site::intern("chan.rs", 3, 4));
+    events.extend([
+        ev(
+            11,
+            1,
+            EventKind::LockCreated {
+                lock: ch,
+                name: "jobs".into(),
+                kind: LockKind::Channel,
+                site,
+                first_seq: 5,
+            },
+        ),
+        ev(
+            12,
+            1,
+            EventKind::Handle {
+                channel: ch,
+                end: End::Sender,
+                from: None,
+                to: Some(ThreadId(1)),
+            },
+        ),
+        ev(
+            13,
+            3,
+            EventKind::Handle {
+                channel: ch,
+                end: End::Receiver,
+                from: Some(ThreadId(u32::MAX - 1)),
+                to: None,
+            },
+        ),
+        ev(
+            14,
+            1,
+            EventKind::Block {
+                on: Blocker::Send(ch),
+                site,
+                timed: true,
+                seq: 5,
+            },
+        ),
+        ev(
+            15,
+            3,
+            EventKind::ChannelWake {
+                channel: ch,
+                end: End::Receiver,
+                seq: 6,
+            },
+        ),
+        ev(
+            16,
+            1,
+            EventKind::Unblock {
+                on: Blocker::Send(ch),
+                seq: 7,
+            },
+        ),
+        ev(
+            17,
+            3,
+            EventKind::Block {
+                on: Blocker::Recv(ch),
+                site,
+                timed: false,
+                seq: u64::MAX,
+            },
+        ),
+    ]);
+    // Barriers: arrivals and the opening, sequenced per barrier.
+    let on = Blocker::Barrier {
+        barrier: LockId(10),
+        parties: u32::MAX,
+    };
+    events.extend([
+        ev(
+            18,
+            4,
+            EventKind::LockCreated {
+                lock: LockId(10),
+                name: "round".into(),
+                kind: LockKind::Barrier,
+                site,
+                first_seq: 0,
+            },
+        ),
+        ev(
+            19,
+            4,
+            EventKind::Block {
+                on,
+                site,
+                timed: false,
+                seq: 0,
+            },
+        ),
+        ev(
+            20,
+            5,
+            EventKind::BarrierTrip {
+                barrier: LockId(10),
+                seq: 1,
+            },
+        ),
+        ev(21, 4, EventKind::Unblock { on, seq: 2 }),
+    ]);
     events
+}
+
+#[test]
+fn a_version_1_trace_still_reads() {
+    // Written by lockscope 0.x before joins: version 1 has no block records,
+    // and its events read exactly as they were written.
+    let events: Vec<Event> = every_kind()
+        .into_iter()
+        .filter(|e| {
+            !matches!(
+                e.kind,
+                EventKind::Block { .. }
+                    | EventKind::Unblock { .. }
+                    | EventKind::Handle { .. }
+                    | EventKind::ChannelWake { .. }
+                    | EventKind::BarrierTrip { .. }
+            ) && !matches!(
+                e.kind,
+                EventKind::LockCreated {
+                    kind: LockKind::Channel | LockKind::Barrier,
+                    ..
+                }
+            )
+        })
+        .collect();
+    let mut bytes = write_trace(&[&events]);
+    assert_eq!(bytes[16..18], [2, 0], "this lockscope writes version 2");
+    bytes[16] = 1;
+    let trace = trace::read_from(&bytes, "old.trace").unwrap();
+    assert_eq!(trace.header.version, 1);
+    assert_eq!(trace.events, events);
 }
 
 #[test]
@@ -657,7 +814,7 @@ fn foreign_files_are_refused_clearly() {
         trace::read_from(&future, "x.trace")
             .unwrap_err()
             .to_string(),
-        "x.trace: unsupported trace version 9 (this lockscope reads version 1)"
+        "x.trace: unsupported trace version 9 (this lockscope reads versions 1 to 2)"
     );
     let missing = std::path::Path::new("/nonexistent/x.trace");
     assert!(
@@ -1204,4 +1361,116 @@ fn ten_million_events_load_for_replay_within_three_seconds() {
     assert_eq!(trace.events.len(), n);
     assert_eq!(summary.events, n as u64);
     assert!(load < Duration::from_secs(3), "{load:?}");
+}
+
+/// "main" holds L and joins "worker", which waits for L: every export says
+/// so, and the deadlock through the join is found on replay.
+fn join_cycle() -> Trace {
+    let site = |line| Site::intern("join.rs", line, 1);
+    let (lock, mode) = (LockId(0), Mode::Exclusive);
+    let on = Blocker::Join(ThreadId(1));
+    let events = vec![
+        ev(
+            0,
+            0,
+            EventKind::ThreadStart {
+                name: "main".into(),
+            },
+        ),
+        ev(
+            1,
+            0,
+            EventKind::LockCreated {
+                lock,
+                name: "L".into(),
+                kind: LockKind::Mutex,
+                site: site(1),
+                first_seq: 0,
+            },
+        ),
+        ev(
+            2,
+            0,
+            EventKind::Acquired {
+                lock,
+                mode,
+                site: site(2),
+                seq: 0,
+                tried: false,
+            },
+        ),
+        ev(
+            3,
+            1,
+            EventKind::ThreadStart {
+                name: "worker".into(),
+            },
+        ),
+        ev(
+            4,
+            0,
+            EventKind::Block {
+                on,
+                site: site(4),
+                timed: false,
+                seq: 0,
+            },
+        ),
+        ev(
+            5,
+            1,
+            EventKind::Request {
+                lock,
+                mode,
+                site: site(5),
+                timed: false,
+                ticket: 0,
+            },
+        ),
+    ];
+    Trace { events, ..abba() }
+}
+
+#[test]
+fn exports_name_the_join() {
+    let trace = join_cycle();
+    let mut out = Vec::new();
+    export::text(&trace, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains("main    joins thread \"worker\" (join.rs:4)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("thread \"main\" joins thread \"worker\" (joined at join.rs:4"),
+        "{text}"
+    );
+
+    let mut out = Vec::new();
+    export::jsonl(&trace, &mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let block: Value = serde_json::from_str(text.lines().nth(4).unwrap()).unwrap();
+    assert_eq!(block["kind"], "block");
+    assert_eq!(block["blocker"], "join");
+    assert_eq!(block["target"], 1);
+    assert_eq!(block["target_name"], "worker");
+    assert_eq!(block["site"], "join.rs:4");
+
+    let mut events = trace.events.clone();
+    events.push(ev(
+        9,
+        0,
+        EventKind::Unblock {
+            on: Blocker::Join(ThreadId(1)),
+            seq: 0,
+        },
+    ));
+    let chrome = chrome_events(&Trace { events, ..abba() });
+    check_chrome(&chrome);
+    let join = chrome
+        .iter()
+        .find(|e| e["cat"] == "join")
+        .expect("a join slice");
+    assert_eq!(join["name"], "join worker");
+    assert_eq!(chrome.iter().filter(|e| e["cat"] == "deadlock").count(), 1);
 }

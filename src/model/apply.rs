@@ -9,7 +9,7 @@
 
 use std::mem;
 
-use crate::event::{Event, EventKind, LockId, LockKind, Mode, Nanos, Site, ThreadId};
+use crate::event::{Blocker, End, Event, EventKind, LockId, LockKind, Mode, Nanos, Site, ThreadId};
 
 use super::state::{ThreadStatus, Waiter};
 use super::{Change, Model};
@@ -40,7 +40,7 @@ impl Model {
         let mut change = Change::default();
         match *kind {
             EventKind::ThreadStart { ref name } => self.on_start(t, name, time),
-            EventKind::ThreadExit => self.on_exit(t, time)?,
+            EventKind::ThreadExit => change.deadlock = self.on_exit(t, time)?,
             EventKind::ThreadPanic { ref message } => self.on_panic(t, message, time)?,
             EventKind::LockCreated {
                 lock,
@@ -119,6 +119,59 @@ impl Model {
             EventKind::CondWake { condvar, mutex, .. } => {
                 change = self.on_cond_wake(t, condvar, mutex, time)?;
             }
+            EventKind::Block {
+                on, site, timed, ..
+            } => {
+                change.deadlock = self.on_block(t, on, site, timed, time)?;
+            }
+            EventKind::Handle {
+                channel,
+                end,
+                from,
+                to,
+            } => {
+                change.deadlock = self.on_handle(channel, end, from, to, time)?;
+            }
+            EventKind::Unblock { on, .. } => match self.threads[t].status {
+                ThreadStatus::Blocked { on: b, .. } if b == on => {
+                    self.leave_wait(t, time);
+                }
+                // Already woken by the operation that let it through.
+                _ if on.object().is_some() => {}
+                _ => return None,
+            },
+            EventKind::BarrierTrip { barrier, .. } => {
+                let b = self.barrier_slot(barrier)?;
+                let mut arrived = mem::take(&mut self.locks[b].arrived);
+                for w in &arrived {
+                    let at_barrier = matches!(
+                        self.threads[w.index()].status,
+                        ThreadStatus::Blocked { on: Blocker::Barrier { barrier: x, .. }, .. } if x == barrier
+                    );
+                    if at_barrier {
+                        self.leave_wait(w.index(), time);
+                    }
+                }
+                let leader = ThreadId(t as u32);
+                if !arrived.contains(&leader) {
+                    arrived.push(leader);
+                }
+                arrived.sort_unstable();
+                self.locks[b].participants = arrived;
+            }
+            EventKind::ChannelWake { channel, end, .. } => {
+                self.channel_slot(channel)?;
+                let woken = match end {
+                    End::Sender => Blocker::Recv(channel),
+                    End::Receiver => Blocker::Send(channel),
+                };
+                for w in 0..self.threads.len() {
+                    if matches!(self.threads[w].status, ThreadStatus::Blocked { on, .. } if on == woken)
+                    {
+                        self.leave_wait(w, time);
+                    }
+                }
+            }
         }
         Some(change)
     }
@@ -136,7 +189,11 @@ impl Model {
 
     /// A thread that returns still holding a lock leaked its guard: the lock
     /// stays held, so it is kept.
-    fn on_exit(&mut self, t: usize, time: Nanos) -> Option<()> {
+    ///
+    /// A thread that ends can no longer send, receive or arrive: a channel
+    /// or barrier wait that counted it among several candidates may now
+    /// have one left, whose edge can close a cycle.
+    fn on_exit(&mut self, t: usize, time: Nanos) -> Option<bool> {
         if self.threads[t].status.is_done() {
             return None;
         }
@@ -144,7 +201,17 @@ impl Model {
             self.anomalies += 1;
         }
         self.end_thread(t, ThreadStatus::Finished, time);
-        Some(())
+        let mut deadlock = false;
+        for w in 0..self.threads.len() {
+            let waits = matches!(
+                self.threads[w].status,
+                ThreadStatus::Blocked { on, timed: false, .. } if on.object().is_some()
+            );
+            if waits {
+                deadlock |= self.check_from(w, time);
+            }
+        }
+        Some(deadlock)
     }
 
     /// Unwinding released the thread's locks (their `Released` events came
@@ -224,6 +291,77 @@ impl Model {
             timed,
         });
         Some(!timed && self.check_from(t, time))
+    }
+
+    /// The thread blocks on another thread. The target may be unseen yet (a
+    /// thread spawned and joined before it ran): it gets a placeholder.
+    fn on_block(
+        &mut self,
+        t: usize,
+        on: Blocker,
+        site: Site,
+        timed: bool,
+        time: Nanos,
+    ) -> Option<bool> {
+        match on {
+            Blocker::Join(target) => {
+                self.thread_slot(target, time)?;
+            }
+            Blocker::Recv(c) | Blocker::Send(c) => {
+                self.channel_slot(c)?;
+            }
+            Blocker::Barrier { barrier, .. } => {
+                self.barrier_slot(barrier)?;
+            }
+        }
+        if self.threads[t].status.is_done() {
+            return None;
+        }
+        self.leave_wait(t, time);
+        self.threads[t].status = ThreadStatus::Blocked {
+            on,
+            since: time,
+            site,
+            timed,
+        };
+        if let Blocker::Barrier { barrier, .. } = on {
+            let arrived = &mut self.locks[barrier.index()].arrived;
+            let id = ThreadId(t as u32);
+            if !arrived.contains(&id) {
+                arrived.push(id);
+            }
+        }
+        Some(!timed && self.check_from(t, time))
+    }
+
+    /// A channel handle changed owner. Losing an owner can leave a waiter on
+    /// the channel with a single one, whose wait may close a cycle.
+    fn on_handle(
+        &mut self,
+        channel: LockId,
+        end: End,
+        from: Option<ThreadId>,
+        to: Option<ThreadId>,
+        time: Nanos,
+    ) -> Option<bool> {
+        let c = self.channel_slot(channel)?;
+        for (thread, delta) in [(from, -1), (to, 1)] {
+            if let Some(thread) = thread {
+                self.thread_slot(thread, time)?;
+                self.locks[c].own(end, thread, delta);
+            }
+        }
+        let mut deadlock = false;
+        for w in 0..self.threads.len() {
+            let waits_here = matches!(
+                self.threads[w].status,
+                ThreadStatus::Blocked { on, timed: false, .. } if on.channel() == Some(channel)
+            );
+            if waits_here {
+                deadlock |= self.check_from(w, time);
+            }
+        }
+        Some(deadlock)
     }
 
     fn on_cond_wait(

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use super::{Model, sanitize};
-use crate::event::{EventKind, LockId, LockKind, Mode, Site};
+use crate::event::{Blocker, End, EventKind, LockId, LockKind, Mode, Site, ThreadId};
 
 /// Where [`describe`] looks up the locks an event names.
 ///
@@ -16,11 +16,17 @@ pub trait LockNames {
     fn lock_name(&self, id: LockId) -> Cow<'_, str>;
     /// Its kind, if it was declared.
     fn lock_kind(&self, id: LockId) -> Option<LockKind>;
+    /// A thread's name (raw, untrusted text), for joins and channel owners.
+    fn thread_name(&self, id: ThreadId) -> Cow<'_, str>;
 }
 
 impl LockNames for Model {
     fn lock_name(&self, id: LockId) -> Cow<'_, str> {
         Cow::Borrowed(Model::lock_name(self, id))
+    }
+
+    fn thread_name(&self, id: ThreadId) -> Cow<'_, str> {
+        Cow::Borrowed(Model::thread_name(self, id))
     }
 
     fn lock_kind(&self, id: LockId) -> Option<LockKind> {
@@ -199,6 +205,102 @@ pub fn describe(kind: &EventKind, names: &impl LockNames) -> Description {
             ),
             Some(site),
         ),
+        EventKind::Block {
+            on: Blocker::Join(target),
+            site,
+            timed,
+            ..
+        } => (
+            format!(
+                "joins thread \"{}\"{}",
+                sanitize(&names.thread_name(*target)),
+                timeout(*timed)
+            ),
+            Some(site),
+        ),
+        EventKind::Unblock {
+            on: Blocker::Join(target),
+            ..
+        } => (
+            format!(
+                "joined thread \"{}\"",
+                sanitize(&names.thread_name(*target))
+            ),
+            None,
+        ),
+        EventKind::Block {
+            on: on @ (Blocker::Recv(c) | Blocker::Send(c)),
+            site,
+            timed,
+            ..
+        } => (
+            format!(
+                "waits for {} {}{}",
+                if matches!(on, Blocker::Recv(_)) {
+                    "a message on"
+                } else {
+                    "room on"
+                },
+                lock(*c),
+                timeout(*timed)
+            ),
+            Some(site),
+        ),
+        EventKind::Unblock {
+            on: on @ (Blocker::Recv(c) | Blocker::Send(c)),
+            ..
+        } => (format!("{} on {} returned", on.name(), lock(*c)), None),
+        EventKind::Block {
+            on: Blocker::Barrier { barrier, parties },
+            site,
+            ..
+        } => (
+            format!("waits at {} (of {parties})", lock(*barrier)),
+            Some(site),
+        ),
+        EventKind::Unblock {
+            on: Blocker::Barrier { barrier, .. },
+            ..
+        } => (format!("passed {}", lock(*barrier)), None),
+        EventKind::BarrierTrip { barrier, .. } => (
+            format!("arrived last at {}: it opens", lock(*barrier)),
+            None,
+        ),
+        EventKind::ChannelWake { channel, end, .. } => (
+            format!(
+                "{} on {} while threads wait on the other side",
+                match end {
+                    End::Sender => "sent",
+                    End::Receiver => "received",
+                },
+                lock(*channel)
+            ),
+            None,
+        ),
+        EventKind::Handle {
+            channel,
+            end,
+            from,
+            to,
+        } => {
+            let who = |t: &Option<ThreadId>| match t {
+                Some(t) => format!("thread \"{}\"", sanitize(&names.thread_name(*t))),
+                None => "no one".to_owned(),
+            };
+            let end = match end {
+                End::Sender => "sender",
+                End::Receiver => "receiver",
+            };
+            (
+                format!(
+                    "a {end} of {}: owned by {} (was {})",
+                    lock(*channel),
+                    who(to),
+                    who(from)
+                ),
+                None,
+            )
+        }
     };
     Description {
         what,

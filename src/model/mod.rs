@@ -51,7 +51,9 @@ use crate::event::{LockId, Nanos, ThreadId};
 pub use describe::{Description, LockNames, describe};
 pub use json::{to_json_writer, to_json_writer_pretty};
 pub use lockorder::{OrderEdge, PotentialDeadlock, PotentialKind};
-pub use report::{format_deadlock, format_duration, format_potential, format_summary, sanitize};
+pub use report::{
+    describe_blocker, format_deadlock, format_duration, format_potential, format_summary, sanitize,
+};
 pub use stall::{STALL_GRACE_NS, Stall, StallReport, StallWait, StallWaitReport};
 pub use state::{Held, Holder, LockState, ThreadState, ThreadStatus, ThreadTimes, Waiter};
 pub use stats::{LockStats, ThreadStats};

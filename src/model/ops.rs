@@ -119,7 +119,9 @@ impl Model {
         let th = &mut self.threads[t];
         if !matches!(
             th.status,
-            ThreadStatus::Waiting { .. } | ThreadStatus::CondWait { .. }
+            ThreadStatus::Waiting { .. }
+                | ThreadStatus::CondWait { .. }
+                | ThreadStatus::Blocked { .. }
         ) {
             return None;
         }
@@ -130,6 +132,13 @@ impl Model {
                 let waiters = &mut self.locks[lock.index()].waiters;
                 if let Some(i) = waiters.iter().position(|w| w.thread == th.id) {
                     waiters.remove(i);
+                }
+            }
+            ThreadStatus::Blocked { on, since, .. } => {
+                th.stats.waiting = th.stats.waiting.saturating_add(time.saturating_sub(since));
+                if let crate::event::Blocker::Barrier { barrier, .. } = on {
+                    let arrived = &mut self.locks[barrier.index()].arrived;
+                    arrived.retain(|&w| w != th.id);
                 }
             }
             ThreadStatus::CondWait { condvar, since, .. } => {
@@ -209,6 +218,26 @@ impl Model {
         let state = &mut self.locks[c];
         if !state.known {
             state.kind = LockKind::Condvar;
+        }
+        Some(c)
+    }
+
+    /// The index of barrier `id`, creating a placeholder typed as a barrier.
+    pub(super) fn barrier_slot(&mut self, id: LockId) -> Option<usize> {
+        let b = self.lock_slot(id, None)?;
+        let state = &mut self.locks[b];
+        if !state.known {
+            state.kind = LockKind::Barrier;
+        }
+        Some(b)
+    }
+
+    /// The index of channel `id`, creating a placeholder typed as a channel.
+    pub(super) fn channel_slot(&mut self, id: LockId) -> Option<usize> {
+        let c = self.lock_slot(id, None)?;
+        let state = &mut self.locks[c];
+        if !state.known {
+            state.kind = LockKind::Channel;
         }
         Some(c)
     }

@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use crate::event::{LockKind, Mode, Nanos};
+use crate::event::{Blocker, LockKind, Mode, Nanos};
 
 use super::lockorder::PotentialKind;
 use super::summary::{DeadlockReport, PotentialReport, Summary, WaitEdgeReport};
@@ -45,6 +45,38 @@ pub(super) fn needs_escape(c: char) -> bool {
             c,
             '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
         )
+}
+
+/// What a thread blocked on another thread waits for, in words, names
+/// sanitised: `joins thread "worker"`, `waits for a message on channel
+/// "jobs"`, `waits for room on channel "jobs"`. The log, the details panel, step mode
+/// and the text export all say it this way.
+///
+/// # Examples
+///
+/// ```
+/// use lockscope::event::{Blocker, ThreadId};
+/// use lockscope::model::{Model, describe_blocker};
+///
+/// let model = Model::new();
+/// assert_eq!(describe_blocker(&model, Blocker::Join(ThreadId(3))), "joins thread \"?\"");
+/// ```
+pub fn describe_blocker(model: &Model, on: Blocker) -> String {
+    match on {
+        Blocker::Join(t) => format!("joins thread \"{}\"", sanitize(model.thread_name(t))),
+        Blocker::Recv(c) => format!(
+            "waits for a message on channel \"{}\"",
+            sanitize(model.lock_name(c))
+        ),
+        Blocker::Send(c) => format!(
+            "waits for room on channel \"{}\"",
+            sanitize(model.lock_name(c))
+        ),
+        Blocker::Barrier { barrier, .. } => format!(
+            "waits at barrier \"{}\"",
+            sanitize(model.lock_name(barrier))
+        ),
+    }
 }
 
 /// A duration in human units: `850ns`, `1.5µs`, `12.301ms`, `2s` (up to three decimals).
@@ -100,6 +132,53 @@ pub(super) fn write_deadlock(out: &mut String, d: &DeadlockReport) {
         ),
     };
     for e in &d.edges {
+        if e.reason == EdgeReason::Joins {
+            let _ = writeln!(
+                out,
+                "  thread \"{}\" joins thread \"{}\" (joined at {}, waiting since {})",
+                sanitize(&e.thread),
+                sanitize(&e.holder),
+                e.requested_at,
+                format_duration(e.since_ns),
+            );
+            continue;
+        }
+        if let Some((what, verb, who)) = match e.reason {
+            EdgeReason::AwaitsMessage => Some(("a message on", "recv", "send to")),
+            EdgeReason::AwaitsRoom => Some(("room on", "send", "receive from")),
+            EdgeReason::AwaitsArrival => {
+                let _ = writeln!(
+                    out,
+                    "  thread \"{}\" waits at barrier \"{}\" (wait at {}, waiting since {})",
+                    sanitize(&e.thread),
+                    sanitize(&e.lock),
+                    e.requested_at,
+                    format_duration(e.since_ns),
+                );
+                let _ = writeln!(
+                    out,
+                    "      for thread \"{}\", which has not arrived",
+                    sanitize(&e.holder)
+                );
+                continue;
+            }
+            _ => None,
+        } {
+            let _ = writeln!(
+                out,
+                "  thread \"{}\" waits for {what} channel \"{}\" ({verb} at {}, waiting since {})",
+                sanitize(&e.thread),
+                sanitize(&e.lock),
+                e.requested_at,
+                format_duration(e.since_ns),
+            );
+            let _ = writeln!(
+                out,
+                "      only thread \"{}\" can {who} it",
+                sanitize(&e.holder)
+            );
+            continue;
+        }
         let _ = writeln!(
             out,
             "  thread \"{}\" {} \"{}\" (requested at {}, waiting since {})",
@@ -122,6 +201,10 @@ pub(super) fn write_deadlock(out: &mut String, d: &DeadlockReport) {
                 "      queued behind writer thread \"{holder}\" (requested at {})",
                 e.held_at
             ),
+            EdgeReason::Joins
+            | EdgeReason::AwaitsMessage
+            | EdgeReason::AwaitsRoom
+            | EdgeReason::AwaitsArrival => Ok(()),
         };
     }
 }

@@ -8,9 +8,9 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::event::{LockId, LockKind, Mode, Nanos, Site, ThreadId};
+use crate::event::{Blocker, LockId, LockKind, Mode, Nanos, Site, ThreadId};
 
-use super::report::{format_duration, sanitize};
+use super::report::{describe_blocker, format_duration, sanitize};
 use super::{Model, ThreadStatus};
 
 /// How long every thread must stay blocked before a live session reports a
@@ -42,8 +42,12 @@ pub struct StallWait {
     pub site: Site,
     /// Since when.
     pub since: Nanos,
-    /// For a lock wait, the threads holding the lock.
+    /// For a lock wait, the threads holding the lock; for a join, the
+    /// thread joined.
     pub held_by: Vec<ThreadId>,
+    /// Set when the thread waits for another thread (a join) rather than a
+    /// lock or condvar; `on` is then [`LockId::NONE`].
+    pub blocker: Option<Blocker>,
 }
 
 impl Model {
@@ -99,6 +103,7 @@ impl Model {
                                 .collect()
                         })
                         .unwrap_or_default(),
+                    blocker: None,
                 },
                 ThreadStatus::CondWait {
                     condvar,
@@ -114,6 +119,40 @@ impl Model {
                     site,
                     since,
                     held_by: Vec::new(),
+                    blocker: None,
+                },
+                ThreadStatus::Blocked {
+                    on: on @ Blocker::Join(target),
+                    since,
+                    site,
+                    timed: false,
+                } if self.thread(target).is_some_and(|t| !t.status.is_done()) => StallWait {
+                    thread: th.id,
+                    on: LockId::NONE,
+                    condvar: false,
+                    mode: Mode::Exclusive,
+                    site,
+                    since,
+                    held_by: vec![target],
+                    blocker: Some(on),
+                },
+                // A channel or barrier wait lasts while it lasts: with every
+                // live thread blocked, no one will send, receive or arrive.
+                ThreadStatus::Blocked {
+                    on:
+                        on @ (Blocker::Recv(c) | Blocker::Send(c) | Blocker::Barrier { barrier: c, .. }),
+                    since,
+                    site,
+                    timed: false,
+                } => StallWait {
+                    thread: th.id,
+                    on: c,
+                    condvar: false,
+                    mode: Mode::Exclusive,
+                    site,
+                    since,
+                    held_by: Vec::new(),
+                    blocker: Some(on),
                 },
                 // Running, or a bounded wait that ends by itself.
                 _ => return None,
@@ -175,6 +214,10 @@ pub struct StallWaitReport {
     pub since_ns: Nanos,
     /// For a lock wait: the holders, each with its state (`"worker" (finished)`).
     pub held_by: Vec<String>,
+    /// For a wait on another thread: what it waits for, in words
+    /// (`joins thread "worker"`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocker: Option<String>,
 }
 
 impl StallReport {
@@ -221,6 +264,7 @@ impl StallReport {
                         format!("\"{}\" ({state})", sanitize(model.thread_name(h)))
                     })
                     .collect(),
+                blocker: w.blocker.map(|b| describe_blocker(model, b)),
             })
             .collect();
         StallReport {
@@ -270,6 +314,17 @@ pub(super) fn write_stall(out: &mut String, s: &StallReport) {
 
 fn describe(w: &StallWaitReport) -> String {
     let thread = sanitize(&w.thread);
+    if let Some(blocker) = &w.blocker {
+        if w.held_by.is_empty() {
+            return format!("\"{thread}\" {} (at {})", sanitize(blocker), w.site);
+        }
+        return format!(
+            "\"{thread}\" {} (at {}): {}",
+            sanitize(blocker),
+            w.site,
+            w.held_by.join(", ")
+        );
+    }
     let on = sanitize(&w.on);
     if w.kind == LockKind::Condvar {
         return format!(

@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 
-use crate::event::{LockId, LockKind, Mode, Nanos, Site, ThreadId};
+use crate::event::{Blocker, End, LockId, LockKind, Mode, Nanos, Site, ThreadId};
 
 use super::stats::{LockStats, ThreadStats};
 
@@ -37,6 +37,17 @@ pub enum ThreadStatus {
         /// A bounded wait (`wait_for`): it ends by itself, so it never stalls.
         timed: bool,
     },
+    /// Blocked on another thread rather than a lock: joining it.
+    Blocked {
+        /// What it waits for.
+        on: Blocker,
+        /// When the wait began.
+        since: Nanos,
+        /// Where it waits.
+        site: Site,
+        /// A bounded wait: it ends by itself, so it makes no wait-for edge.
+        timed: bool,
+    },
     /// Returned normally.
     Finished,
     /// Panicked.
@@ -52,12 +63,14 @@ impl ThreadStatus {
         matches!(self, ThreadStatus::Finished | ThreadStatus::Panicked { .. })
     }
 
-    /// A short lower-case name: `running`, `waiting`, `cond_wait`, `finished`, `panicked`.
+    /// A short lower-case name: `running`, `waiting`, `cond_wait`, `join`,
+    /// `finished`, `panicked`.
     pub fn name(&self) -> &'static str {
         match self {
             ThreadStatus::Running => "running",
             ThreadStatus::Waiting { .. } => "waiting",
             ThreadStatus::CondWait { .. } => "cond_wait",
+            ThreadStatus::Blocked { on, .. } => on.name(),
             ThreadStatus::Finished => "finished",
             ThreadStatus::Panicked { .. } => "panicked",
         }
@@ -138,7 +151,7 @@ pub struct ThreadTimes {
     pub alive: Nanos,
     /// `alive` minus both kinds of waiting.
     pub running: Nanos,
-    /// Blocked on locks.
+    /// Blocked on locks or on other threads (joins).
     pub waiting: Nanos,
     /// Blocked on condvars.
     pub cond_waiting: Nanos,
@@ -186,7 +199,7 @@ impl ThreadState {
             holding: self.stats.holding,
         };
         match self.status {
-            ThreadStatus::Waiting { since, .. } => {
+            ThreadStatus::Waiting { since, .. } | ThreadStatus::Blocked { since, .. } => {
                 t.waiting = t.waiting.saturating_add(now.saturating_sub(since));
             }
             ThreadStatus::CondWait { since, .. } => {
@@ -224,11 +237,43 @@ pub struct LockState {
     pub waiters: VecDeque<Waiter>,
     /// For a condvar: threads waiting on it, first come first.
     pub cond_waiters: Vec<ThreadId>,
+    /// For a channel: how many of its senders each thread owns (a count can
+    /// dip below zero while events of different threads arrive out of
+    /// order; only a positive count is ownership).
+    pub senders: Vec<(ThreadId, i32)>,
+    /// For a channel: how many of its receivers each thread owns.
+    pub receivers: Vec<(ThreadId, i32)>,
+    /// For a barrier: the threads waiting at it in this generation.
+    pub arrived: Vec<ThreadId>,
+    /// For a barrier: the threads that passed it in its last generation
+    /// (empty before it first trips): who is expected to arrive again.
+    pub participants: Vec<ThreadId>,
     /// Counters and accumulated times.
     pub stats: LockStats,
 }
 
 impl LockState {
+    /// The owners of a channel's `end`: (thread, handles owned).
+    pub fn owners(&self, end: End) -> &[(ThreadId, i32)] {
+        match end {
+            End::Sender => &self.senders,
+            End::Receiver => &self.receivers,
+        }
+    }
+
+    /// Adds `delta` to `thread`'s count of `end` handles.
+    pub(super) fn own(&mut self, end: End, thread: ThreadId, delta: i32) {
+        let owners = match end {
+            End::Sender => &mut self.senders,
+            End::Receiver => &mut self.receivers,
+        };
+        match owners.iter_mut().find(|(t, _)| *t == thread) {
+            Some((_, n)) => *n = n.saturating_add(delta),
+            None => owners.push((thread, delta)),
+        }
+        owners.retain(|&(_, n)| n != 0);
+    }
+
     pub(super) fn placeholder(id: LockId) -> Self {
         LockState {
             id,
@@ -239,6 +284,10 @@ impl LockState {
             holders: Vec::new(),
             waiters: VecDeque::new(),
             cond_waiters: Vec::new(),
+            senders: Vec::new(),
+            receivers: Vec::new(),
+            arrived: Vec::new(),
+            participants: Vec::new(),
             stats: LockStats::default(),
         }
     }

@@ -53,7 +53,7 @@ pub struct DeadlockReport {
 pub struct WaitEdgeReport {
     /// The waiting thread.
     pub thread: String,
-    /// The lock it waits for.
+    /// The lock it waits for (empty for a join).
     pub lock: String,
     /// The lock's kind.
     pub lock_kind: LockKind,
@@ -273,7 +273,11 @@ impl WaitEdgeReport {
     pub fn new(model: &Model, e: &WaitEdge) -> Self {
         WaitEdgeReport {
             thread: model.thread_label(e.thread),
-            lock: model.lock_label(e.lock),
+            lock: if e.reason == EdgeReason::Joins {
+                String::new()
+            } else {
+                model.lock_label(e.lock)
+            },
             lock_kind: model.lock(e.lock).map_or(LockKind::Mutex, |l| l.kind),
             mode: e.mode,
             requested_at: e.requested_at,

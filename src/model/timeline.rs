@@ -23,7 +23,8 @@ const DEFAULT_BUDGET: usize = 1_500_000;
 /// What a thread is doing in a span of time.
 ///
 /// Ordered by display priority: in a cell covering several states, the
-/// greatest wins (waiting beats condvar-waiting beats holding beats running).
+/// greatest wins (waiting beats blocked beats condvar-waiting beats holding
+/// beats running).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Activity {
     /// Running, holding no lock.
@@ -32,6 +33,8 @@ pub enum Activity {
     Holding,
     /// Waiting on a condvar.
     CondWait,
+    /// Blocked on another thread: joining it.
+    Blocked,
     /// Blocked acquiring a lock.
     Waiting,
 }
@@ -50,6 +53,8 @@ pub enum CellState {
     CondWait(LockId),
     /// Blocked acquiring this lock.
     Waiting(LockId),
+    /// Blocked on another thread: joining it.
+    Blocked,
     /// The thread had returned.
     Finished,
     /// The thread had panicked.
@@ -144,6 +149,7 @@ impl Next {
         let (activity, lock) = match thread.status {
             ThreadStatus::Waiting { lock, .. } => (Activity::Waiting, Some(lock)),
             ThreadStatus::CondWait { condvar, .. } => (Activity::CondWait, Some(condvar)),
+            ThreadStatus::Blocked { .. } => (Activity::Blocked, None),
             ThreadStatus::Finished => return Next::Ended { panicked: false },
             ThreadStatus::Panicked { .. } => return Next::Ended { panicked: true },
             ThreadStatus::Running => match thread.held.last() {

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::event::{LockId, LockKind, Mode, Nanos, Site, ThreadId};
+use crate::event::{Blocker, End, LockId, LockKind, Mode, Nanos, Site, ThreadId};
 
 use super::graph::Digraph;
 use super::state::{LockState, ThreadState, ThreadStatus};
@@ -20,14 +20,30 @@ pub enum EdgeReason {
     /// writer queued ahead of it: parking_lot's RwLock is task-fair, so readers
     /// do not overtake a waiting writer.
     QueuedWriter,
+    /// The waiting thread joins the other one, which has not ended: the
+    /// edge's lock is [`LockId::NONE`].
+    Joins,
+    /// The waiting thread is blocked in `recv` on the edge's channel, and the
+    /// other thread owns its only senders (apart from any the waiter owns).
+    AwaitsMessage,
+    /// The waiting thread is blocked in `send` on the edge's full channel, and
+    /// the other thread owns its only receivers.
+    AwaitsRoom,
+    /// The waiting thread waits at the edge's barrier, and the other thread
+    /// is one of the participants it still needs, every one of which must
+    /// arrive.
+    AwaitsArrival,
 }
 
-/// One edge of the wait-for graph: `thread` waits for `lock`, which `holder` blocks.
+/// One edge of the wait-for graph: `thread` waits for `lock`, which `holder`
+/// blocks; `thread` joins `holder` ([`EdgeReason::Joins`]); or `thread` waits
+/// on the channel `lock` for a message or for room that only `holder` can
+/// give.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WaitEdge {
     /// The waiting thread.
     pub thread: ThreadId,
-    /// The lock it waits for.
+    /// The lock or channel it waits for ([`LockId::NONE`] for a join).
     pub lock: LockId,
     /// The mode it asked for.
     pub mode: Mode,
@@ -61,9 +77,12 @@ impl Deadlock {
         self.edges.iter().map(|e| e.thread)
     }
 
-    /// The locks in the cycle, in cycle order.
+    /// The locks in the cycle, in cycle order (joins have none).
     pub fn locks(&self) -> impl Iterator<Item = LockId> + '_ {
-        self.edges.iter().map(|e| e.lock)
+        self.edges
+            .iter()
+            .map(|e| e.lock)
+            .filter(|&l| l != LockId::NONE)
     }
 
     /// The dedup key: the (thread, lock) sequence of the normalised cycle.
@@ -87,6 +106,15 @@ impl Digraph for WaitFor<'_> {
 
     fn next_edge(&self, node: usize, cursor: &mut usize) -> Option<(usize, WaitEdge)> {
         let thread = self.threads.get(node)?;
+        if let ThreadStatus::Blocked {
+            on,
+            since,
+            site,
+            timed: false,
+        } = thread.status
+        {
+            return self.blocked_edge(thread.id, on, since, site, cursor);
+        }
         let ThreadStatus::Waiting {
             lock,
             mode,
@@ -143,6 +171,149 @@ impl Digraph for WaitFor<'_> {
 }
 
 impl WaitFor<'_> {
+    /// The edge of a thread blocked on other threads. A join waits for its
+    /// target until the target ends. A channel wait is an any-of wait (any
+    /// owner of the other end can end it), which a cycle cannot prove stuck:
+    /// so it gets an edge only when one live thread other than the waiter
+    /// owns the other end, and the waiter owns none of it (a handle it owned
+    /// may have moved, unused, to a thread lockscope cannot name). Anything
+    /// else is left to stall detection.
+    fn blocked_edge(
+        &self,
+        thread: ThreadId,
+        on: Blocker,
+        since: Nanos,
+        site: Site,
+        cursor: &mut usize,
+    ) -> Option<(usize, WaitEdge)> {
+        if let Blocker::Barrier { barrier, parties } = on {
+            return self.barrier_edge(thread, (barrier, parties), (since, site), cursor);
+        }
+        if *cursor > 0 {
+            return None;
+        }
+        *cursor = 1;
+        let (target, lock, reason) = match on {
+            Blocker::Join(target) => (target, LockId::NONE, EdgeReason::Joins),
+            Blocker::Recv(c) => (
+                self.only_owner(c, End::Sender, thread)?,
+                c,
+                EdgeReason::AwaitsMessage,
+            ),
+            Blocker::Send(c) => (
+                self.only_owner(c, End::Receiver, thread)?,
+                c,
+                EdgeReason::AwaitsRoom,
+            ),
+            Blocker::Barrier { .. } => return None,
+        };
+        let other = self.threads.get(target.index())?;
+        if other.status.is_done() {
+            return None;
+        }
+        let edge = WaitEdge {
+            thread,
+            lock,
+            mode: Mode::Exclusive,
+            requested_at: site,
+            since,
+            holder: target,
+            holder_mode: Mode::Exclusive,
+            held_at: Site::UNKNOWN,
+            reason,
+        };
+        Some((target.index(), edge))
+    }
+
+    /// The `cursor`-th edge of a thread waiting at a barrier. The threads
+    /// that can still arrive are the last generation's participants not
+    /// waiting at it now. Before the barrier first opens they are unknown
+    /// (threads not seen yet may arrive), so there is no edge.
+    /// The wait needs `parties - arrived` of them: an edge to each only when
+    /// every one is needed (a cycle through an optional one proves nothing).
+    fn barrier_edge(
+        &self,
+        thread: ThreadId,
+        (barrier, parties): (LockId, u32),
+        (since, site): (Nanos, Site),
+        cursor: &mut usize,
+    ) -> Option<(usize, WaitEdge)> {
+        let state = self.locks.get(barrier.index())?;
+        let can_arrive = |t: &ThreadId| {
+            *t != thread
+                && !state.arrived.contains(t)
+                && self
+                    .threads
+                    .get(t.index())
+                    .is_some_and(|th| !th.status.is_done())
+        };
+        let candidates: Vec<ThreadId> = state
+            .participants
+            .iter()
+            .copied()
+            .filter(can_arrive)
+            .collect();
+        let needed = (parties as usize).saturating_sub(state.arrived.len().max(1));
+        if candidates.is_empty() || candidates.len() > needed {
+            return None;
+        }
+        let target = *candidates.get(*cursor)?;
+        *cursor += 1;
+        let edge = WaitEdge {
+            thread,
+            lock: barrier,
+            mode: Mode::Exclusive,
+            requested_at: site,
+            since,
+            holder: target,
+            holder_mode: Mode::Exclusive,
+            held_at: Site::UNKNOWN,
+            reason: EdgeReason::AwaitsArrival,
+        };
+        Some((target.index(), edge))
+    }
+
+    /// The one live thread other than `waiter` owning `end` of `channel`, if
+    /// there is exactly one and `waiter` owns none.
+    ///
+    /// A channel cannot be full and empty at once, nor can a rendezvous
+    /// sender and receiver both wait: if threads seem to wait on both sides,
+    /// one side's wake-up is still on its way, and neither gets an edge.
+    fn only_owner(&self, channel: LockId, end: End, waiter: ThreadId) -> Option<ThreadId> {
+        let other_side = match end {
+            End::Sender => Blocker::Send(channel),
+            End::Receiver => Blocker::Recv(channel),
+        };
+        let both_sides = self
+            .threads
+            .iter()
+            .any(|th| matches!(th.status, ThreadStatus::Blocked { on, .. } if on == other_side));
+        if both_sides {
+            return None;
+        }
+        let state = self.locks.get(channel.index())?;
+        let mut only = None;
+        for &(t, n) in state.owners(end) {
+            if n <= 0 {
+                continue;
+            }
+            if t == waiter {
+                return None;
+            }
+            if self
+                .threads
+                .get(t.index())
+                .is_some_and(|th| th.status.is_done())
+            {
+                continue;
+            }
+            if only.replace(t).is_some() {
+                return None;
+            }
+        }
+        only
+    }
+
     /// Every current edge, waiting thread by waiting thread.
     pub(super) fn all_edges(&self) -> Vec<WaitEdge> {
         let mut out = Vec::new();

@@ -155,6 +155,8 @@ fn default_name(kind: LockKind, type_name: Option<&str>, site: Site) -> String {
         LockKind::Mutex => "Mutex",
         LockKind::RwLock => "RwLock",
         LockKind::Condvar => "Condvar",
+        LockKind::Channel => "Channel",
+        LockKind::Barrier => "Barrier",
     };
     let file = site.file.rsplit(['/', '\\']).next().unwrap_or(site.file);
     let at = if site.column == 0 {

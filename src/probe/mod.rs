@@ -4,6 +4,8 @@
 //! The hot path of every lock operation is one relaxed load of [`state::STATE`];
 //! everything else happens only while a session is on.
 
+mod barrier;
+pub mod channel;
 mod clock;
 mod collector;
 mod condvar;
@@ -13,13 +15,16 @@ mod mutex;
 mod remutex;
 mod ring;
 mod rwlock;
+mod scope;
 mod sequencer;
 mod session;
 mod sink;
 mod sites;
 mod state;
+pub mod sync;
 pub mod thread;
 
+pub use barrier::{Barrier, BarrierWaitResult};
 pub use condvar::Condvar;
 pub use mutex::{MappedMutexGuard, Mutex, MutexGuard};
 pub use remutex::{ReentrantMutex, ReentrantMutexGuard};

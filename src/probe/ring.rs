@@ -141,9 +141,17 @@ fn encode(kind: &EventKind, sites: &mut sites::SiteCache) -> Option<Words> {
             pair(sites.id(site), x),
         ],
         EventKind::ThreadExit => [EXIT, 0, 0],
+        // Joins, channel waits and handle moves are rare next to lock
+        // operations (a channel operation that does not block makes none):
+        // the side queue keeps them.
         EventKind::ThreadStart { .. }
         | EventKind::ThreadPanic { .. }
-        | EventKind::LockCreated { .. } => return None,
+        | EventKind::LockCreated { .. }
+        | EventKind::Block { .. }
+        | EventKind::Unblock { .. }
+        | EventKind::Handle { .. }
+        | EventKind::ChannelWake { .. }
+        | EventKind::BarrierTrip { .. } => return None,
     })
 }
 

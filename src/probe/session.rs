@@ -38,7 +38,8 @@ pub enum SessionMode {
 pub struct DeadlockReport {
     /// Names of the threads in the cycle, in cycle order.
     pub threads: Vec<String>,
-    /// Names of the locks they wait for, in the same order.
+    /// Names of the locks they wait for, in the same order (a join waits
+    /// for no lock and has no entry).
     pub locks: Vec<String>,
     /// The cycle as the model found it (ids, sites, times).
     pub deadlock: Deadlock,
@@ -53,9 +54,8 @@ impl DeadlockReport {
             .map(|e| model::sanitize(model.thread_name(e.thread)))
             .collect();
         let locks = deadlock
-            .edges
-            .iter()
-            .map(|e| model::sanitize(model.lock_name(e.lock)))
+            .locks()
+            .map(|l| model::sanitize(model.lock_name(l)))
             .collect();
         let text = model::format_deadlock(model, &deadlock);
         DeadlockReport {

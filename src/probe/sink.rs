@@ -275,10 +275,10 @@ pub(crate) fn emit_and_ship(st: State, kind: EventKind) {
     with_local(st, |local| local.push(kind, true));
 }
 
-/// Makes sure the calling thread is registered (so that it shows up even before
-/// its first lock operation).
-pub(crate) fn touch(st: State) {
-    with_local(st, |_| ());
+/// The calling thread's id in the current session (registering it first),
+/// with the session's epoch.
+pub(crate) fn current(st: State) -> Option<(u32, ThreadId)> {
+    with_local(st, |local| (local.hub.epoch, local.thread))
 }
 
 /// Records the end of the calling thread: a panic with its message, or a normal

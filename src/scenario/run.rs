@@ -122,6 +122,8 @@ enum Object {
     Mutex(Mutex<()>),
     RwLock(RwLock<()>),
     Condvar(Condvar),
+    /// A kind scenario files cannot declare.
+    Undeclarable,
 }
 
 /// A lock a scenario thread holds; dropping the guard releases it.
@@ -219,7 +221,7 @@ pub fn start(scenario: &Scenario, builder: SessionBuilder) -> anyhow::Result<Sta
             .with_context(|| format!("cannot start thread {:?}", decl.name))?;
         // Bounded: a thread that never runs would hang the barrier anyway.
         let _ = registered.recv_timeout(Duration::from_secs(10));
-        handles.push(handle);
+        handles.push(handle.into_std());
     }
     let expect = scenario
         .expect
@@ -345,6 +347,9 @@ fn build_world(scenario: &Scenario) -> World {
             LockKind::Mutex => Object::Mutex(Mutex::named_at(decl.name.clone(), (), decl.site)),
             LockKind::RwLock => Object::RwLock(RwLock::named_at(decl.name.clone(), (), decl.site)),
             LockKind::Condvar => Object::Condvar(Condvar::named_at(decl.name.clone(), decl.site)),
+            // Scenario files declare no channels or barriers (the parser
+            // accepts mutex, rwlock and condvar): no step can name one.
+            LockKind::Channel | LockKind::Barrier => Object::Undeclarable,
         })
         .collect();
     let vars = scenario

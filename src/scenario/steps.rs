@@ -153,6 +153,8 @@ fn article(kind: LockKind) -> &'static str {
         LockKind::Mutex => "a mutex",
         LockKind::RwLock => "an rwlock",
         LockKind::Condvar => "a condvar",
+        LockKind::Channel => "a channel",
+        LockKind::Barrier => "a barrier",
     }
 }
 

@@ -5,7 +5,7 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-use super::format::VERSION;
+use super::format::{OLDEST_VERSION, VERSION};
 
 /// Why [`read`](super::read) or [`read_from`](super::read_from) returned no
 /// trace. Each message starts with the input's name.
@@ -76,7 +76,7 @@ impl fmt::Display for TraceError {
             ),
             TraceError::UnsupportedVersion { name, version } => write!(
                 f,
-                "{name}: unsupported trace version {version} (this lockscope reads version {VERSION})"
+                "{name}: unsupported trace version {version} (this lockscope reads versions {OLDEST_VERSION} to {VERSION})"
             ),
             TraceError::Damaged {
                 name,

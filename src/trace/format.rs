@@ -1,4 +1,7 @@
-//! Constants and shared state of the trace format, version 1 (see the README, "The trace format").
+//! Constants and shared state of the trace format, version 2 (see the README, "The trace format").
+//!
+//! Version 2 adds one record type, [`op::BLOCK`] (joins); a version 1 file
+//! has none, and is otherwise read exactly as before.
 //!
 //! Writer and reader keep the same running state (previous time, thread and
 //! lock, each lock's last sequence number), so every delta is decoded against
@@ -11,13 +14,16 @@ use crate::event::LockKind;
 /// The first 16 bytes of every trace: readable with `head -1`.
 pub(crate) const MAGIC: &[u8; 16] = b"lockscope trace\n";
 
-/// The version this lockscope writes and reads.
-pub(crate) const VERSION: u16 = 1;
+/// The version this lockscope writes.
+pub(crate) const VERSION: u16 = 2;
+
+/// The oldest version this lockscope still reads.
+pub(crate) const OLDEST_VERSION: u16 = 1;
 
 /// Bytes before the first chunk: the magic and the version (u16, little-endian).
 pub(crate) const PREAMBLE: usize = MAGIC.len() + 2;
 
-/// The only clock unit of version 1: timestamps are nanoseconds.
+/// The only clock unit: timestamps are nanoseconds.
 pub(crate) const CLOCK_UNIT: &str = "ns";
 
 /// Chunk tags. Upper-case tags are critical; a reader that meets an unknown
@@ -59,6 +65,32 @@ pub(crate) mod op {
     /// Not an event, no fields: the next record's shared mode is an
     /// upgradable read.
     pub(crate) const UPGRADABLE: u8 = 14;
+    /// Version 2: a `Block` (sub-kind byte 0, then the blocker, then the
+    /// site), an `Unblock` (sub-kind byte 1, then the blocker) or a `Handle`
+    /// (sub-kind byte 2, then the channel id, the end byte (0 sender, 1
+    /// receiver), and the old and new owners, each 0 for none or id + 1). A
+    /// blocker is its kind byte (0: join, 1: recv, 2: send) and the thread or
+    /// channel id; a Block or Unblock on a channel ends with its seq.
+    pub(crate) const BLOCK: u8 = 15;
+    /// Sub-kind byte of [`BLOCK`]: the wait begins.
+    pub(crate) const BLOCK_BEGIN: u8 = 0;
+    /// Sub-kind byte of [`BLOCK`]: the wait ends.
+    pub(crate) const BLOCK_END: u8 = 1;
+    /// Sub-kind byte of [`BLOCK`]: a channel handle changes owner.
+    pub(crate) const HANDLE: u8 = 2;
+    /// Sub-kind byte of [`BLOCK`]: a channel operation woke the other side
+    /// (then the channel id, the end byte and the seq).
+    pub(crate) const CHANNEL_WAKE: u8 = 3;
+    /// Sub-kind byte of [`BLOCK`]: a barrier tripped (then its id and seq).
+    pub(crate) const BARRIER_TRIP: u8 = 4;
+    /// Blocker kind byte: a join.
+    pub(crate) const BLOCKER_JOIN: u8 = 0;
+    /// Blocker kind byte: a `recv`.
+    pub(crate) const BLOCKER_RECV: u8 = 1;
+    /// Blocker kind byte: a `send`.
+    pub(crate) const BLOCKER_SEND: u8 = 2;
+    /// Blocker kind byte: a barrier wait (then the barrier id and parties).
+    pub(crate) const BLOCKER_BARRIER: u8 = 3;
 
     /// The record type bits.
     pub(crate) const TYPE_MASK: u8 = 0x0f;
@@ -66,7 +98,7 @@ pub(crate) mod op {
     pub(crate) const SAME_THREAD: u8 = 0x10;
     /// The mode is shared (records with a mode).
     pub(crate) const SHARED: u8 = 0x20;
-    /// `timed` (Request, CondWait), `tried` (Acquired), `timed_out` (CondWake), `all` (Notify).
+    /// `timed` (Request, CondWait, Block), `tried` (Acquired), `timed_out` (CondWake), `all` (Notify).
     pub(crate) const FLAG: u8 = 0x40;
     /// The lock is the previous lock record's: no lock field (records with a lock).
     pub(crate) const SAME_LOCK: u8 = 0x80;
@@ -78,6 +110,8 @@ pub(crate) fn kind_code(kind: LockKind) -> u8 {
         LockKind::Mutex => 0,
         LockKind::RwLock => 1,
         LockKind::Condvar => 2,
+        LockKind::Channel => 3,
+        LockKind::Barrier => 4,
     }
 }
 
@@ -87,6 +121,8 @@ pub(crate) fn kind_from_code(code: u8) -> Option<LockKind> {
         0 => Some(LockKind::Mutex),
         1 => Some(LockKind::RwLock),
         2 => Some(LockKind::Condvar),
+        3 => Some(LockKind::Channel),
+        4 => Some(LockKind::Barrier),
         _ => None,
     }
 }

@@ -62,7 +62,8 @@ pub struct Header {
     /// Wall-clock time of the session's start, in nanoseconds since the Unix
     /// epoch; event times count from it.
     pub started_unix_ns: u64,
-    /// The format version (the writer always writes [`FORMAT_VERSION`]).
+    /// The format version (the writer always writes [`FORMAT_VERSION`]; a
+    /// file read back keeps the version it was written in).
     pub version: u16,
     /// What wrote the trace, e.g. `lockscope 0.1.0`.
     pub writer: String,

@@ -5,12 +5,12 @@ use std::path::Path;
 
 use super::codec::{Cursor, DecodeError, crc32, undelta};
 use super::format::{
-    CLOCK_UNIT, MAGIC, MAX_CHUNK, MIN_EVENT_BYTES, PREAMBLE, SeqTable, TAG_END, TAG_EVENTS,
-    TAG_HEADER, VERSION, kind_from_code, op,
+    CLOCK_UNIT, MAGIC, MAX_CHUNK, MIN_EVENT_BYTES, OLDEST_VERSION, PREAMBLE, SeqTable, TAG_END,
+    TAG_EVENTS, TAG_HEADER, VERSION, kind_from_code, op,
 };
 use super::{Damage, Header, Trace, TraceError};
 use crate::bounded;
-use crate::event::{Event, EventKind, LockId, Mode, Site, ThreadId, intern};
+use crate::event::{Blocker, End, Event, EventKind, LockId, Mode, Site, ThreadId, intern};
 
 /// Reads the trace file at `path`.
 ///
@@ -72,7 +72,8 @@ pub fn read_from(bytes: &[u8], name: &str) -> Result<Trace, TraceError> {
     };
     let (header, mut pos) = match next_chunk(bytes, at) {
         Ok(Some(chunk)) if chunk.tag == TAG_HEADER => {
-            let header = parse_header(chunk.payload).map_err(damaged)?;
+            let version = u16::from_le_bytes([bytes[MAGIC.len()], bytes[MAGIC.len() + 1]]);
+            let header = parse_header(chunk.payload, version).map_err(damaged)?;
             (header, chunk.end)
         }
         Ok(Some(chunk)) => {
@@ -186,7 +187,7 @@ fn check_preamble(bytes: &[u8], name: &str) -> Result<(), TraceError> {
         });
     }
     let version = u16::from_le_bytes([bytes[MAGIC.len()], bytes[MAGIC.len() + 1]]);
-    if version != VERSION {
+    if !(OLDEST_VERSION..=VERSION).contains(&version) {
         return Err(TraceError::UnsupportedVersion {
             name: name.to_owned(),
             version,
@@ -277,7 +278,7 @@ fn tag_name(tag: u8) -> String {
     }
 }
 
-fn parse_header(payload: &[u8]) -> Result<Header, String> {
+fn parse_header(payload: &[u8], version: u16) -> Result<Header, String> {
     let mut cur = Cursor::new(payload);
     let bad = |what: &str| format!("bad header: {what}");
     let started_unix_ns = cur.varint().map_err(|_| bad("start time"))?;
@@ -287,11 +288,11 @@ fn parse_header(payload: &[u8]) -> Result<Header, String> {
     }
     let program = string(&mut cur).map_err(|_| bad("program name"))?;
     let writer = string(&mut cur).map_err(|_| bad("writer"))?;
-    // Later fields of version 1 would follow here; this reader ignores them.
+    // Later fields of the header would follow here; this reader ignores them.
     Ok(Header {
         program,
         started_unix_ns,
-        version: VERSION,
+        version,
         writer,
     })
 }
@@ -469,6 +470,53 @@ impl Decoder {
                     timed_out: flag,
                 }
             }
+            op::BLOCK => match cur.byte().map_err(why)? {
+                op::BLOCK_BEGIN => {
+                    let on = blocker(cur)?;
+                    let site = self.site(cur)?;
+                    EventKind::Block {
+                        on,
+                        site,
+                        timed: flag,
+                        seq: self.channel_seq(cur, on)?,
+                    }
+                }
+                op::BLOCK_END if !flag => {
+                    let on = blocker(cur)?;
+                    EventKind::Unblock {
+                        on,
+                        seq: self.channel_seq(cur, on)?,
+                    }
+                }
+                op::BARRIER_TRIP if !flag => {
+                    let barrier = LockId(u32_field(cur, "barrier id")?);
+                    EventKind::BarrierTrip {
+                        barrier,
+                        seq: self.seq(cur, barrier)?,
+                    }
+                }
+                op::CHANNEL_WAKE if !flag => {
+                    let channel = LockId(u32_field(cur, "channel id")?);
+                    EventKind::ChannelWake {
+                        channel,
+                        end: end(cur)?,
+                        seq: self.seq(cur, channel)?,
+                    }
+                }
+                op::HANDLE if !flag => {
+                    let channel = LockId(u32_field(cur, "channel id")?);
+                    let end = end(cur)?;
+                    let from = owner(cur)?;
+                    let to = owner(cur)?;
+                    EventKind::Handle {
+                        channel,
+                        end,
+                        from,
+                        to,
+                    }
+                }
+                sub => return Err(format!("unknown block record {sub}")),
+            },
             _ => EventKind::Notify {
                 condvar: LockId(u32_field(cur, "condvar id")?),
                 woken: u32_field(cur, "woken count")?,
@@ -483,6 +531,14 @@ impl Decoder {
     fn site(&mut self, cur: &mut Cursor<'_>) -> Result<Site, String> {
         let i = self.index(cur, |d| d.sites.len(), "site")?;
         Ok(self.sites[i])
+    }
+
+    /// A channel wait's sequence number (a join has none: 0).
+    fn channel_seq(&mut self, cur: &mut Cursor<'_>, on: Blocker) -> Result<u64, String> {
+        match on.object() {
+            Some(object) => self.seq(cur, object),
+            None => Ok(0),
+        }
     }
 
     #[inline]
@@ -515,10 +571,41 @@ fn allowed_flags(code: u8) -> Option<u8> {
         op::LOCK_CREATED => lock,
         op::REQUEST | op::ACQUIRED => lock | op::SHARED | op::FLAG,
         op::RELEASED | op::TRY_FAILED | op::TIMED_OUT => lock | op::SHARED,
-        op::COND_WAIT | op::COND_WAKE | op::NOTIFY => op::SAME_THREAD | op::FLAG,
+        op::COND_WAIT | op::COND_WAKE | op::NOTIFY | op::BLOCK => op::SAME_THREAD | op::FLAG,
         op::DEFINE_FILE | op::DEFINE_SITE | op::UPGRADABLE => 0,
         _ => return None,
     })
+}
+
+fn blocker(cur: &mut Cursor<'_>) -> Result<Blocker, String> {
+    match cur.byte().map_err(why)? {
+        op::BLOCKER_JOIN => Ok(Blocker::Join(ThreadId(u32_field(cur, "thread id")?))),
+        op::BLOCKER_RECV => Ok(Blocker::Recv(LockId(u32_field(cur, "channel id")?))),
+        op::BLOCKER_SEND => Ok(Blocker::Send(LockId(u32_field(cur, "channel id")?))),
+        op::BLOCKER_BARRIER => Ok(Blocker::Barrier {
+            barrier: LockId(u32_field(cur, "barrier id")?),
+            parties: u32_field(cur, "parties")?,
+        }),
+        other => Err(format!("unknown blocker kind {other}")),
+    }
+}
+
+fn end(cur: &mut Cursor<'_>) -> Result<End, String> {
+    match cur.byte().map_err(why)? {
+        0 => Ok(End::Sender),
+        1 => Ok(End::Receiver),
+        other => Err(format!("unknown channel end {other}")),
+    }
+}
+
+/// A channel handle's owner: 0 for none, else the thread id + 1.
+fn owner(cur: &mut Cursor<'_>) -> Result<Option<ThreadId>, String> {
+    match cur.varint().map_err(why)? {
+        0 => Ok(None),
+        n => u32::try_from(n - 1)
+            .map(|t| Some(ThreadId(t)))
+            .map_err(|_| format!("owner {n} is out of range")),
+    }
 }
 
 fn u32_field(cur: &mut Cursor<'_>, what: &str) -> Result<u32, String> {

@@ -10,7 +10,7 @@ use super::format::{
     CHUNK_TARGET, CLOCK_UNIT, MAGIC, SeqTable, TAG_END, TAG_EVENTS, TAG_HEADER, VERSION, kind_code,
     op,
 };
-use crate::event::{Event, EventKind, LockId, Mode, Site};
+use crate::event::{Blocker, End, Event, EventKind, LockId, Mode, Site};
 
 /// Room kept at the front of the chunk buffer for the chunk's tag, length and
 /// event count, so a chunk goes out in one `write_all` without a copy.
@@ -202,7 +202,8 @@ impl Encoder {
             | EventKind::Acquired { site, .. }
             | EventKind::TryFailed { site, .. }
             | EventKind::CondWait { site, .. }
-            | EventKind::Notify { site, .. } => self.site(out, *site),
+            | EventKind::Notify { site, .. }
+            | EventKind::Block { site, .. } => self.site(out, *site),
             _ => 0,
         };
         let (code, flags) = match &ev.kind {
@@ -234,6 +235,11 @@ impl Encoder {
             EventKind::CondWait { timed, .. } => (op::COND_WAIT, flag(*timed)),
             EventKind::CondWake { timed_out, .. } => (op::COND_WAKE, flag(*timed_out)),
             EventKind::Notify { all, .. } => (op::NOTIFY, flag(*all)),
+            EventKind::Block { timed, .. } => (op::BLOCK, flag(*timed)),
+            EventKind::Unblock { .. }
+            | EventKind::Handle { .. }
+            | EventKind::ChannelWake { .. }
+            | EventKind::BarrierTrip { .. } => (op::BLOCK, 0),
         };
         if event_mode(&ev.kind) == Some(Mode::Upgradable) {
             out.push(op::UPGRADABLE);
@@ -303,6 +309,51 @@ impl Encoder {
                 put_varint(out, u64::from(*woken));
                 put_varint(out, u64::from(site));
             }
+            EventKind::Block { on, seq, .. } => {
+                out.push(op::BLOCK_BEGIN);
+                put_blocker(out, *on);
+                put_varint(out, u64::from(site));
+                if let Some(object) = on.object() {
+                    self.seq(out, object, *seq);
+                }
+            }
+            EventKind::Unblock { on, seq } => {
+                out.push(op::BLOCK_END);
+                put_blocker(out, *on);
+                if let Some(object) = on.object() {
+                    self.seq(out, object, *seq);
+                }
+            }
+            EventKind::BarrierTrip { barrier, seq } => {
+                out.push(op::BARRIER_TRIP);
+                put_varint(out, u64::from(barrier.0));
+                self.seq(out, *barrier, *seq);
+            }
+            EventKind::ChannelWake { channel, end, seq } => {
+                out.push(op::CHANNEL_WAKE);
+                put_varint(out, u64::from(channel.0));
+                out.push(match end {
+                    End::Sender => 0,
+                    End::Receiver => 1,
+                });
+                self.seq(out, *channel, *seq);
+            }
+            EventKind::Handle {
+                channel,
+                end,
+                from,
+                to,
+            } => {
+                out.push(op::HANDLE);
+                put_varint(out, u64::from(channel.0));
+                out.push(match end {
+                    End::Sender => 0,
+                    End::Receiver => 1,
+                });
+                for owner in [from, to] {
+                    put_varint(out, owner.map_or(0, |t| u64::from(t.0) + 1));
+                }
+            }
         }
     }
 
@@ -348,6 +399,28 @@ impl Encoder {
 
 /// The lock a record's lock field names (records that have one).
 #[inline]
+fn put_blocker(out: &mut Vec<u8>, on: Blocker) {
+    match on {
+        Blocker::Join(thread) => {
+            out.push(op::BLOCKER_JOIN);
+            put_varint(out, u64::from(thread.0));
+        }
+        Blocker::Recv(channel) => {
+            out.push(op::BLOCKER_RECV);
+            put_varint(out, u64::from(channel.0));
+        }
+        Blocker::Send(channel) => {
+            out.push(op::BLOCKER_SEND);
+            put_varint(out, u64::from(channel.0));
+        }
+        Blocker::Barrier { barrier, parties } => {
+            out.push(op::BLOCKER_BARRIER);
+            put_varint(out, u64::from(barrier.0));
+            put_varint(out, u64::from(parties));
+        }
+    }
+}
+
 pub(crate) fn lock_field(kind: &EventKind) -> Option<LockId> {
     match kind {
         EventKind::LockCreated { lock, .. }

@@ -20,6 +20,8 @@ pub(crate) const SYM_WAITING: &str = "▒";
 pub(crate) const SYM_PARKED: &str = "┄";
 /// Timeline symbol: waiting in a deadlock cycle (a wait that never ends).
 pub(crate) const SYM_DEADLOCKED: &str = "▓";
+/// Timeline symbol of a thread blocked on another thread (a join).
+pub(crate) const SYM_BLOCKED: &str = "▚";
 /// Timeline symbol of a panicked thread.
 pub(crate) const SYM_PANICKED: &str = "✗";
 /// Timeline symbol before a thread starts and after it finishes.

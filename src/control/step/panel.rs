@@ -143,6 +143,13 @@ impl Stepper {
                     format!("{name} waits on {}", sanitize(model.lock_name(*condvar))),
                     StepLineKind::Blocked,
                 ),
+                ThreadStatus::Blocked { on, .. } => (
+                    format!(
+                        "{name} cannot move: {}",
+                        crate::model::describe_blocker(model, *on)
+                    ),
+                    StepLineKind::Blocked,
+                ),
                 ThreadStatus::Finished => (format!("{name} finished"), StepLineKind::Quiet),
                 ThreadStatus::Panicked { .. } => (format!("{name} panicked"), StepLineKind::Quiet),
                 ThreadStatus::Running => (format!("{name} running"), StepLineKind::Quiet),

@@ -5,7 +5,10 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod barrier;
+mod channel;
 mod deadlock;
+mod join;
 mod potential;
 mod report;
 mod robust;
@@ -197,6 +200,23 @@ impl Script {
             timed_out: false,
         };
         self.ev(t, kind)
+    }
+
+    /// Thread `t` joins thread `target` (at line `300 + 10 t + target`).
+    pub fn join(&mut self, t: u32, target: u32) -> Change {
+        let kind = EventKind::Block {
+            on: crate::event::Blocker::Join(ThreadId(target)),
+            site: site(300 + 10 * t + target),
+            timed: false,
+            seq: 0,
+        };
+        self.ev(t, kind)
+    }
+
+    /// Thread `t`'s join of `target` returned.
+    pub fn joined(&mut self, t: u32, target: u32) -> Change {
+        let on = crate::event::Blocker::Join(ThreadId(target));
+        self.ev(t, EventKind::Unblock { on, seq: 0 })
     }
 
     pub fn exit(&mut self, t: u32) -> Change {

@@ -69,6 +69,7 @@ impl Dom {
             Activity::Holding => CellState::Holding(self.lock),
             Activity::CondWait => CellState::CondWait(self.lock),
             Activity::Waiting => CellState::Waiting(self.lock),
+            Activity::Blocked => CellState::Blocked,
         }
     }
 }

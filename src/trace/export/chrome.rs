@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::Names;
-use crate::event::{Event, EventKind, LockId, LockKind, Mode, Nanos, Site, ThreadId};
+use crate::event::{Blocker, Event, EventKind, LockId, LockKind, Mode, Nanos, Site, ThreadId};
 use crate::model::{Model, format_deadlock};
 use crate::trace::Trace;
 
@@ -82,6 +82,7 @@ pub fn chrome(trace: &Trace, out: &mut dyn Write) -> io::Result<()> {
         model: Model::new(),
         tids: HashMap::new(),
         waits: HashMap::new(),
+        blocks: HashMap::new(),
         holds: HashMap::new(),
         lanes: HashMap::new(),
         released: HashMap::new(),
@@ -200,6 +201,8 @@ struct Export<'w, W: Write> {
     /// Every track used so far, with its tid.
     tids: HashMap<Track, u64>,
     waits: HashMap<ThreadId, Wait>,
+    /// Joins in progress: since when, which thread, where.
+    blocks: HashMap<ThreadId, (Nanos, Blocker, Site)>,
     holds: HashMap<(LockId, ThreadId), Vec<Hold>>,
     /// Per lock, which of its tracks are busy.
     lanes: HashMap<LockId, Vec<bool>>,
@@ -283,7 +286,43 @@ impl<W: Write> Export<'_, W> {
                 self.lanes.entry(*lock).or_insert_with(|| vec![false]);
                 self.tid(Track::Lock(*lock, 0));
             }
-            EventKind::ThreadStart { .. } | EventKind::LockCreated { .. } => {}
+            EventKind::ThreadStart { .. }
+            | EventKind::LockCreated { .. }
+            | EventKind::Handle { .. }
+            | EventKind::ChannelWake { .. }
+            | EventKind::BarrierTrip { .. } => {}
+            EventKind::Block { on, site, .. } => {
+                self.blocks.insert(ev.thread, (t, *on, *site));
+            }
+            EventKind::Unblock { on, .. } => {
+                if let Some((since, b, site)) = self.blocks.remove(&ev.thread)
+                    && b == *on
+                {
+                    let (name, args) = match b {
+                        Blocker::Join(target) => {
+                            let target = self.names.thread(target);
+                            (
+                                format!("join {target}"),
+                                json!({"thread": target, "site": site}),
+                            )
+                        }
+                        Blocker::Recv(c) | Blocker::Send(c) => {
+                            let channel = self.names.lock(c);
+                            let name = format!("{} {channel}", b.name());
+                            (name, json!({"channel": channel, "site": site}))
+                        }
+                        Blocker::Barrier { barrier, parties } => {
+                            let barrier = self.names.lock(barrier);
+                            let name = format!("barrier {barrier}");
+                            let args =
+                                json!({"barrier": barrier, "parties": parties, "site": site});
+                            (name, args)
+                        }
+                    };
+                    let slice = ChromeEvent::slice(&name, b.name(), since, t, THREADS_PID, tid);
+                    self.out.emit(&slice.args(args))?;
+                }
+            }
         }
         self.analyse(ev)
     }

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::Names;
-use crate::event::{EventKind, LockId, LockKind, Mode, Site};
+use crate::event::{Blocker, End, EventKind, LockId, LockKind, Mode, Site};
 use crate::trace::Trace;
 
 /// Writes one JSON object per event and line, in recorded order.
@@ -50,6 +50,7 @@ pub fn jsonl(trace: &Trace, out: &mut dyn Write) -> io::Result<()> {
             ..Line::default()
         };
         let lock_name;
+        let target_name;
         let condvar_name;
         let mutex_name;
         match &event.kind {
@@ -146,6 +147,44 @@ pub fn jsonl(trace: &Trace, out: &mut dyn Write) -> io::Result<()> {
                 line.woken = Some(*woken);
                 line.site = Some(*site);
             }
+            EventKind::Block {
+                on, site, timed, ..
+            } => {
+                target_name = blocker_target(&names, *on);
+                line.blocker(*on, &target_name);
+                line.site = Some(*site);
+                line.timed = Some(*timed);
+            }
+            EventKind::Unblock { on, .. } => {
+                target_name = blocker_target(&names, *on);
+                line.blocker(*on, &target_name);
+            }
+            EventKind::BarrierTrip { barrier, seq } => {
+                lock_name = names.lock(*barrier);
+                line.lock = Some(barrier.0);
+                line.lock_name = Some(&*lock_name);
+                line.seq = Some(*seq);
+            }
+            EventKind::ChannelWake { channel, end, seq } => {
+                lock_name = names.lock(*channel);
+                line.channel = Some(channel.0);
+                line.channel_name = Some(&*lock_name);
+                line.end = Some(*end);
+                line.seq = Some(*seq);
+            }
+            EventKind::Handle {
+                channel,
+                end,
+                from,
+                to,
+            } => {
+                lock_name = names.lock(*channel);
+                line.channel = Some(channel.0);
+                line.channel_name = Some(&*lock_name);
+                line.end = Some(*end);
+                line.from = from.map(|t| t.0);
+                line.to = to.map(|t| t.0);
+            }
         }
         crate::model::to_json_writer(&mut out, &line)?;
         out.write_all(b"\n")?;
@@ -196,9 +235,62 @@ struct Line<'a> {
     first_seq: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     message: Option<&'a str>,
+    /// `join`, `recv` or `send`, for a block on other threads.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    blocker: Option<&'static str>,
+    /// The thread joined.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target_name: Option<&'a str>,
+    /// The channel waited on, or whose handle changed owner.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    channel: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    channel_name: Option<&'a str>,
+    /// Which end of the channel a handle is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end: Option<End>,
+    /// A handle's owner before and after.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    to: Option<u32>,
+    /// A barrier's party count.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parties: Option<u32>,
+}
+
+/// The name of what a block waits for: the thread joined, the channel or
+/// the barrier.
+fn blocker_target(names: &Names, on: Blocker) -> String {
+    match on {
+        Blocker::Join(t) => names.thread(t).into_owned(),
+        Blocker::Recv(c) | Blocker::Send(c) => names.lock(c).into_owned(),
+        Blocker::Barrier { barrier, .. } => names.lock(barrier).into_owned(),
+    }
 }
 
 impl<'a> Line<'a> {
+    fn blocker(&mut self, on: Blocker, name: &'a str) {
+        self.blocker = Some(on.name());
+        match on {
+            Blocker::Join(t) => {
+                self.target = Some(t.0);
+                self.target_name = Some(name);
+            }
+            Blocker::Recv(c) | Blocker::Send(c) => {
+                self.channel = Some(c.0);
+                self.channel_name = Some(name);
+            }
+            Blocker::Barrier { barrier, parties } => {
+                self.lock = Some(barrier.0);
+                self.lock_name = Some(name);
+                self.parties = Some(parties);
+            }
+        }
+    }
+
     fn lock(&mut self, lock: LockId, name: &'a str, names: &Names, mode: Mode) {
         self.lock = Some(lock.0);
         self.lock_name = Some(name);

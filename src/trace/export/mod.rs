@@ -73,4 +73,8 @@ impl LockNames for Names {
     fn lock_kind(&self, id: LockId) -> Option<LockKind> {
         self.kind(id)
     }
+
+    fn thread_name(&self, id: ThreadId) -> Cow<'_, str> {
+        self.thread(id)
+    }
 }

@@ -61,10 +61,22 @@ pub(super) fn ring_row(
     } else {
         ""
     };
+    let joins = e.reason == EdgeReason::Joins;
     let mut thread = thread_name(model, e.thread);
-    let mut lock = format!("{}{mode}", lock_name(model, e.lock));
+    let mut lock = if joins {
+        thread_name(model, e.holder)
+    } else {
+        format!("{}{mode}", lock_name(model, e.lock))
+    };
+    let long_arrow = match e.reason {
+        EdgeReason::Joins => " ─joins→ ",
+        // The ring is compact; the edge list spells them out.
+        EdgeReason::AwaitsMessage => " ─message on→ ",
+        EdgeReason::AwaitsRoom => " ─room on→ ",
+        EdgeReason::AwaitsArrival => " ─waits at→ ",
+        EdgeReason::Holds | EdgeReason::QueuedWriter => " ─waits→ ",
+    };
     // Narrow: a plain arrow rather than names cut to nothing.
-    let long_arrow = " ─waits→ ";
     let floor = |s: &str| width(s).min(6);
     let arrow = if width(prefix) + width(long_arrow) + floor(&thread) + floor(&lock) > cols {
         " → "
@@ -72,6 +84,13 @@ pub(super) fn ring_row(
         long_arrow
     };
     let held = match (e.reason, i + 1 == n) {
+        (EdgeReason::Joins, _) => "",
+        (EdgeReason::AwaitsMessage, false) => " ─sender↓",
+        (EdgeReason::AwaitsMessage, true) => " ─sender↑",
+        (EdgeReason::AwaitsRoom, false) => " ─receiver↓",
+        (EdgeReason::AwaitsRoom, true) => " ─receiver↑",
+        (EdgeReason::AwaitsArrival, false) => " ─for↓",
+        (EdgeReason::AwaitsArrival, true) => " ─for↑",
         (_, _) if n == 1 => " ─held by itself",
         (EdgeReason::QueuedWriter, false) => " ─behind↓",
         (EdgeReason::QueuedWriter, true) => " ─behind↑",
@@ -120,9 +139,20 @@ pub(super) fn site_lines(t: Theme, model: &Model, d: &Deadlock, cols: usize) -> 
         let verb = match e.reason {
             EdgeReason::Holds => "held at",
             EdgeReason::QueuedWriter => "writer asked at",
+            EdgeReason::Joins
+            | EdgeReason::AwaitsMessage
+            | EdgeReason::AwaitsRoom
+            | EdgeReason::AwaitsArrival => "",
         };
         // A site is named once, even when the request and the hold share it.
-        let text = if e.requested_at == e.held_at {
+        let text = if e.reason == EdgeReason::Joins {
+            format!("{} joins at {asked}", thread_name(model, e.thread))
+        } else if matches!(
+            e.reason,
+            EdgeReason::AwaitsMessage | EdgeReason::AwaitsRoom | EdgeReason::AwaitsArrival
+        ) {
+            format!("{} waits at {asked}", thread_name(model, e.thread))
+        } else if e.requested_at == e.held_at {
             format!("{} asked and {verb} {asked}", thread_name(model, e.thread))
         } else {
             format!(

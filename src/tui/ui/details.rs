@@ -143,6 +143,23 @@ fn thread_lines(t: Theme, model: &Model, th: &ThreadState, now: Nanos) -> Vec<Li
             ]));
             lines.push(site_line(t, "waiting at", *site));
         }
+        ThreadStatus::Blocked {
+            on,
+            since: at,
+            site,
+            timed,
+        } => {
+            lines.push(Line::styled(
+                format!(
+                    "{}{} {}",
+                    crate::model::describe_blocker(model, *on),
+                    if *timed { " (timed)" } else { "" },
+                    since(*at, now)
+                ),
+                t.waiting(),
+            ));
+            lines.push(site_line(t, "waiting at", *site));
+        }
         ThreadStatus::Panicked { message } => {
             lines.push(Line::styled(
                 format!("panicked: {}", crate::model::sanitize(message)),

@@ -35,6 +35,12 @@ fn locks_of(kind: &EventKind) -> [Option<LockId>; 2] {
         EventKind::ThreadStart { .. } | EventKind::ThreadExit | EventKind::ThreadPanic { .. } => {
             [None, None]
         }
+        EventKind::Block { on, .. } | EventKind::Unblock { on, .. } => [on.object(), None],
+        EventKind::Handle { channel, .. }
+        | EventKind::ChannelWake { channel, .. }
+        | EventKind::BarrierTrip {
+            barrier: channel, ..
+        } => [Some(channel), None],
     }
 }
 
@@ -83,6 +89,11 @@ fn style_of(t: Theme, kind: &EventKind) -> Style {
         EventKind::TryFailed { .. } | EventKind::TimedOut { .. } => t.warning(),
         EventKind::CondWait { .. } | EventKind::CondWake { .. } => t.cond_wait(),
         EventKind::Notify { .. } => t.text(),
+        EventKind::Block { .. } => t.waiting(),
+        EventKind::Unblock { .. }
+        | EventKind::BarrierTrip { .. }
+        | EventKind::ChannelWake { .. }
+        | EventKind::Handle { .. } => t.dim(),
     }
 }
 

@@ -16,8 +16,8 @@ use crate::event::{LockId, Nanos, ThreadId};
 use crate::model::{CellState, Model, format_duration};
 use crate::tui::app::{App, Focus};
 use crate::tui::theme::{
-    SYM_CONDWAIT, SYM_DEADLOCKED, SYM_HOLDING, SYM_NONE, SYM_PANICKED, SYM_PARKED, SYM_RUNNING,
-    SYM_WAITING, Theme,
+    SYM_BLOCKED, SYM_CONDWAIT, SYM_DEADLOCKED, SYM_HOLDING, SYM_NONE, SYM_PANICKED, SYM_PARKED,
+    SYM_RUNNING, SYM_WAITING, Theme,
 };
 use crate::tui::timeview::StoryKind;
 
@@ -211,6 +211,7 @@ fn look(t: Theme, cell: CellState) -> (&'static str, Style, Option<LockId>) {
         CellState::Holding(l) => (SYM_HOLDING, t.holding(), Some(l)),
         CellState::CondWait(l) => (SYM_CONDWAIT, t.cond_wait(), Some(l)),
         CellState::Waiting(l) => (SYM_WAITING, t.waiting(), Some(l)),
+        CellState::Blocked => (SYM_BLOCKED, t.waiting(), None),
         CellState::Panicked => (SYM_PANICKED, t.panicked(), None),
     }
 }

@@ -63,15 +63,33 @@ fn lines_of(
             let via = match e.reason {
                 EdgeReason::Holds => " ─held by→ ",
                 EdgeReason::QueuedWriter => " ─queued behind→ ",
+                EdgeReason::AwaitsMessage => " ─sent to by→ ",
+                EdgeReason::AwaitsRoom => " ─drained by→ ",
+                EdgeReason::AwaitsArrival => " ─for→ ",
+                EdgeReason::Joins => "",
             };
-            let groups = vec![
-                vec![
+            let waits = match e.reason {
+                EdgeReason::AwaitsMessage => " ─waits for message on→ ",
+                EdgeReason::AwaitsRoom => " ─waits for room on→ ",
+                EdgeReason::AwaitsArrival => " ─waits at→ ",
+                _ => " ─waits→ ",
+            };
+            let groups = if e.reason == EdgeReason::Joins {
+                vec![vec![
                     sp(thread_name(model, e.thread), name),
-                    sp(" ─waits→ ".into(), dim),
-                    sp(format!("{}{mode}", lock_name(model, e.lock)), name),
-                ],
-                vec![sp(via.into(), dim), sp(thread_name(model, e.holder), name)],
-            ];
+                    sp(" ─joins→ ".into(), dim),
+                    sp(thread_name(model, e.holder), name),
+                ]]
+            } else {
+                vec![
+                    vec![
+                        sp(thread_name(model, e.thread), name),
+                        sp(waits.into(), dim),
+                        sp(format!("{}{mode}", lock_name(model, e.lock)), name),
+                    ],
+                    vec![sp(via.into(), dim), sp(thread_name(model, e.holder), name)],
+                ]
+            };
             wrap_groups(groups, cols, 2)
         }
         Entry::CondWait(th, cv, m) => {

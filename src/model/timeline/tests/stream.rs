@@ -211,6 +211,7 @@ fn a_random_stream_keeps_the_invariants() {
             ThreadStatus::Panicked { .. } => CellState::Panicked,
             ThreadStatus::Waiting { lock, .. } => CellState::Waiting(*lock),
             ThreadStatus::CondWait { condvar, .. } => CellState::CondWait(*condvar),
+            ThreadStatus::Blocked { .. } => CellState::Blocked,
             ThreadStatus::Running => match thread.held.last() {
                 Some(h) => CellState::Holding(h.lock),
                 None => CellState::Running,
