@@ -181,23 +181,29 @@ pub(super) fn render_log(app: &App, area: Rect, buf: &mut Buffer) {
 }
 
 /// A log sentence in `cols` columns: whole if it fits; else its site
-/// (`… (file:line)`) is shortened in the middle, the line number kept; else
-/// the sentence is cut in the middle.
+/// (`… (file:line)`) gives way first — the file shortened in the middle,
+/// then only the line number, then nothing — so the sentence keeps the lock
+/// it names; only then is the sentence itself cut in the middle.
 fn fit_sentence(said: &Description, cols: usize) -> String {
     use super::text::{middle, width};
     let whole = said.to_string();
     if width(&whole) <= cols {
         return whole;
     }
+    let what = &said.what;
     if let Some(site) = &said.site
         && let Some((file, line)) = site.rsplit_once(':')
     {
-        let room = cols.saturating_sub(width(&said.what) + 2 + 1 + width(line) + 1);
+        let room = cols.saturating_sub(width(what) + 2 + 1 + width(line) + 1);
         if room >= 4 {
-            return format!("{} ({}:{line})", said.what, middle(file, room));
+            return format!("{what} ({}:{line})", middle(file, room));
+        }
+        let short = format!("{what} (:{line})");
+        if width(&short) <= cols {
+            return short;
         }
     }
-    middle(&whole, cols).into_owned()
+    middle(what, cols).into_owned()
 }
 
 /// A step-panel line in `cols` columns: whole if it fits; else its

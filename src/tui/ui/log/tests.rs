@@ -70,8 +70,12 @@ fn events_read_as_sentences() {
         fit_sentence(&said("a long sentence without a site", None), 10),
         "a lo… site"
     );
-    // No room for the site's file: the sentence is cut in the middle.
-    assert_eq!(fit_sentence(&waits, 20), "waits for…s.toml:77)");
+    // No room for the site's file: its line number alone, then no site; the
+    // lock the sentence names stays (it was cut out of the middle before).
+    assert_eq!(fit_sentence(&waits, 22), "waits for fork 1 (:77)");
+    assert_eq!(fit_sentence(&waits, 20), "waits for fork 1");
+    // Too narrow for the sentence itself: cut in the middle, both ends kept.
+    assert_eq!(fit_sentence(&waits, 12), "waits…fork 1");
     // A default name already names the site: not twice.
     let mut s = crate::tui::fixtures::Script::new();
     s.lock(
