@@ -8,7 +8,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{expect_deadlock, serial, session};
+use common::{expect_deadlock, never_reported, serial, session};
 use lockscope::{Barrier, Mutex, thread};
 
 /// Three workers pass barrier "B" once; then w0 holds `L` and waits at it,
@@ -64,25 +64,6 @@ fn holding_a_lock_the_last_participant_needs_is_caught_every_time() {
             "run {run}: {text}"
         );
         session.sync();
-    }
-}
-
-/// Runs `pattern` 100 times, each in its own session: no deadlock, no stall,
-/// no anomaly.
-fn never_reported(pattern: fn()) {
-    let _serial = serial();
-    for run in 0..100 {
-        let (session, reports) = session();
-        pattern();
-        session.sync();
-        if let Ok(r) = reports.try_recv() {
-            panic!("run {run}: a false report: {r}");
-        }
-        let summary = session.finish().unwrap();
-        assert!(summary.deadlocks.is_empty(), "run {run}");
-        assert!(summary.stalls.is_empty(), "run {run}");
-        assert_eq!(common::take_stalls(), Vec::<String>::new(), "run {run}");
-        assert_eq!(summary.anomalies, 0, "run {run}");
     }
 }
 

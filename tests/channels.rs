@@ -10,7 +10,7 @@ mod common;
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
-use common::{TIMEOUT, expect_deadlock, serial, session};
+use common::{TIMEOUT, expect_deadlock, never_reported, serial, session};
 use lockscope::channel::{self, Receiver};
 use lockscope::{Mutex, thread};
 
@@ -157,25 +157,6 @@ fn a_rendezvous_channel_send_waits_for_the_receiver() {
         "{text}"
     );
     session.sync();
-}
-
-/// Runs `pattern` 100 times, each in its own session: no deadlock, no stall,
-/// no anomaly.
-fn never_reported(pattern: fn()) {
-    let _serial = serial();
-    for run in 0..100 {
-        let (session, reports) = session();
-        pattern();
-        session.sync();
-        if let Ok(r) = reports.try_recv() {
-            panic!("run {run}: a false report: {r}");
-        }
-        let summary = session.finish().unwrap();
-        assert!(summary.deadlocks.is_empty(), "run {run}");
-        assert!(summary.stalls.is_empty(), "run {run}");
-        assert_eq!(common::take_stalls(), Vec::<String>::new(), "run {run}");
-        assert_eq!(summary.anomalies, 0, "run {run}");
-    }
 }
 
 /// A producer ahead of its consumer, held back by a channel of 2.

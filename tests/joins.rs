@@ -9,7 +9,7 @@ mod common;
 
 use std::sync::{Arc, Barrier};
 
-use common::{TIMEOUT, expect_deadlock, serial, session};
+use common::{TIMEOUT, expect_deadlock, never_reported, serial, session};
 use lockscope::{Mutex, thread};
 
 /// "joiner" holds `L`, spawns "worker", which wants `L`, and joins it. The
@@ -94,23 +94,6 @@ fn two_threads_joining_each_other_deadlock() {
     assert!(text.contains("thread \"b\" joins thread \"a\""), "{text}");
     assert!(report.locks.is_empty(), "{:?}", report.locks);
     session.sync();
-}
-
-/// Runs `pattern` 100 times, each in its own session: no deadlock, no stall,
-/// no anomaly.
-fn never_reported(pattern: fn()) {
-    let _serial = serial();
-    for run in 0..100 {
-        let (session, reports) = session();
-        pattern();
-        session.sync();
-        assert!(reports.try_recv().is_err(), "run {run}: a false report");
-        let summary = session.finish().unwrap();
-        assert!(summary.deadlocks.is_empty(), "run {run}");
-        assert!(summary.stalls.is_empty(), "run {run}");
-        assert_eq!(common::take_stalls(), Vec::<String>::new(), "run {run}");
-        assert_eq!(summary.anomalies, 0, "run {run}");
-    }
 }
 
 /// The main thread joins a worker while another thread holds an unrelated

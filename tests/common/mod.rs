@@ -80,3 +80,22 @@ pub fn eventually(what: &str, mut condition: impl FnMut() -> bool) {
         std::thread::yield_now();
     }
 }
+
+/// Runs `pattern` 100 times, each in its own session: no deadlock report,
+/// no stall, no anomaly.
+pub fn never_reported(pattern: fn()) {
+    let _serial = serial();
+    for run in 0..100 {
+        let (session, reports) = session();
+        pattern();
+        session.sync();
+        if let Ok(r) = reports.try_recv() {
+            panic!("run {run}: a false report: {r}");
+        }
+        let summary = session.finish().unwrap();
+        assert!(summary.deadlocks.is_empty(), "run {run}");
+        assert!(summary.stalls.is_empty(), "run {run}");
+        assert_eq!(take_stalls(), Vec::<String>::new(), "run {run}");
+        assert_eq!(summary.anomalies, 0, "run {run}");
+    }
+}
