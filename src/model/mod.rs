@@ -197,6 +197,16 @@ impl Model {
         self.events
     }
 
+    /// Some of `thread`'s events were dropped before they reached the model
+    /// (the collector stopped moving for long; the session counts them): its
+    /// later holds and waits may rest on a release that never arrived, so no
+    /// deadlock through it and no lock order of its is reported from now on.
+    pub fn lose_events(&mut self, thread: ThreadId) {
+        if let Some(t) = self.thread_slot(thread, self.last_time) {
+            self.threads[t].lost_events = true;
+        }
+    }
+
     /// How many events were inconsistent with the state (tolerated, partly or wholly ignored).
     pub fn anomalies(&self) -> u64 {
         self.anomalies

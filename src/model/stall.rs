@@ -80,6 +80,8 @@ impl Model {
         for th in self.threads() {
             let wait = match th.status {
                 _ if th.status.is_done() => continue,
+                // What it waits for may rest on events that never arrived.
+                _ if th.lost_events => return None,
                 ThreadStatus::Waiting {
                     lock,
                     mode,

@@ -142,6 +142,10 @@ pub struct ThreadState {
     pub ended_at: Option<Nanos>,
     /// Start of the current stretch holding at least one lock.
     pub(super) holding_since: Option<Nanos>,
+    /// Some of its events were dropped (the collector stopped moving): what
+    /// it holds may be stale, so no deadlock or lock order is concluded from
+    /// it for the rest of the session.
+    pub lost_events: bool,
 }
 
 /// A thread's time split by activity, up to some instant.
@@ -171,6 +175,7 @@ impl ThreadState {
             started_at: time,
             ended_at: None,
             holding_since: None,
+            lost_events: false,
         }
     }
 

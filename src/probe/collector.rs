@@ -152,8 +152,8 @@ impl Collector {
         loop {
             select! {
                 recv(self.rx) -> msg => match msg {
-                    Ok(Msg::Batch { thread, number, events }) => {
-                        self.accept_shipped(thread, number, events);
+                    Ok(Msg::Batch { thread, number, events, lost }) => {
+                        self.accept_shipped(thread, number, events, lost);
                         self.read_rings_if_held_back();
                         self.apply_ready();
                     }
@@ -215,8 +215,9 @@ impl Collector {
                     thread,
                     number,
                     events,
+                    lost,
                 } => {
-                    self.accept_shipped(thread, number, events);
+                    self.accept_shipped(thread, number, events, lost);
                     // Threads keep shipping while this drains the channel:
                     // the event they hold everything back for may sit in a
                     // ring that would otherwise be read only once it is empty.
@@ -277,8 +278,13 @@ impl Collector {
     }
 
     /// Takes a batch that came over the channel (it no longer counts as in
-    /// flight).
-    fn accept_shipped(&mut self, thread: ThreadId, number: u64, events: Vec<Event>) {
+    /// flight). A `lost` batch's events were dropped: the model stops drawing
+    /// conclusions from that thread, whose holds may now be stale. This comes
+    /// before any later event of the thread, which waits for this number.
+    fn accept_shipped(&mut self, thread: ThreadId, number: u64, events: Vec<Event>, lost: bool) {
+        if lost {
+            self.model.lock().lose_events(thread);
+        }
         self.hub
             .in_flight
             .fetch_sub(events.len() as u64, Ordering::Relaxed);
@@ -487,6 +493,7 @@ mod tests {
                 thread: ThreadId(1),
                 number,
                 events,
+                lost: false,
             })
             .unwrap();
         }
@@ -499,5 +506,25 @@ mod tests {
             collector.counters.received.load(Ordering::Relaxed),
             3 + batches * per_batch
         );
+    }
+
+    #[test]
+    fn a_dropped_batch_makes_the_model_distrust_its_thread() {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let hub = Arc::new(Hub::new(0, tx.clone(), 0));
+        for (thread, lost) in [(0, false), (1, true)] {
+            tx.send(Msg::Batch {
+                thread: ThreadId(thread),
+                number: 0,
+                events: Vec::new(),
+                lost,
+            })
+            .unwrap();
+        }
+        let mut collector = collector(rx, hub, 100_000);
+        assert!(!collector.take_all());
+        let model = collector.model.lock();
+        let lost: Vec<_> = model.threads().iter().map(|t| t.lost_events).collect();
+        assert_eq!(lost, [false, true]);
     }
 }

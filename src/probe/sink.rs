@@ -29,10 +29,13 @@ use crate::event::{Event, EventKind, ThreadId};
 /// What workers and the session tell the collector.
 pub(crate) enum Msg {
     /// A batch a thread took from its own full ring, numbered per thread.
+    /// `lost`: its events were dropped (the collector stopped moving) and only
+    /// its number comes, so the thread's later batches are not held back.
     Batch {
         thread: ThreadId,
         number: u64,
         events: Vec<Event>,
+        lost: bool,
     },
     /// A thread's ring wants reading now: it is about to block, it ended, or
     /// its ring is filling up.
@@ -190,6 +193,7 @@ impl Local {
                         thread: self.thread,
                         number,
                         events: Vec::new(),
+                        lost: true,
                     });
                 } else {
                     self.hub.in_flight.fetch_add(n, Ordering::Relaxed);
@@ -197,6 +201,7 @@ impl Local {
                         thread: self.thread,
                         number,
                         events,
+                        lost: false,
                     });
                 }
                 self.ring.shipped();
