@@ -146,7 +146,7 @@ fn program_text(s: &Scenario) -> usize {
 }
 
 fn check_scenario(text: &str, s: &Scenario) {
-    use crate::event::LockKind::{Condvar, Mutex, RwLock};
+    use crate::event::LockKind::{Channel, Condvar, Mutex, RwLock};
 
     assert_eq!(s.file, SCENARIO_FILE);
     assert!(
@@ -187,6 +187,8 @@ fn check_scenario(text: &str, s: &Scenario) {
                 }
                 Op::Notify(i) | Op::NotifyAll(i) => lock(i, &[Condvar]),
                 Op::Load(i) | Op::Store(i) => var(i),
+                Op::Send(i) | Op::Recv(i) => lock(i, &[Channel]),
+                Op::Join(t) => assert!(t < s.threads.len(), "join {t} of {}", s.threads.len()),
                 Op::Repeat { times, ref body } => {
                     assert!((1..=MAX_REPEAT).contains(&times), "repeat {times}");
                     todo.push((body, depth + 1));
@@ -217,7 +219,9 @@ fn check_schedule_of(s: &Scenario, data: &[u8]) {
             .filter(|&t| {
                 matches!(
                     sim.thread_state(t),
-                    ThreadState::Enabled | ThreadState::WouldBlock { .. }
+                    ThreadState::Enabled
+                        | ThreadState::WouldBlock { .. }
+                        | ThreadState::WouldWait { .. }
                 )
             })
             .collect();

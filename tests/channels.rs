@@ -293,3 +293,106 @@ fn a_three_stage_pipeline_is_never_reported() {
 fn timed_channel_waits_are_never_reported() {
     never_reported(timed_waits);
 }
+
+/// The built-in `pipeline` scenario (a producer, two workers and a collector
+/// over bounded channels, the producer under back-pressure) on real threads:
+/// it finishes with every job counted and no report, run after run.
+#[test]
+fn the_pipeline_scenario_finishes_without_a_report_every_time() {
+    use lockscope::scenario::{Outcome, RunOptions, Scenario, run};
+    let scenario = Scenario::load("pipeline").unwrap();
+    let options = RunOptions {
+        timeout: Some(TIMEOUT),
+        ..RunOptions::default()
+    };
+    for n in 0..100 {
+        let _serial = serial();
+        let report = run(&scenario, &options).unwrap();
+        assert_eq!(
+            report.outcome,
+            Outcome::Finished,
+            "run {n}: {:?}",
+            report.reports
+        );
+        assert!(report.reports.is_empty(), "run {n}: {:?}", report.reports);
+        assert!(report.summary.deadlocks.is_empty(), "run {n}");
+        assert!(report.summary.potential_deadlocks.is_empty(), "run {n}");
+        let held: Vec<bool> = report.expectations.iter().map(|e| e.held()).collect();
+        assert_eq!(held, [true], "run {n}: {:?}", report.expectations);
+    }
+}
+
+/// A schedule through sends, receives (a rendezvous among them) and a join,
+/// replayed on real threads one step at a time: the run follows it to the
+/// end, and a schedule that closes a cycle through a receive is reported.
+#[test]
+fn schedules_through_channels_and_joins_replay_on_real_threads() {
+    use lockscope::scenario::{Outcome, RunOptions, Scenario, Schedule, Sim, SimStatus, replay};
+    let scenario = Scenario::parse(
+        "relay.toml",
+        r#"[locks]
+jobs = "channel 1"
+hand = "channel 0"
+[vars]
+got = 0
+[expect]
+got = 2
+[[thread]]
+name = "producer"
+steps = ["repeat 2", "add 1", "send jobs", "end"]
+[[thread]]
+name = "relay"
+steps = ["repeat 2", "recv jobs", "send hand", "end"]
+[[thread]]
+name = "main"
+steps = ["join producer", "repeat 2", "recv hand", "load got", "add 1", "store got", "end"]
+"#,
+    )
+    .unwrap();
+    // Round robin over the threads that can move, blocking ones included.
+    let mut sim = Sim::new(&scenario);
+    let mut order = Vec::new();
+    let mut next = 0;
+    while sim.status() == SimStatus::Running && order.len() < 100 {
+        let t = (next..next + 3)
+            .map(|t| t % 3)
+            .find(|&t| sim.is_enabled(t))
+            .unwrap();
+        sim.step(t).unwrap();
+        order.push(t);
+        next = t + 1;
+    }
+    assert_eq!(sim.status(), SimStatus::Finished);
+    let schedule = Schedule::from_threads(&scenario, &order).unwrap();
+    let options = RunOptions {
+        timeout: Some(TIMEOUT),
+        ..RunOptions::default()
+    };
+    for run in 0..5 {
+        let _serial = serial();
+        let report = replay(&scenario, &schedule, &options).unwrap();
+        assert_eq!(
+            report.outcome,
+            Outcome::Finished,
+            "run {run}: {:?}",
+            report.reports
+        );
+        assert!(report.expectations.iter().all(|e| e.held()), "run {run}");
+    }
+
+    // A cycle through a receive, replayed: reported every time.
+    let cycle = Scenario::load("channel-cycle").unwrap();
+    let text = "# lockscope schedule 1\nscenario channel-cycle\n1 collector lock cache\n\
+                2 collector recv results\n3 worker lock cache\n";
+    let schedule = Schedule::parse("cycle.schedule", text).unwrap();
+    for run in 0..5 {
+        let _serial = serial();
+        let report = replay(&cycle, &schedule, &options).unwrap();
+        assert_eq!(report.outcome, Outcome::Deadlock, "run {run}");
+        assert!(
+            report.reports[0].contains("waits for a message on channel \"results\""),
+            "run {run}: {}",
+            report.reports[0]
+        );
+    }
+}

@@ -132,6 +132,55 @@ fn safe_scenarios_finish_without_reports() {
 }
 
 #[test]
+fn join_and_channel_cycles_deadlock_and_name_the_join_and_the_channel() {
+    // The cycle's "locks" are its locks and channels; a join has none.
+    let report = assert_deadlock("join-cycle", &["main", "worker"], &["state"]);
+    let text = report["deadlocks"][0]["report"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let out = lockscope(&["run", "join-cycle", "--headless"]);
+    assert_eq!(out.status.code(), Some(3));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("thread \"main\" joins thread \"worker\" (joined at join-cycle.toml:16"),
+        "{stdout}{text}"
+    );
+    assert!(
+        stdout.contains(
+            "thread \"worker\" waits for mutex \"state\" (requested at join-cycle.toml:24"
+        ),
+        "{stdout}"
+    );
+    assert_deadlock(
+        "channel-cycle",
+        &["collector", "worker"],
+        &["cache", "results"],
+    );
+    let out = lockscope(&["run", "channel-cycle", "--headless"]);
+    assert_eq!(out.status.code(), Some(3));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(
+            "thread \"collector\" waits for a message on channel \"results\" \
+             (recv at channel-cycle.toml:16"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("only thread \"worker\" can send to it"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_pipeline_finishes_with_every_job_counted() {
+    let report = assert_finishes_cleanly("pipeline");
+    assert_eq!(report["potential_deadlocks"].as_array().unwrap().len(), 0);
+    assert_eq!(report["expectations"][0]["actual"], 20, "{report:#}");
+}
+
+#[test]
 fn a_lost_wakeup_is_a_stall_not_a_deadlock() {
     let (code, report) = run_json("lost-wakeup");
     assert_eq!(code, 6, "{report:#}");
@@ -203,6 +252,9 @@ fn list_shows_every_builtin_with_its_description() {
         "condvar-handoff",
         "lost-wakeup",
         "heisenbug",
+        "join-cycle",
+        "channel-cycle",
+        "pipeline",
     ] {
         let line = stdout
             .lines()

@@ -238,12 +238,14 @@ const BUSY_UP: &[&str] = &["busy 2", "LIVE"];
 const ABBA_STOPPED: &[&str] = &["1 left → lock A", "2 right → lock B"];
 const TELLERS_STOPPED: &[&str] = &["teller 0 → lock account", "teller 3 → lock account"];
 
-/// Whether the teller that took step 1 has stopped again before its next
+/// Whether the first teller to take a step has stopped again before its next
 /// lock: its first acquisition happened before anything that follows,
 /// whether or not the viewer has seen it yet.
 fn stopped_at_second_lock(screen: &str) -> bool {
     let took = |line: &str| {
-        let step = line.split("step 1: ").nth(1)?;
+        // The first step a teller took (main's join may come first).
+        let step = line.split_once("step ")?.1.split_once(": ")?.1;
+        step.starts_with("teller").then_some(())?;
         let (teller, lock) = step.split_once(" → ")?;
         Some((
             teller.trim().to_owned(),
@@ -256,9 +258,7 @@ fn stopped_at_second_lock(screen: &str) -> bool {
     screen.lines().any(|line| {
         line.split_once(&format!("{teller} → "))
             .is_some_and(|(before, after)| {
-                !before.contains("step 1:")
-                    && after.starts_with("lock")
-                    && !after.starts_with(&first)
+                !before.contains("step ") && after.starts_with("lock") && !after.starts_with(&first)
             })
     })
 }
@@ -389,7 +389,8 @@ quit_matrix! {
         run: Run::Example("bank", &["--fixed"]),
         env: &[("LOCKSCOPE_STEP", "1"), ("LOCKSCOPE_RECORD", "{record}")],
         ready: TELLERS_STOPPED,
-        keys: &[("n", "step 1: teller")],
+        // Step mode stops before joins too: main, first in line, joins.
+        keys: &[("n", "step 1: main → join teller 0"), ("n", "step 2: teller")],
         then: stopped_at_second_lock,
         code: 130,
         recorded: Some(|t| {

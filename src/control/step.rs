@@ -348,6 +348,12 @@ impl Stepper {
                 all: false,
             } => format!("notify {}", name(condvar)),
             Op::Notify { condvar, all: true } => format!("notify_all {}", name(condvar)),
+            Op::Send { channel } => format!("send {}", name(channel)),
+            Op::Recv { channel } => format!("recv {}", name(channel)),
+            Op::Join {
+                thread: Some(thread),
+            } => format!("join {}", model.thread_name(thread)),
+            Op::Join { thread: None } => "join".to_owned(),
         }
     }
 

@@ -27,6 +27,7 @@ pub use crossbeam_channel::{
     RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError, TrySendError,
 };
 
+use super::gate::{self, Op};
 use super::meta::LockMeta;
 use super::sink;
 use super::state::{self, State};
@@ -277,7 +278,15 @@ fn make<T>(
     name: Option<std::borrow::Cow<'static, str>>,
     pair: (crossbeam_channel::Sender<T>, crossbeam_channel::Receiver<T>),
 ) -> (Sender<T>, Receiver<T>) {
-    let shared = Arc::new(Shared::new(name, Site::caller()));
+    make_at(name, pair, Site::caller())
+}
+
+fn make_at<T>(
+    name: Option<std::borrow::Cow<'static, str>>,
+    pair: (crossbeam_channel::Sender<T>, crossbeam_channel::Receiver<T>),
+    site: Site,
+) -> (Sender<T>, Receiver<T>) {
+    let shared = Arc::new(Shared::new(name, site));
     let (tx, rx) = pair;
     let sender = Sender {
         inner: tx,
@@ -353,6 +362,20 @@ pub fn named_unbounded<T>(
     make(Some(name.into()), crossbeam_channel::unbounded())
 }
 
+/// A named channel declared at `site` (a scenario's `[locks]` entry):
+/// bounded with `Some(cap)`, unbounded with `None`.
+pub(crate) fn named_at<T>(
+    name: String,
+    cap: Option<usize>,
+    site: Site,
+) -> (Sender<T>, Receiver<T>) {
+    let pair = match cap {
+        Some(cap) => crossbeam_channel::bounded(cap),
+        None => crossbeam_channel::unbounded(),
+    };
+    make_at(Some(name.into()), pair, site)
+}
+
 impl<T> Sender<T> {
     /// Sends a message, blocking while the channel is full, like
     /// [`crossbeam_channel::Sender::send`].
@@ -361,12 +384,28 @@ impl<T> Sender<T> {
     ///
     /// The message back, if every receiver is gone.
     #[track_caller]
+    #[inline]
     pub fn send(&self, msg: T) -> Result<(), SendError<T>> {
+        self.send_at(msg, Site::caller())
+    }
+
+    /// Makes the calling thread this sender's owner now, before its first
+    /// use (a scenario thread owns the ends its steps use from its start).
+    pub(crate) fn claim(&self) {
+        let st = state::load();
+        if st.active() {
+            self.handle.claim(st);
+        }
+    }
+
+    /// [`send`](Self::send), recorded at `site`.
+    pub(crate) fn send_at(&self, msg: T, site: Site) -> Result<(), SendError<T>> {
         let st = state::load();
         if !st.active() {
             return self.inner.send(msg);
         }
-        self.handle.claim(st);
+        let channel = self.handle.claim(st);
+        gate::before(st, || channel.map(|channel| Op::Send { channel }), site);
         match self.inner.try_send(msg) {
             Ok(()) => {
                 self.handle.went_through(st);
@@ -374,7 +413,6 @@ impl<T> Sender<T> {
             }
             Err(TrySendError::Disconnected(msg)) => Err(SendError(msg)),
             Err(TrySendError::Full(msg)) => {
-                let site = Site::caller();
                 let retry = |msg| match self.inner.try_send(msg) {
                     Ok(()) => Ok(()),
                     Err(TrySendError::Full(msg)) => Err(Again::Block(msg)),
@@ -475,12 +513,28 @@ impl<T> Receiver<T> {
     ///
     /// [`RecvError`] once the channel is empty and every sender is gone.
     #[track_caller]
+    #[inline]
     pub fn recv(&self) -> Result<T, RecvError> {
+        self.recv_at(Site::caller())
+    }
+
+    /// Makes the calling thread this receiver's owner now, before its first
+    /// use (a scenario thread owns the ends its steps use from its start).
+    pub(crate) fn claim(&self) {
+        let st = state::load();
+        if st.active() {
+            self.handle.claim(st);
+        }
+    }
+
+    /// [`recv`](Self::recv), recorded at `site`.
+    pub(crate) fn recv_at(&self, site: Site) -> Result<T, RecvError> {
         let st = state::load();
         if !st.active() {
             return self.inner.recv();
         }
-        self.handle.claim(st);
+        let channel = self.handle.claim(st);
+        gate::before(st, || channel.map(|channel| Op::Recv { channel }), site);
         match self.inner.try_recv() {
             Ok(msg) => {
                 self.handle.went_through(st);
@@ -488,7 +542,6 @@ impl<T> Receiver<T> {
             }
             Err(TryRecvError::Disconnected) => Err(RecvError),
             Err(TryRecvError::Empty) => {
-                let site = Site::caller();
                 let retry = |()| match self.inner.try_recv() {
                     Ok(msg) => Ok(msg),
                     Err(TryRecvError::Empty) => Err(Again::Block(())),

@@ -45,6 +45,21 @@ pub enum Op {
         /// `notify_all`.
         all: bool,
     },
+    /// Send on a channel (the blocking `send`).
+    Send {
+        /// The channel.
+        channel: LockId,
+    },
+    /// Receive from a channel (the blocking `recv`).
+    Recv {
+        /// The channel.
+        channel: LockId,
+    },
+    /// Join a thread ([`crate::thread::JoinHandle::join`]).
+    Join {
+        /// The joined thread, when the session knows it.
+        thread: Option<crate::event::ThreadId>,
+    },
 }
 
 /// Decides when a thread at the gate may go on.

@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
 
+use super::gate::{self, Op};
 pub use super::scope::{Scope, ScopedJoinHandle, scope};
 use super::{sink, state};
 use crate::event::{Blocker, EventKind, Site, ThreadId};
@@ -99,6 +100,19 @@ pub(super) fn joined<H, R>(
     join: impl FnOnce(H) -> R,
 ) -> R {
     let st = state::load();
+    if st.active() && st.stepping() {
+        // Step mode names the thread joined: wait for it to have started
+        // (the join would wait for that anyway).
+        let thread = || {
+            let known = ident.get(|| is_finished(&handle));
+            let known = known.filter(|&(epoch, _)| epoch == st.epoch());
+            Some(Op::Join {
+                thread: known.map(|(_, id)| id),
+            })
+        };
+        gate::before(st, thread, site);
+    }
+    let st = state::load();
     if !st.active() || is_finished(&handle) {
         return join(handle);
     }
@@ -156,10 +170,15 @@ impl<T> JoinHandle<T> {
     /// ```
     #[track_caller]
     pub fn join(self) -> std::thread::Result<T> {
+        self.join_at(Site::caller())
+    }
+
+    /// [`join`](Self::join), recorded at `site`.
+    pub(crate) fn join_at(self, site: Site) -> std::thread::Result<T> {
         let JoinHandle { inner, ident } = self;
         joined(
             &ident,
-            Site::caller(),
+            site,
             inner,
             std::thread::JoinHandle::is_finished,
             std::thread::JoinHandle::join,

@@ -61,7 +61,7 @@ macro_rules! builtin {
     };
 }
 
-static BUILTINS: [Builtin; 12] = [
+static BUILTINS: [Builtin; 15] = [
     builtin!("philosophers"),
     builtin!("philosophers-ordered"),
     builtin!("abba"),
@@ -74,6 +74,9 @@ static BUILTINS: [Builtin; 12] = [
     builtin!("condvar-handoff"),
     builtin!("lost-wakeup"),
     builtin!("heisenbug"),
+    builtin!("join-cycle"),
+    builtin!("channel-cycle"),
+    builtin!("pipeline"),
 ];
 
 /// The built-in scenarios, the default ([`DEFAULT_SCENARIO`]) first.

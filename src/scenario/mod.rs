@@ -65,8 +65,11 @@ pub struct Scenario {
 pub struct LockDecl {
     /// The name as written (untrusted text: may contain spaces or control characters).
     pub name: String,
-    /// Mutex, RwLock or Condvar.
+    /// Mutex, RwLock, Condvar or Channel.
     pub kind: LockKind,
+    /// A channel's capacity: `None` for an unbounded channel (`"channel"`),
+    /// `Some(0)` for a rendezvous (`"channel 0"`); `None` for other kinds.
+    pub capacity: Option<usize>,
     /// Where the name is declared.
     pub site: Site,
 }
@@ -157,6 +160,18 @@ pub enum Op {
     Add(i64),
     /// Copy the thread's register into a shared variable.
     Store(usize),
+    /// Send the thread's register on a channel (`send CH`): blocks while a
+    /// bounded channel is full (a rendezvous until a receiver takes it); the
+    /// message is dropped when no thread that receives from it is left.
+    Send(usize),
+    /// Receive from a channel into the thread's register (`recv CH`): blocks
+    /// until a message comes; when no thread that sends on it is left
+    /// (disconnected), it goes on and leaves the register as it was.
+    Recv(usize),
+    /// Wait for a thread (an index into [`Scenario::threads`]) to finish
+    /// (`join NAME`). Validation makes sure a thread is joined by at most one
+    /// step, run at most once, and never by itself.
+    Join(usize),
 }
 
 /// The largest count `repeat N` accepts.
@@ -219,6 +234,19 @@ impl Scenario {
     /// ```
     pub fn load(path_or_builtin_name: &str) -> Result<Scenario, ScenarioError> {
         builtin::load(path_or_builtin_name)
+    }
+
+    /// Whether any thread sends, receives or joins: the simulator (and with
+    /// it `explore` and `--schedule`) covers locks and condvars only.
+    pub fn has_channels_or_joins(&self) -> bool {
+        fn any(steps: &[Step]) -> bool {
+            steps.iter().any(|s| match &s.op {
+                Op::Send(_) | Op::Recv(_) | Op::Join(_) => true,
+                Op::Repeat { body, .. } => any(body),
+                _ => false,
+            })
+        }
+        self.threads.iter().any(|t| any(&t.steps))
     }
 
     /// The index of the lock or condvar with this name, if one is declared.

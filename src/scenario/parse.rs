@@ -154,26 +154,45 @@ fn locks(src: &Source<'_>, entries: Entries<String>) -> Result<Vec<LockDecl>, Sc
     let mut locks = Vec::with_capacity(entries.0.len());
     for (key, value) in entries.0 {
         declare(src, "lock", &key, &mut seen)?;
-        let kind = match value.get_ref().to_ascii_lowercase().as_str() {
-            "mutex" => LockKind::Mutex,
-            "rwlock" => LockKind::RwLock,
-            "condvar" => LockKind::Condvar,
-            _ => {
-                let message = format!(
-                    "unknown lock kind {} for {} (expected mutex, rwlock or condvar)",
-                    Quoted(value.get_ref()),
-                    Plain(key.get_ref())
-                );
-                return Err(src.error(&value.span(), message));
-            }
-        };
+        let (kind, capacity) = lock_kind(value.get_ref()).map_err(|expected| {
+            let message = format!(
+                "unknown lock kind {} for {} (expected {expected})",
+                Quoted(value.get_ref()),
+                Plain(key.get_ref())
+            );
+            src.error(&value.span(), message)
+        })?;
         locks.push(LockDecl {
             site: src.site(&key.span()),
             name: key.into_inner(),
             kind,
+            capacity,
         });
     }
     Ok(locks)
+}
+
+/// The largest capacity a `"channel N"` declaration accepts (a bounded
+/// channel allocates its slots up front).
+pub(super) const MAX_CAPACITY: usize = 1_000_000;
+
+/// A `[locks]` value: the kind, and a channel's capacity (`None`: unbounded).
+fn lock_kind(value: &str) -> Result<(LockKind, Option<usize>), String> {
+    let lower = normalize(value).to_ascii_lowercase();
+    let (word, arg) = lower.split_once(' ').unwrap_or((lower.as_str(), ""));
+    match (word, arg) {
+        ("mutex", "") => Ok((LockKind::Mutex, None)),
+        ("rwlock", "") => Ok((LockKind::RwLock, None)),
+        ("condvar", "") => Ok((LockKind::Condvar, None)),
+        ("channel", "") => Ok((LockKind::Channel, None)),
+        ("channel", n) if n.bytes().all(|b| b.is_ascii_digit()) => match n.parse::<usize>() {
+            Ok(cap) if cap <= MAX_CAPACITY => Ok((LockKind::Channel, Some(cap))),
+            _ => Err(format!("a channel capacity from 0 to {MAX_CAPACITY}")),
+        },
+        _ => Err("mutex, rwlock, condvar, channel (unbounded) or channel N \
+                  (bounded, 0 for a rendezvous)"
+            .to_owned()),
+    }
 }
 
 fn vars(src: &Source<'_>, entries: Entries<i64>) -> Result<Vec<VarDecl>, ScenarioError> {
@@ -241,7 +260,7 @@ fn threads(
     if raw.is_empty() {
         return Err(src.error_at_start("no threads: add a [[thread]] table with a name and steps"));
     }
-    let names = Names::new(locks, vars);
+    let names = Names::new(locks, vars, thread_names(&raw));
     let mut first_seen: HashMap<String, u32> = HashMap::new();
     let (mut thread_count, mut step_count, mut copied) = (0usize, 0usize, 0usize);
     let mut templates = Vec::with_capacity(raw.len());
@@ -317,6 +336,10 @@ fn threads(
     }
     let programs = templates.iter().map(|t| (t.name.as_str(), &t.steps[..]));
     validate::check(locks, programs)?;
+    let joins = templates
+        .iter()
+        .flat_map(|t| t.names.iter().map(|n| (n.as_str(), &t.steps[..])));
+    validate::joins(joins)?;
     let threads = templates.into_iter().flat_map(|template| {
         let Template {
             names, site, steps, ..
@@ -328,6 +351,30 @@ fn threads(
         })
     });
     Ok(threads.collect())
+}
+
+/// Every thread's name after `count` copies, for `join` steps to look up
+/// (checked for size and duplicates by [`threads`]; stops past the limit).
+fn thread_names(raw: &[Spanned<RawThread>]) -> Vec<String> {
+    let mut names = Vec::new();
+    for table in raw {
+        let thread = table.get_ref();
+        let name = thread.name.get_ref();
+        match &thread.count {
+            None => names.push(name.clone()),
+            Some(count) => {
+                let n = usize::try_from(*count.get_ref()).unwrap_or(usize::MAX);
+                if n > MAX_THREADS - names.len().min(MAX_THREADS) {
+                    break;
+                }
+                names.extend((0..n).map(|i| format!("{name} {i}")));
+            }
+        }
+        if names.len() > MAX_THREADS {
+            break;
+        }
+    }
+    names
 }
 
 /// A `repeat N` whose `end` has not been seen yet.

@@ -91,6 +91,11 @@ pub fn replay(
         // Loads and stores run on their own, under the lock order the gated
         // steps fix; a reacquire happens as soon as the mutex is free.
         let expect = match (moved, pending.op) {
+            // Blocked in it, or through it: the real step may also wait a
+            // moment where the simulator's completes (a rendezvous send for
+            // its receiver's next step, a receive or join for a finished
+            // thread to drop its ends or exit).
+            (_, SimOp::Send(_) | SimOp::Recv(_) | SimOp::Join(_)) => Expect::ParkedOrBlocked,
             (Moved::Blocked, _) => Expect::Blocked,
             (_, SimOp::Wait { .. }) => Expect::CondWait,
             _ => Expect::Parked,
@@ -142,6 +147,8 @@ enum Expect {
     Blocked,
     /// It waits on a condvar.
     CondWait,
+    /// It went on, or is still in its send, receive or join.
+    ParkedOrBlocked,
 }
 
 /// Waits until the thread that just moved has settled where the simulator
@@ -167,6 +174,9 @@ fn settle(
                             ThreadStatus::Finished | ThreadStatus::Panicked { .. } => true,
                             ThreadStatus::Waiting { timed: false, .. } => expect == Expect::Blocked,
                             ThreadStatus::CondWait { .. } => expect == Expect::CondWait,
+                            ThreadStatus::Blocked { timed: false, .. } => {
+                                expect == Expect::ParkedOrBlocked
+                            }
                             _ => false,
                         }
                 })

@@ -122,9 +122,78 @@ enum Object {
     Mutex(Mutex<()>),
     RwLock(RwLock<()>),
     Condvar(Condvar),
+    /// A channel: its ends are handed to the threads that use them.
+    Channel,
     /// A kind scenario files cannot declare.
     Undeclarable,
 }
+
+/// The channel ends a scenario thread owns: a sender of each channel its
+/// steps send on, a receiver of each it receives from. It claims them when
+/// it starts and drops them when it ends, so a channel is disconnected once
+/// every thread that could send (or receive) on it has finished.
+#[derive(Default)]
+struct Ends {
+    senders: Vec<(usize, crate::channel::Sender<Register>)>,
+    receivers: Vec<(usize, crate::channel::Receiver<Register>)>,
+}
+
+impl Ends {
+    /// Clones of the ends `steps` use, from `channels` (by lock index).
+    fn for_steps(
+        steps: &[Step],
+        channels: &[Option<(
+            crate::channel::Sender<Register>,
+            crate::channel::Receiver<Register>,
+        )>],
+    ) -> Ends {
+        fn walk(steps: &[Step], out: &mut Vec<(usize, bool)>) {
+            for step in steps {
+                match &step.op {
+                    Op::Send(c) => out.push((*c, true)),
+                    Op::Recv(c) => out.push((*c, false)),
+                    Op::Repeat { body, .. } => walk(body, out),
+                    _ => {}
+                }
+            }
+        }
+        let mut uses = Vec::new();
+        walk(steps, &mut uses);
+        uses.sort_unstable();
+        uses.dedup();
+        let mut ends = Ends::default();
+        for (c, send) in uses {
+            let Some(Some((tx, rx))) = channels.get(c) else {
+                continue;
+            };
+            if send {
+                ends.senders.push((c, tx.clone()));
+            } else {
+                ends.receivers.push((c, rx.clone()));
+            }
+        }
+        ends
+    }
+
+    fn claim(&self) {
+        self.senders.iter().for_each(|(_, tx)| tx.claim());
+        self.receivers.iter().for_each(|(_, rx)| rx.claim());
+    }
+
+    fn sender(&self, c: usize) -> Option<&crate::channel::Sender<Register>> {
+        self.senders.iter().find(|(i, _)| *i == c).map(|(_, tx)| tx)
+    }
+
+    fn receiver(&self, c: usize) -> Option<&crate::channel::Receiver<Register>> {
+        self.receivers
+            .iter()
+            .find(|(i, _)| *i == c)
+            .map(|(_, rx)| rx)
+    }
+}
+
+/// The join handles of the threads some step joins, taken by that step.
+type JoinSlots = Vec<std::sync::Mutex<Option<crate::thread::JoinHandle<()>>>>;
 
 /// A lock a scenario thread holds; dropping the guard releases it.
 #[allow(dead_code)] // the read and write guards are held only for their drop
@@ -166,6 +235,7 @@ pub struct Started {
     /// How many threads the scenario started.
     pub threads: usize,
     handles: Vec<JoinHandle<()>>,
+    joins: Arc<JoinSlots>,
     world: Arc<World>,
     started: Instant,
     name: String,
@@ -182,6 +252,15 @@ pub fn start(scenario: &Scenario, builder: SessionBuilder) -> anyhow::Result<Sta
     // Made before the session starts, the locks register on first use: their
     // creation is then seen on the scenario's threads, not on this one.
     let world = Arc::new(build_world(scenario));
+    // Channels too: made now, each registers with its first owner.
+    let mut channels = scenario
+        .locks
+        .iter()
+        .map(|decl| {
+            (decl.kind == LockKind::Channel)
+                .then(|| crate::channel::named_at(decl.name.clone(), decl.capacity, decl.site))
+        })
+        .collect::<Vec<_>>();
     let (deadlock_tx, deadlock_rx) = unbounded::<DeadlockReport>();
     let (stall_tx, stall_rx) = unbounded::<String>();
     let session = builder
@@ -195,34 +274,69 @@ pub fn start(scenario: &Scenario, builder: SessionBuilder) -> anyhow::Result<Sta
     let started = Instant::now();
     let (done_tx, done_rx) = unbounded::<()>();
     let mut handles = Vec::with_capacity(scenario.threads.len());
-    // Every thread is running before any takes a step: a late thread start
-    // on a loaded machine does not change what the scenario shows.
-    let start_line = Arc::new(Barrier::new(scenario.threads.len()));
-    for decl in &scenario.threads {
-        let start_line = Arc::clone(&start_line);
+    let joined = joined_threads(scenario);
+    let joins: Arc<JoinSlots> = Arc::new(
+        (0..scenario.threads.len())
+            .map(|_| std::sync::Mutex::new(None))
+            .collect(),
+    );
+    // Every thread is running (and its join handle in place) before any
+    // takes a step: a late thread start on a loaded machine does not change
+    // what the scenario shows.
+    let start_line = Arc::new(Barrier::new(scenario.threads.len() + 1));
+    for (index, decl) in scenario.threads.iter().enumerate() {
+        let line = Arc::clone(&start_line);
         let world = Arc::clone(&world);
+        let slots = Arc::clone(&joins);
         let steps = decl.steps.clone();
+        let ends = Ends::for_steps(&steps, &channels);
         let done = done_tx.clone();
         // Each thread is registered (its start recorded, its id taken)
         // before the next is spawned: thread ids, and the viewer's lanes,
         // follow the scenario's order on every run.
         let (registered_tx, registered) = crossbeam_channel::bounded::<()>(1);
-        let handle = crate::thread::Builder::new()
+        let spawned = crate::thread::Builder::new()
             .name(decl.name.clone())
             .spawn(move || {
                 let _ = registered_tx.send(());
-                start_line.wait();
+                ends.claim();
+                line.wait();
                 let mut held = Vec::new();
                 let mut register = Register::default();
-                execute(&world, &steps, &mut held, &mut register);
+                let context = ThreadEnv {
+                    world: &world,
+                    ends: &ends,
+                    joins: &slots,
+                };
+                execute(&context, &steps, &mut held, &mut register);
                 drop(held);
+                drop(ends);
                 let _ = done.send(());
-            })
-            .with_context(|| format!("cannot start thread {:?}", decl.name))?;
+            });
+        let handle = match spawned {
+            Ok(handle) => handle,
+            Err(err) => {
+                // The threads already spawned wait at the start line: let
+                // them go (they run to their end or block; nothing joins them).
+                drop(channels);
+                start_line.wait();
+                return Err(err).with_context(|| format!("cannot start thread {:?}", decl.name));
+            }
+        };
         // Bounded: a thread that never runs would hang the barrier anyway.
         let _ = registered.recv_timeout(Duration::from_secs(10));
-        handles.push(handle.into_std());
+        if joined[index] {
+            if let Ok(mut slot) = joins[index].lock() {
+                *slot = Some(handle);
+            }
+        } else {
+            handles.push(handle.into_std());
+        }
     }
+    // The threads hold their own ends now: without these, a channel
+    // disconnects once its last sending (or receiving) thread is done.
+    channels.clear();
+    start_line.wait();
     let expect = scenario
         .expect
         .iter()
@@ -235,6 +349,7 @@ pub fn start(scenario: &Scenario, builder: SessionBuilder) -> anyhow::Result<Sta
         stalls: stall_rx,
         threads: scenario.threads.len(),
         handles,
+        joins,
         world,
         started,
         name: scenario.name.clone(),
@@ -259,6 +374,13 @@ impl Started {
         if outcome == Outcome::Finished {
             for handle in self.handles {
                 let _ = handle.join();
+            }
+            // Threads joined by a step that never ran (none, once every
+            // thread finished): joined here, off the record.
+            for slot in self.joins.iter() {
+                if let Some(handle) = slot.lock().ok().and_then(|mut s| s.take()) {
+                    let _ = handle.into_std().join();
+                }
             }
         }
         let transport = self.session.transport();
@@ -347,9 +469,9 @@ fn build_world(scenario: &Scenario) -> World {
             LockKind::Mutex => Object::Mutex(Mutex::named_at(decl.name.clone(), (), decl.site)),
             LockKind::RwLock => Object::RwLock(RwLock::named_at(decl.name.clone(), (), decl.site)),
             LockKind::Condvar => Object::Condvar(Condvar::named_at(decl.name.clone(), decl.site)),
-            // Scenario files declare no channels or barriers (the parser
-            // accepts mutex, rwlock and condvar): no step can name one.
-            LockKind::Channel | LockKind::Barrier => Object::Undeclarable,
+            LockKind::Channel => Object::Channel,
+            // Scenario files declare no barriers: no step can name one.
+            LockKind::Barrier => Object::Undeclarable,
         })
         .collect();
     let vars = scenario
@@ -363,14 +485,44 @@ fn build_world(scenario: &Scenario) -> World {
     World { objects, vars }
 }
 
+/// Which threads some `join` step joins.
+fn joined_threads(scenario: &Scenario) -> Vec<bool> {
+    fn walk(steps: &[Step], out: &mut [bool]) {
+        for step in steps {
+            match &step.op {
+                Op::Join(t) => {
+                    if let Some(j) = out.get_mut(*t) {
+                        *j = true;
+                    }
+                }
+                Op::Repeat { body, .. } => walk(body, out),
+                _ => {}
+            }
+        }
+    }
+    let mut joined = vec![false; scenario.threads.len()];
+    for thread in &scenario.threads {
+        walk(&thread.steps, &mut joined);
+    }
+    joined
+}
+
+/// What a scenario thread works with besides its own state.
+struct ThreadEnv<'a> {
+    world: &'a World,
+    ends: &'a Ends,
+    joins: &'a JoinSlots,
+}
+
 /// Executes steps on the calling thread. Validation has made sure every lock
 /// index names an object of the right kind; a mismatch is skipped, never a panic.
 fn execute<'w>(
-    world: &'w World,
+    context: &ThreadEnv<'w>,
     steps: &[Step],
     held: &mut Vec<(usize, Held<'w>)>,
     register: &mut Register,
 ) {
+    let world = context.world;
     for step in steps {
         let site = step.site;
         match (&step.op, world.objects.get(op_object(&step.op))) {
@@ -405,7 +557,7 @@ fn execute<'w>(
             (Op::Work(d), _) => spin(*d),
             (Op::Repeat { times, body }, _) => {
                 for _ in 0..*times {
-                    execute(world, body, held, register);
+                    execute(context, body, held, register);
                 }
             }
             (Op::Load(v), _) => {
@@ -423,6 +575,29 @@ fn execute<'w>(
                     register.overflowed = true;
                 }
             },
+            (Op::Send(c), _) => {
+                // No receiving thread left: the message is dropped.
+                if let Some(tx) = context.ends.sender(*c) {
+                    let _ = tx.send_at(*register, site);
+                }
+            }
+            (Op::Recv(c), _) => {
+                // No sending thread left: nothing comes, the register stays.
+                if let Some(rx) = context.ends.receiver(*c)
+                    && let Ok(message) = rx.recv_at(site)
+                {
+                    *register = message;
+                }
+            }
+            (Op::Join(t), _) => {
+                let handle = context
+                    .joins
+                    .get(*t)
+                    .and_then(|slot| slot.lock().ok()?.take());
+                if let Some(handle) = handle {
+                    let _ = handle.join_at(site);
+                }
+            }
             (Op::Store(v), _) => {
                 if let Some(var) = world.vars.get(*v) {
                     var.value.store(register.value, Ordering::SeqCst);

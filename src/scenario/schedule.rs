@@ -230,6 +230,7 @@ fn comment(sim: &mut Sim, thread: &str, op: &str) -> Option<String> {
     }
     let blocks = match sim.thread_state(t) {
         ThreadState::WouldBlock { lock, holders } => Some(waits_for(sim, lock, &holders, false)),
+        ThreadState::WouldWait { .. } => sim.wait_text(t).map(|w| Plain(&w).to_string()),
         _ => None,
     };
     sim.step(t).ok()?;
@@ -308,7 +309,13 @@ pub fn validate(schedule: &Schedule, scenario: &Scenario) -> Result<Vec<usize>, 
             ThreadState::Blocked { lock, holders } => {
                 Some(format!("it {}", waits_for(&sim, lock, &holders, true)))
             }
-            ThreadState::Enabled | ThreadState::WouldBlock { .. } => None,
+            ThreadState::Waits { .. } => Some(format!(
+                "it {}",
+                Plain(&sim.wait_text(t).unwrap_or_default())
+            )),
+            ThreadState::Enabled
+            | ThreadState::WouldBlock { .. }
+            | ThreadState::WouldWait { .. } => None,
         };
         if let Some(why) = why {
             return Err(at_step(n, format!("thread {name} cannot move: {why}")));

@@ -55,6 +55,9 @@ enum Status {
     Notified,
     /// Blocked in the queue of the lock its pending operation asks for.
     Queued { rank: u32 },
+    /// In its pending send, receive or join, which has not completed yet: it
+    /// completes with a step of its own once it can.
+    InWait,
     /// Finished, holding nothing.
     Done,
 }
@@ -138,6 +141,9 @@ pub struct Sim {
     threads: Vec<Thread>,
     locks: Vec<LockState>,
     vars: Vec<i64>,
+    /// Per lock index, the messages in a channel, oldest first (empty for
+    /// other kinds).
+    chans: Vec<Vec<i64>>,
     /// Per-lock sequence numbers for events (not part of the state).
     seqs: Vec<u64>,
 }
@@ -162,6 +168,7 @@ impl Sim {
             threads,
             locks: vec![LockState::default(); scenario.locks.len()],
             vars: scenario.vars.iter().map(|v| v.initial).collect(),
+            chans: vec![Vec::new(); scenario.locks.len()],
             seqs: vec![0; scenario.locks.len()],
             prog,
         };
@@ -193,7 +200,8 @@ impl Sim {
         let Some(th) = self.threads.get(t) else {
             return false;
         };
-        matches!(th.status, Status::Ready | Status::Notified) && self.can_complete(t)
+        matches!(th.status, Status::Ready | Status::Notified | Status::InWait)
+            && self.can_complete(t)
     }
 
     /// What thread `t` would do next, or `None` if it has finished. For a thread
@@ -256,6 +264,20 @@ impl Sim {
                 },
             },
             _ if self.is_enabled(t) => ThreadState::Enabled,
+            _ if matches!(
+                self.pending_op(t),
+                Some(SimOp::Send(_) | SimOp::Recv(_) | SimOp::Join(_))
+            ) =>
+            {
+                let (op, threads) = self
+                    .waits_on(t)
+                    .unwrap_or((SimOp::Join(usize::MAX), Vec::new()));
+                if th.status == Status::InWait {
+                    ThreadState::Waits { op, threads }
+                } else {
+                    ThreadState::WouldWait { op, threads }
+                }
+            }
             status => {
                 let (lock, holders) = self.waits_for(t).unwrap_or((usize::MAX, Vec::new()));
                 if matches!(status, Status::Queued { .. }) {
@@ -392,7 +414,41 @@ impl Sim {
             SimOp::NotifyAll(c) => format!("notify_all {}", p.lock_name(c)),
             SimOp::Load(v) => format!("load {}", p.var_name(v)),
             SimOp::Store(v) => format!("store {}", p.var_name(v)),
+            SimOp::Send(c) => format!("send {}", p.lock_name(c)),
+            SimOp::Recv(c) => format!("recv {}", p.lock_name(c)),
+            SimOp::Join(t) => format!("join {}", p.thread_name(t)),
         }
+    }
+
+    /// What thread `t` waits for when it is in a send, receive or join that
+    /// cannot complete, in words (names as written, unquoted), e.g. `waits
+    /// for a message on channel results, which only collector sends on`;
+    /// `None` otherwise.
+    pub fn wait_text(&self, t: usize) -> Option<String> {
+        let (op, threads) = self.waits_on(t)?;
+        if self.can_complete(t) {
+            return None;
+        }
+        let p = &self.prog;
+        let names: Vec<&str> = threads.iter().map(|&u| p.thread_name(u)).collect();
+        let only = |verb: &str| match names.as_slice() {
+            [one] => format!(", and only {one} can {verb} it"),
+            _ => String::new(),
+        };
+        Some(match op {
+            SimOp::Send(c) => format!(
+                "waits for room on channel {}{}",
+                p.lock_name(c),
+                only("receive from")
+            ),
+            SimOp::Recv(c) => format!(
+                "waits for a message on channel {}{}",
+                p.lock_name(c),
+                only("send to")
+            ),
+            SimOp::Join(u) => format!("joins {}, which has not finished", p.thread_name(u)),
+            _ => return None,
+        })
     }
 }
 

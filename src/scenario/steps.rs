@@ -32,6 +32,9 @@ pub(super) struct Names<'a> {
     vars: &'a [VarDecl],
     lock_index: HashMap<String, usize>,
     var_index: HashMap<String, usize>,
+    /// Every thread's name (after `count` copies) to its index, for `join`.
+    thread_index: HashMap<String, usize>,
+    thread_names: Vec<String>,
 }
 
 /// The key a name is looked up by: words separated by single spaces.
@@ -41,7 +44,7 @@ pub(super) fn normalize(name: &str) -> String {
 
 impl<'a> Names<'a> {
     /// Indexes the declarations; they must have distinct non-empty normalised names.
-    pub fn new(locks: &'a [LockDecl], vars: &'a [VarDecl]) -> Self {
+    pub fn new(locks: &'a [LockDecl], vars: &'a [VarDecl], threads: Vec<String>) -> Self {
         let index = |names: Vec<&str>| {
             let pairs = names.into_iter().enumerate();
             pairs.map(|(i, name)| (normalize(name), i)).collect()
@@ -51,7 +54,24 @@ impl<'a> Names<'a> {
             vars,
             lock_index: index(locks.iter().map(|l| l.name.as_str()).collect()),
             var_index: index(vars.iter().map(|v| v.name.as_str()).collect()),
+            thread_index: index(threads.iter().map(String::as_str).collect()),
+            thread_names: threads,
         }
+    }
+
+    /// `join NAME`: the index of the thread with that name.
+    fn thread(&self, args: &str, step: &str) -> Result<usize, String> {
+        if args.is_empty() {
+            return Err("\"join\" needs a thread name".to_owned());
+        }
+        self.thread_index.get(args).copied().ok_or_else(|| {
+            let declared = name_list(self.thread_names.iter().map(String::as_str));
+            format!(
+                "unknown thread {} in step {} (threads: {declared})",
+                Quoted(args),
+                Quoted(step)
+            )
+        })
     }
 
     fn lock(&self, name: &str) -> Option<usize> {
@@ -100,6 +120,7 @@ impl<'a> Names<'a> {
         let wanted = match kinds {
             [LockKind::RwLock] => "an rwlock",
             [LockKind::Condvar] => "a condvar",
+            [LockKind::Channel] => "a channel",
             _ => "a mutex or rwlock",
         };
         Err(format!(
@@ -160,11 +181,11 @@ fn article(kind: LockKind) -> &'static str {
 
 /// The verbs, for the "unknown step" message.
 const VERBS: &str = "lock, read, write, unlock, wait, notify, notify_all, sleep, work, \
-                     repeat, end, load, add, store";
+                     repeat, end, load, add, store, send, recv, join";
 
 /// Parses one step string.
 pub(super) fn parse_step(step: &str, names: &Names<'_>) -> Result<Parsed, String> {
-    use LockKind::{Condvar, Mutex, RwLock};
+    use LockKind::{Channel, Condvar, Mutex, RwLock};
     if step.len() > MAX_STEP_LEN {
         return Err(format!("step is too long (at most {MAX_STEP_LEN} bytes)"));
     }
@@ -192,6 +213,9 @@ pub(super) fn parse_step(step: &str, names: &Names<'_>) -> Result<Parsed, String
         "load" => Op::Load(names.var(args, step)?),
         "store" => Op::Store(names.var(args, step)?),
         "add" => Op::Add(parse_add(args)?),
+        "send" => Op::Send(lock(&[Channel])?),
+        "recv" => Op::Recv(lock(&[Channel])?),
+        "join" => Op::Join(names.thread(args, step)?),
         "repeat" => return parse_repeat(args).map(Parsed::Repeat),
         "end" if args.is_empty() => return Ok(Parsed::End),
         "end" => return Err(format!("\"end\" takes nothing, found {}", Quoted(args))),

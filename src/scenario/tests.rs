@@ -256,7 +256,7 @@ fn durations_in_steps() {
 
 #[test]
 fn every_builtin_loads() {
-    assert_eq!(builtins().len(), 12);
+    assert_eq!(builtins().len(), 15);
     for builtin in builtins() {
         let s = Scenario::load(builtin.name).unwrap_or_else(|e| panic!("{}: {e:#}", builtin.name));
         assert_eq!(s.name, builtin.name);
@@ -324,3 +324,113 @@ fn load_reads_files_and_lists_builtins_when_missing() {
 mod errors;
 mod hostile;
 mod kinds;
+
+/// Channels and joins: a producer, a consumer and a main thread that joins both.
+const PIPE: &str = r#"[locks]
+jobs = "channel 2"
+done = "channel"
+meet = "Channel 0"
+L = "mutex"
+[[thread]]
+name = "producer"
+steps = ["add 7", "send jobs", "send meet"]
+[[thread]]
+name = "consumer"
+count = 2
+steps = ["recv jobs", "recv meet", "send done"]
+[[thread]]
+name = "main"
+steps = ["join consumer 1", "recv done", "join  producer"]
+"#;
+
+#[test]
+fn channels_and_joins_parse_with_capacities_and_thread_indices() {
+    let s = parse(PIPE);
+    let kinds: Vec<(LockKind, Option<usize>)> =
+        s.locks.iter().map(|l| (l.kind, l.capacity)).collect();
+    assert_eq!(
+        kinds,
+        [
+            (LockKind::Channel, Some(2)),
+            (LockKind::Channel, None),
+            (LockKind::Channel, Some(0)),
+            (LockKind::Mutex, None),
+        ]
+    );
+    let ops = |t: usize| {
+        s.threads[t]
+            .steps
+            .iter()
+            .map(|st| st.op.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ops(0), [Op::Add(7), Op::Send(0), Op::Send(2)]);
+    assert_eq!(ops(1), [Op::Recv(0), Op::Recv(2), Op::Send(1)]);
+    // Thread names after `count` copies, whitespace runs collapsed.
+    assert_eq!(ops(3), [Op::Join(2), Op::Recv(1), Op::Join(0)]);
+    assert!(s.has_channels_or_joins());
+    assert!(!parse(ABBA).has_channels_or_joins());
+}
+
+#[test]
+fn channel_and_join_mistakes_name_the_place_and_what_was_expected() {
+    let pipe = |from: &str, to: &str| {
+        assert!(PIPE.contains(from), "{from}");
+        PIPE.replacen(from, to, 1)
+    };
+    assert_error(
+        &pipe("\"channel 2\"", "\"channel two\""),
+        "t.toml:2:8: unknown lock kind \"channel two\" for jobs (expected mutex, rwlock, condvar, \
+         channel (unbounded) or channel N (bounded, 0 for a rendezvous))",
+    );
+    assert_error(
+        &pipe("\"channel 2\"", "\"channel 1000001\""),
+        "t.toml:2:8: unknown lock kind \"channel 1000001\" for jobs (expected a channel capacity \
+         from 0 to 1000000)",
+    );
+    assert_error(
+        &pipe("\"send jobs\"", "\"send L\""),
+        "t.toml:8:19: \"send\" needs a channel but L is a mutex",
+    );
+    assert_error(
+        &pipe("\"send jobs\"", "\"lock jobs\""),
+        "t.toml:8:19: \"lock\" needs a mutex or rwlock but jobs is a channel",
+    );
+    assert_error(
+        &pipe("\"recv jobs\"", "\"recv\""),
+        "t.toml:12:10: \"recv\" needs a lock name",
+    );
+    assert_error(
+        &pipe("\"join consumer 1\"", "\"join consumer\""),
+        "t.toml:15:10: unknown thread \"consumer\" in step \"join consumer\" (threads: producer, \
+         consumer 0, consumer 1, main)",
+    );
+    assert_error(
+        &pipe("\"join consumer 1\"", "\"join main\""),
+        "t.toml:15:10: step \"join main\": thread \"main\" cannot join itself",
+    );
+    assert_error(
+        &pipe("\"join  producer\"", "\"join consumer 1\""),
+        "t.toml:15:42: step \"join consumer 1\": thread \"consumer 1\" is already joined by \
+         thread \"main\" at line 15 (a thread can be joined once)",
+    );
+    assert_error(
+        &pipe(
+            "\"join consumer 1\", ",
+            "\"repeat 2\", \"join consumer 1\", \"end\", ",
+        ),
+        "t.toml:15:22: step \"join consumer 1\": a join inside a repeat block would join thread \
+         \"consumer 1\" more than once",
+    );
+    // Copies of a template that joins one thread would join it twice.
+    assert_error(
+        &pipe("\"send done\"]", "\"send done\", \"join producer\"]"),
+        "t.toml:12:49: step \"join producer\": thread \"producer\" is already joined by thread \
+         \"consumer 0\" at line 12",
+    );
+    // A repeat of one pass runs its join once.
+    parse(&pipe(
+        "\"join consumer 1\", ",
+        "\"repeat 1\", \"join consumer 1\", \"end\", ",
+    ));
+}

@@ -33,6 +33,65 @@ pub(super) fn check<'a>(
     Ok(())
 }
 
+/// Checks the `join` steps of the threads (`(name, steps)`, in thread index
+/// order): a thread is joined by at most one step, which runs at most once (not
+/// inside a `repeat` of more than one pass), and never by itself. A join handle
+/// is used up by its join, as in Rust.
+pub(super) fn joins<'a>(
+    threads: impl IntoIterator<Item = (&'a str, &'a [Step])>,
+) -> Result<(), ScenarioError> {
+    let threads: Vec<(&str, &[Step])> = threads.into_iter().collect();
+    let mut joined: BTreeMap<usize, (&str, Site)> = BTreeMap::new();
+    for (me, &(name, steps)) in threads.iter().enumerate() {
+        let mut found = Vec::new();
+        collect_joins(steps, false, &mut found);
+        for (target, step, repeated) in found {
+            let target_name = threads.get(target).map_or("?", |t| t.0);
+            if target == me {
+                let message = format!(
+                    "step {}: thread {} cannot join itself (it would wait for its own end)",
+                    Quoted(&step.text),
+                    Quoted(name)
+                );
+                return Err(at(step.site, message));
+            }
+            if repeated {
+                let message = format!(
+                    "step {}: a join inside a repeat block would join thread {} more than once",
+                    Quoted(&step.text),
+                    Quoted(target_name)
+                );
+                return Err(at(step.site, message));
+            }
+            if let Some((first, site)) = joined.get(&target) {
+                let message = format!(
+                    "step {}: thread {} is already joined by thread {} at line {} \
+                     (a thread can be joined once)",
+                    Quoted(&step.text),
+                    Quoted(target_name),
+                    Quoted(first),
+                    site.line
+                );
+                return Err(at(step.site, message));
+            }
+            joined.insert(target, (name, step.site));
+        }
+    }
+    Ok(())
+}
+
+/// The `join` steps in `steps`: target, step, and whether a `repeat` of more
+/// than one pass encloses it.
+fn collect_joins<'a>(steps: &'a [Step], repeated: bool, out: &mut Vec<(usize, &'a Step, bool)>) {
+    for step in steps {
+        match &step.op {
+            Op::Join(target) => out.push((*target, step, repeated)),
+            Op::Repeat { times, body } => collect_joins(body, repeated || *times > 1, out),
+            _ => {}
+        }
+    }
+}
+
 fn at(site: Site, message: String) -> ScenarioError {
     ScenarioError::at(site.file, site.line, Some(site.column), message)
 }
@@ -101,7 +160,10 @@ impl Sim<'_> {
                 | Op::Work(_)
                 | Op::Load(_)
                 | Op::Add(_)
-                | Op::Store(_) => {}
+                | Op::Store(_)
+                | Op::Send(_)
+                | Op::Recv(_)
+                | Op::Join(_) => {}
             }
         }
         Ok(())

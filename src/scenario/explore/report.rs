@@ -40,10 +40,18 @@ pub fn format_report(report: &ExploreReport, scenario: &Scenario) -> String {
                 plural(schedule.steps.len(), "step"),
             );
             steps(&mut out, schedule, scenario);
-            let sim = Sim::new(scenario);
+            // The state at the end of the schedule, to say how each waits.
+            let mut sim = Sim::new(scenario);
+            for t in validate(schedule, scenario).unwrap_or_default() {
+                let _ = sim.step(t);
+            }
             for (i, &(t, lock)) in cycle.iter().enumerate() {
                 let next = cycle[(i + 1) % cycle.len()].0;
                 let who = Plain(sim.thread_name(t));
+                if let Some(what) = sim.wait_text(t) {
+                    let _ = writeln!(out, "  thread {who} {}", Plain(&what));
+                    continue;
+                }
                 let lock = Plain(lock_name(scenario, lock));
                 let holder = if next == t {
                     "itself".to_string()
@@ -161,10 +169,10 @@ pub fn format_report(report: &ExploreReport, scenario: &Scenario) -> String {
             )
         };
     }
-    let reduction = if report.options.reduce {
-        "partial-order reduction on"
-    } else {
-        "no reduction"
+    let reduction = match (report.options.reduce, scenario.has_channels_or_joins()) {
+        (true, false) => "partial-order reduction on",
+        (true, true) => "symmetry reduction only: channels and joins need every interleaving",
+        (false, _) => "no reduction",
     };
     let _ = writeln!(
         out,
@@ -208,8 +216,15 @@ fn steps(out: &mut String, schedule: &Schedule, scenario: &Scenario) {
             Plain(sim.thread_name(t)),
             Plain(&pending.text)
         );
-        if let ThreadState::WouldBlock { lock, holders } = sim.thread_state(t) {
-            let _ = write!(out, "  blocks: {}", waits(&sim, lock, &holders));
+        match sim.thread_state(t) {
+            ThreadState::WouldBlock { lock, holders } => {
+                let _ = write!(out, "  blocks: {}", waits(&sim, lock, &holders));
+            }
+            ThreadState::WouldWait { .. } => {
+                let what = sim.wait_text(t).unwrap_or_default();
+                let _ = write!(out, "  blocks: {}", Plain(&what));
+            }
+            _ => {}
         }
         let before = sim.vars().to_vec();
         let _ = sim.step(t);
@@ -256,6 +271,10 @@ fn stuck_threads(out: &mut String, schedule: &Schedule, scenario: &Scenario, blo
                 } else {
                     what
                 }
+            }
+            ThreadState::Waits { .. } | ThreadState::WouldWait { .. } => {
+                let what = sim.wait_text(t).unwrap_or_default();
+                Plain(&what).to_string()
             }
             ThreadState::Enabled | ThreadState::Done => continue,
         };

@@ -101,6 +101,11 @@ pub(super) struct Search<'a> {
     /// The timeout passed: every loop winds down.
     pub(super) timed_out: bool,
     pub(super) root: Sim,
+    /// Explore persistent sets only: the reduction's independence covers
+    /// locks, condvars and variables, not channels and joins (whose steps
+    /// are enabled by other threads' ends), so scenarios with those explore
+    /// every interleaving.
+    por: bool,
     /// The lock indices a cycle must include.
     pub(super) target: Option<Vec<usize>>,
     pub(super) visited: HashSet<u128, BuildHasherDefault<FingerprintHasher>>,
@@ -133,6 +138,7 @@ impl<'a> Search<'a> {
             deadline: options.timeout.map(|t| started + t),
             timed_out: false,
             root: Sim::new(scenario),
+            por: options.reduce && !scenario.has_channels_or_joins(),
             target,
             visited: HashSet::default(),
             parents: Vec::new(),
@@ -279,7 +285,7 @@ impl<'a> Search<'a> {
     /// The moves explored from a state.
     pub(super) fn moves(&self, sim: &Sim) -> Vec<usize> {
         let choices = sim.choices();
-        if self.options.reduce {
+        if self.por {
             sim.persistent(&choices)
         } else {
             choices
@@ -381,8 +387,11 @@ impl<'a> Search<'a> {
             let _ = sim.step(t);
         }
         for &t in blockers {
-            if matches!(sim.thread_state(t), ThreadState::WouldBlock { .. }) && sim.step(t).is_ok()
-            {
+            let blocks = matches!(
+                sim.thread_state(t),
+                ThreadState::WouldBlock { .. } | ThreadState::WouldWait { .. }
+            );
+            if blocks && sim.step(t).is_ok() {
                 path.push(t);
             }
         }

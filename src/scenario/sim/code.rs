@@ -75,8 +75,13 @@ pub(super) struct Program {
     /// Per thread, the first thread with the same program (copies made by
     /// `count = N` behave alike and can be swapped: symmetry).
     pub group: Vec<usize>,
-    /// Whether any two threads share a program.
+    /// Whether any two threads share a program (and swapping them changes
+    /// nothing: never when a thread is joined by name).
     pub symmetric: bool,
+    /// Per lock index, the threads that send on it (a channel), in order.
+    pub senders: Vec<Vec<usize>>,
+    /// Per lock index, the threads that receive from it (a channel), in order.
+    pub receivers: Vec<Vec<usize>>,
 }
 
 impl Program {
@@ -110,12 +115,55 @@ impl Program {
                     .unwrap_or(t)
             })
             .collect();
+        // A join names one copy: copies are no longer interchangeable.
+        let joins = threads.iter().any(|c| {
+            c.code.iter().any(|i| {
+                matches!(
+                    i,
+                    Instr::Op {
+                        op: SimOp::Join(_),
+                        ..
+                    }
+                )
+            })
+        });
+        let group = if joins {
+            (0..threads.len()).collect()
+        } else {
+            group
+        };
         let symmetric = group.iter().enumerate().any(|(t, &g)| g != t);
+        let (mut senders, mut receivers) = (
+            vec![Vec::new(); scenario.locks.len()],
+            vec![Vec::new(); scenario.locks.len()],
+        );
+        for (t, c) in threads.iter().enumerate() {
+            for instr in &c.code {
+                let (list, ch) = match *instr {
+                    Instr::Op {
+                        op: SimOp::Send(ch),
+                        ..
+                    } => (&mut senders, ch),
+                    Instr::Op {
+                        op: SimOp::Recv(ch),
+                        ..
+                    } => (&mut receivers, ch),
+                    _ => continue,
+                };
+                if let Some(list) = list.get_mut(ch)
+                    && list.last() != Some(&t)
+                {
+                    list.push(t);
+                }
+            }
+        }
         Program {
             scenario: scenario.clone(),
             threads,
             group,
             symmetric,
+            senders,
+            receivers,
         }
     }
 
@@ -128,6 +176,10 @@ impl Program {
             .locks
             .get(lock)
             .map_or("?", |l| l.name.as_str())
+    }
+
+    pub fn thread_name(&self, t: usize) -> &str {
+        self.threads.get(t).map_or("?", |c| c.name.as_str())
     }
 
     pub fn var_name(&self, var: usize) -> &str {
@@ -204,6 +256,9 @@ impl Compiler {
                 Op::NotifyAll(c) => SimOp::NotifyAll(*c),
                 Op::Load(v) => SimOp::Load(*v),
                 Op::Store(v) => SimOp::Store(*v),
+                Op::Send(c) => SimOp::Send(*c),
+                Op::Recv(c) => SimOp::Recv(*c),
+                Op::Join(t) => SimOp::Join(*t),
             };
             let index = u32::try_from(self.steps.len()).unwrap_or(NONE);
             self.steps.push(StepInfo {

@@ -19,6 +19,17 @@ impl Sim {
         for &v in &self.vars {
             put(out, zigzag(v));
         }
+        self.encode_chans(out);
+    }
+
+    /// The channels' messages, after the variables.
+    fn encode_chans(&self, out: &mut Vec<u8>) {
+        for q in &self.chans {
+            put(out, q.len() as u64);
+            for &m in q {
+                put(out, zigzag(m));
+            }
+        }
     }
 
     /// The key of the state up to swapping threads that run the same program
@@ -54,6 +65,7 @@ impl Sim {
         for &v in &self.vars {
             put(buf, zigzag(v));
         }
+        self.encode_chans(buf);
         fingerprint(&buf[end..])
     }
 
@@ -64,6 +76,7 @@ impl Sim {
             Status::Waiting { rank } => (1, rank),
             Status::Notified => (2, 0),
             Status::Queued { rank } => (3, rank),
+            Status::InWait => (5, 0),
             Status::Done => {
                 put(out, 4);
                 return;
@@ -109,6 +122,7 @@ impl Sim {
                 1 => Status::Waiting { rank },
                 2 => Status::Notified,
                 3 => Status::Queued { rank },
+                5 => Status::InWait,
                 _ => return None,
             };
             let pc = u32::try_from(r.get()?).ok()?;
@@ -139,6 +153,13 @@ impl Sim {
         let vars = (0..self.vars.len())
             .map(|_| r.get().map(unzigzag))
             .collect::<Option<Vec<i64>>>()?;
+        let chans = (0..self.chans.len())
+            .map(|_| {
+                (0..r.len()?)
+                    .map(|_| r.get().map(unzigzag))
+                    .collect::<Option<Vec<i64>>>()
+            })
+            .collect::<Option<Vec<Vec<i64>>>>()?;
         if r.at != bytes.len() {
             return None;
         }
@@ -147,6 +168,7 @@ impl Sim {
             threads,
             locks: vec![LockState::default(); self.locks.len()],
             vars,
+            chans,
             seqs: vec![0; self.seqs.len()],
         };
         sim.rebuild_locks()?;

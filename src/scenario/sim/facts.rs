@@ -73,6 +73,11 @@ pub(super) fn op_accesses(op: SimOp, locks: usize) -> ([(Obj, Access); 3], usize
         SimOp::Notify(c) | SimOp::NotifyAll(c) => ([(o(c), Access::Notify), none, none], 1),
         SimOp::Load(x) => ([(v(x), Access::Load), none, none], 1),
         SimOp::Store(x) => ([(v(x), Access::Store), none, none], 1),
+        // The explorer does not reduce scenarios with channels or joins
+        // (their enabling depends on other threads' ends): these accesses
+        // only keep the table complete.
+        SimOp::Send(c) | SimOp::Recv(c) => ([(o(c), Access::Store), none, none], 1),
+        SimOp::Join(_) => ([none, none, none], 0),
     }
 }
 
@@ -174,8 +179,8 @@ fn meet(a: &[(u32, Mode)], b: &[(u32, Mode)]) -> Vec<(u32, Mode)> {
         .collect()
 }
 
-/// Backward may-analysis: is the register read by a `store` before a `load`
-/// overwrites it? Loops are iterated to a fixed point (a few passes; after too
+/// Backward may-analysis: is the register read by a `store` (or `send`)
+/// before a `load` overwrites it? (A `recv` may leave it as it was.) Loops are iterated to a fixed point (a few passes; after too
 /// many, everything counts as live, which is always sound).
 pub(super) fn reg_live(code: &[Instr]) -> Vec<bool> {
     let n = code.len();
@@ -188,7 +193,7 @@ pub(super) fn reg_live(code: &[Instr]) -> Vec<bool> {
                     op: SimOp::Load(_), ..
                 } => false,
                 Instr::Op {
-                    op: SimOp::Store(_),
+                    op: SimOp::Store(_) | SimOp::Send(_),
                     ..
                 } => true,
                 Instr::End { start } => live[start as usize + 1] || live[pc + 1],

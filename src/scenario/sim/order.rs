@@ -20,7 +20,8 @@ const BUDGET: usize = 4_000_000;
 
 impl Sim {
     /// A global order in which every thread takes its locks, if there is one
-    /// and the scenario uses no rwlock: then no interleaving can deadlock. The
+    /// and the scenario uses no rwlock, channel or join (a thread can wait in a
+    /// `recv` or `join` holding one lock only): then no interleaving can deadlock. The
     /// order lists the locks taken while another is held (empty when no thread
     /// ever holds a lock while taking another), earliest first.
     ///
@@ -37,6 +38,9 @@ impl Sim {
     /// # Ok::<(), anyhow::Error>(())
     /// ```
     pub fn lock_order(&self) -> Option<Vec<usize>> {
+        if self.prog.scenario.has_channels_or_joins() {
+            return None;
+        }
         let n = self.locks.len();
         let mut edges = vec![Vec::new(); n];
         let mut budget = BUDGET;

@@ -57,10 +57,56 @@ impl Sim {
 
     /// Whether `t`'s pending operation can complete now (ignoring its status).
     pub(super) fn can_complete(&self, t: usize) -> bool {
-        match self.pending_op(t).and_then(SimOp::acquires) {
-            Some((lock, mode)) => self.grantable(lock, mode),
-            None => self.pending_op(t).is_some(),
+        match self.pending_op(t) {
+            None => false,
+            Some(SimOp::Send(c)) => self.can_send(t, c),
+            Some(SimOp::Recv(c)) => self.can_recv(c),
+            Some(SimOp::Join(u)) => self
+                .threads
+                .get(u)
+                .is_some_and(|th| th.status == Status::Done),
+            Some(op) => match op.acquires() {
+                Some((lock, mode)) => self.grantable(lock, mode),
+                None => true,
+            },
         }
+    }
+
+    /// Whether any of `threads` is still running (and so holds its ends).
+    pub(super) fn any_live(&self, threads: &[usize]) -> bool {
+        threads.iter().any(|&u| {
+            self.threads
+                .get(u)
+                .is_some_and(|th| th.status != Status::Done)
+        })
+    }
+
+    /// A send by `t` on channel `c` completes: there is room, or no thread
+    /// that receives is left (the message is dropped). A rendezvous channel
+    /// has room when it is empty and another thread is at a `recv` of it.
+    fn can_send(&self, t: usize, c: usize) -> bool {
+        if !self.any_live(&self.prog.receivers[c]) {
+            return true;
+        }
+        let queued = self.chans.get(c).map_or(0, Vec::len);
+        match self.prog.scenario.locks.get(c).and_then(|l| l.capacity) {
+            None => true,
+            Some(0) => {
+                queued == 0
+                    && (0..self.threads.len()).any(|u| {
+                        u != t
+                            && matches!(self.threads[u].status, Status::Ready | Status::InWait)
+                            && self.pending_op(u) == Some(SimOp::Recv(c))
+                    })
+            }
+            Some(cap) => queued < cap,
+        }
+    }
+
+    /// A receive on channel `c` completes: a message is there, or no thread
+    /// that sends is left (disconnected: the register stays as it was).
+    fn can_recv(&self, c: usize) -> bool {
+        self.chans.get(c).is_some_and(|q| !q.is_empty()) || !self.any_live(&self.prog.senders[c])
     }
 
     /// Whether a new request for `lock` in `mode` is granted now.
@@ -90,6 +136,8 @@ impl Sim {
                     .map_or(usize::MAX, |(l, _)| l);
                 return Err(SimError::Blocked { thread: t, lock });
             }
+            Status::InWait if !self.can_complete(t) => return Err(self.waits_error(t)),
+            Status::InWait => self.threads[t].status = Status::Ready,
             Status::Ready | Status::Notified => {}
         }
         let Some(op) = self.pending_op(t) else {
@@ -156,10 +204,53 @@ impl Sim {
                 }
                 self.threads[t].pc += 1;
             }
+            SimOp::Send(c) => {
+                if !self.can_send(t, c) {
+                    return Ok(self.enter_wait(t));
+                }
+                if self.any_live(&self.prog.receivers[c]) {
+                    let reg = self.threads[t].reg;
+                    if let Some(q) = self.chans.get_mut(c) {
+                        q.push(reg);
+                    }
+                }
+                self.threads[t].pc += 1;
+            }
+            SimOp::Recv(c) => {
+                if !self.can_recv(c) {
+                    return Ok(self.enter_wait(t));
+                }
+                if let Some(q) = self.chans.get_mut(c)
+                    && !q.is_empty()
+                {
+                    self.threads[t].reg = q.remove(0);
+                }
+                self.threads[t].pc += 1;
+            }
+            SimOp::Join(_) => {
+                if !self.can_complete(t) {
+                    return Ok(self.enter_wait(t));
+                }
+                self.threads[t].pc += 1;
+            }
             SimOp::Lock(_) | SimOp::Read(_) | SimOp::Write(_) | SimOp::Reacquire { .. } => {}
         }
         self.settle(t, ev);
         Ok(Moved::Completed)
+    }
+
+    /// `t` enters its send, receive or join, which cannot complete yet.
+    fn enter_wait(&mut self, t: usize) -> Moved {
+        self.threads[t].status = Status::InWait;
+        Moved::Blocked
+    }
+
+    /// The error for moving `t`, which waits in a send, receive or join.
+    fn waits_error(&self, t: usize) -> SimError {
+        SimError::Waits {
+            thread: t,
+            what: self.wait_text(t).unwrap_or_default(),
+        }
     }
 
     /// The site of `t`'s pending operation.

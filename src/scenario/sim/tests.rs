@@ -5,6 +5,7 @@
 
 use super::*;
 
+mod channels;
 mod events;
 
 /// Locks A, B (mutexes), L (rwlock), CV (condvar), var n; one thread per step list.

@@ -39,6 +39,12 @@ pub enum SimOp {
     Load(usize),
     /// Copy the register into a shared variable.
     Store(usize),
+    /// Send the register on a channel.
+    Send(usize),
+    /// Receive from a channel into the register.
+    Recv(usize),
+    /// Wait for a thread (an index into the scenario's threads) to finish.
+    Join(usize),
 }
 
 impl SimOp {
@@ -93,6 +99,27 @@ pub enum ThreadState {
         /// The condvar.
         condvar: usize,
     },
+    /// Its next step ([`SimOp::Send`] on a full channel, [`SimOp::Recv`] on
+    /// an empty one, [`SimOp::Join`] of a running thread) cannot complete
+    /// until other threads act; moving it makes it wait in it. `threads` are
+    /// the threads it waits for in the wait-for graph: the joined thread, or
+    /// the one live thread that owns the channel's other end (none when
+    /// several could, or when it owns that end itself);
+    /// [`Sim::wait_text`](crate::scenario::Sim::wait_text) says it in words.
+    WouldWait {
+        /// The step it would wait in.
+        op: SimOp,
+        /// The threads it would wait for.
+        threads: Vec<usize>,
+    },
+    /// It waits in a send, receive or join (see [`ThreadState::WouldWait`]);
+    /// it cannot move until that can complete.
+    Waits {
+        /// The step it waits in.
+        op: SimOp,
+        /// The threads it waits for.
+        threads: Vec<usize>,
+    },
     /// It has finished.
     Done,
 }
@@ -102,7 +129,8 @@ pub enum ThreadState {
 pub enum Moved {
     /// The operation completed.
     Completed,
-    /// The thread asked for a lock it could not get and now waits for it.
+    /// The thread asked for a lock it could not get and now waits for it, or
+    /// entered a send, receive or join that cannot complete yet.
     Blocked,
 }
 
@@ -127,6 +155,13 @@ pub enum SimError {
         /// The lock.
         lock: usize,
     },
+    /// The thread is in a send, receive or join that cannot complete yet.
+    Waits {
+        /// The thread.
+        thread: usize,
+        /// What it waits for, e.g. `waits for a message on channel jobs`.
+        what: String,
+    },
 }
 
 impl fmt::Display for SimError {
@@ -140,6 +175,7 @@ impl fmt::Display for SimError {
             SimError::Blocked { thread, lock } => {
                 write!(f, "thread #{thread} waits for lock #{lock}")
             }
+            SimError::Waits { thread, ref what } => write!(f, "thread #{thread} {what}"),
         }
     }
 }

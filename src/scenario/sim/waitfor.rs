@@ -11,20 +11,61 @@ impl Sim {
     pub(super) fn any_blocked(&self) -> bool {
         (0..self.threads.len()).any(|t| match self.threads[t].status {
             Status::Queued { .. } => true,
-            Status::Ready | Status::Notified => self
-                .pending_op(t)
-                .and_then(SimOp::acquires)
-                .is_some_and(|(l, m)| !self.grantable(l, m)),
+            Status::Ready | Status::Notified | Status::InWait => match self.pending_op(t) {
+                Some(SimOp::Send(_) | SimOp::Recv(_) | SimOp::Join(_)) => !self.can_complete(t),
+                op => op
+                    .and_then(SimOp::acquires)
+                    .is_some_and(|(l, m)| !self.grantable(l, m)),
+            },
             Status::Waiting { .. } | Status::Done => false,
         })
     }
 
+    /// For a thread at a send, receive or join: the operation and the
+    /// threads it waits for in the wait-for graph (whether or not it can
+    /// complete now). The same rule as the live model's: a join waits for
+    /// the joined thread; a channel operation waits for the one live thread
+    /// other than itself that owns the other end, and for no one when
+    /// several do or when it owns the other end too (any of them could end
+    /// the wait, which a cycle cannot prove it never does).
+    pub(super) fn waits_on(&self, t: usize) -> Option<(SimOp, Vec<usize>)> {
+        let op = self.pending_op(t)?;
+        let other = match op {
+            SimOp::Join(u) => return Some((op, vec![u])),
+            SimOp::Send(c) => &self.prog.receivers[c],
+            SimOp::Recv(c) => &self.prog.senders[c],
+            _ => return None,
+        };
+        let live: Vec<usize> = other
+            .iter()
+            .copied()
+            .filter(|&u| self.threads[u].status != Status::Done)
+            .collect();
+        let waits = match live.as_slice() {
+            [u] if *u != t => vec![*u],
+            _ => Vec::new(),
+        };
+        Some((op, waits))
+    }
+
     /// For a thread whose pending acquisition cannot complete now (or that is
     /// queued), the lock and the threads in its way.
+    /// The lock (or channel; `usize::MAX` for a join) `t` waits for, and the
+    /// threads it waits for; `None` if it does not wait.
     pub(super) fn waits_for(&self, t: usize) -> Option<(usize, Vec<usize>)> {
         let th = self.threads.get(t)?;
+        if let Some((op, threads)) = self.waits_on(t) {
+            if self.can_complete(t) || threads.is_empty() {
+                return None;
+            }
+            let lock = match op {
+                SimOp::Send(c) | SimOp::Recv(c) => c,
+                _ => usize::MAX,
+            };
+            return Some((lock, threads));
+        }
         let (lock, mode) = match th.status {
-            Status::Ready | Status::Notified | Status::Queued { .. } => {
+            Status::Ready | Status::Notified | Status::Queued { .. } | Status::InWait => {
                 self.pending_op(t).and_then(SimOp::acquires)?
             }
             Status::Waiting { .. } | Status::Done => return None,

@@ -177,7 +177,8 @@ fn thread_table_errors() {
 fn lock_kind_and_toml_errors_have_positions() {
     assert_error(
         "[locks]\nA = \"mutx\"\n",
-        "t.toml:2:5: unknown lock kind \"mutx\" for A (expected mutex, rwlock or condvar)",
+        "t.toml:2:5: unknown lock kind \"mutx\" for A (expected mutex, rwlock, condvar, channel \
+         (unbounded) or channel N (bounded, 0 for a rendezvous))",
     );
     parse("[locks]\nA = \"RwLock\"\n[[thread]]\nname = \"t\"\n");
     assert_error(
