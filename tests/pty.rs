@@ -205,9 +205,14 @@ fn lockscope_step_stops_a_programs_threads_in_the_viewer() {
     pty.wait_for("tellers stopped before their first lock", |s| {
         s.contains("teller 0 → lock account") && s.contains("teller 3 → lock account")
     });
-    // Nothing moves until asked; then one teller takes one step.
+    // Nothing moves until asked; then one thread takes one step: main,
+    // first in line, joins (step mode stops before joins too), then a teller.
     pty.keys("n");
-    pty.wait_for("a step taken", |s| s.contains("step 1: teller"));
+    pty.wait_for("main's join", |s| {
+        s.contains("step 1: main → join teller 0")
+    });
+    pty.keys("n");
+    pty.wait_for("a step taken", |s| s.contains("step 2: teller"));
     pty.keys("b");
     pty.wait_for("why a program cannot go back", |s| {
         s.contains("cannot be restarted")

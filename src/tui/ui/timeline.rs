@@ -54,7 +54,12 @@ pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
         None => Span::styled("· following ", t.dim()),
     });
     let stepping = app.step_panel.as_ref().is_some_and(|p| p.on);
-    let block = panel(t, Line::from(title), is_focused).title_bottom(legend(t, stepping));
+    // A wait for another thread (a join, a channel, a barrier), now or in
+    // the lanes drawn, brings its symbol into the legend.
+    let blocking = threads
+        .iter()
+        .any(|th| matches!(th.status, crate::model::ThreadStatus::Blocked { .. }));
+    let block = panel(t, Line::from(title), is_focused).title_bottom(legend(t, stepping, blocking));
     block.render(area, buf);
     if inner.height < 2 || inner.width < 8 {
         return;
@@ -81,6 +86,7 @@ pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let offset = list_offset(selected, threads.len(), lanes_h);
     let in_cycle = view.model.threads_in_cycles();
     let mut cells = vec![CellState::Absent; usize::from(cols)];
+    let mut drawn_blocked = false;
     let live_cols = match view.now.checked_sub(from) {
         // Columns that start before `now`.
         Some(d) => usize::try_from(d.div_ceil(ns))
@@ -110,9 +116,20 @@ pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
         future.fill(CellState::Absent);
         let stuck = stuck_from(view.model, th.id, from, ns);
         render_cells(t, view.model, &cells, stuck, (cells_x, y), buf);
+        drawn_blocked |= cells.contains(&CellState::Blocked);
         if let Some(at) = parked_from(app, th, from, ns) {
             render_parked(t, &cells, at, (cells_x, y), buf);
         }
+    }
+    if drawn_blocked && !blocking {
+        // Over the legend drawn with the border: the same, one item longer.
+        let bottom = Rect::new(
+            area.x + 1,
+            area.bottom() - 1,
+            area.width.saturating_sub(2),
+            1,
+        );
+        legend(t, stepping, true).render(bottom, buf);
     }
     let hidden = threads.len().saturating_sub(lanes_h);
     if hidden > 0 {
@@ -185,8 +202,9 @@ fn render_parked(t: Theme, cells: &[CellState], at: usize, (x, y): (u16, u16), b
     }
 }
 
-/// The symbol legend for the bottom border (parked threads only in step mode).
-fn legend(t: Theme, stepping: bool) -> Line<'static> {
+/// The symbol legend for the bottom border (parked threads only in step mode,
+/// waits for other threads only once there was one).
+fn legend(t: Theme, stepping: bool, blocking: bool) -> Line<'static> {
     let item = |sym: &'static str, style: Style, label: &'static str| {
         [Span::styled(sym, style), Span::styled(label, t.dim())]
     };
@@ -198,6 +216,9 @@ fn legend(t: Theme, stepping: bool) -> Line<'static> {
     spans.extend(item(SYM_HOLDING, t.holding(), " holding  "));
     spans.extend(item(SYM_CONDWAIT, t.cond_wait(), " condvar  "));
     spans.extend(item(SYM_WAITING, t.waiting(), " waiting  "));
+    if blocking {
+        spans.extend(item(SYM_BLOCKED, t.waiting(), " join/channel  "));
+    }
     spans.extend(item(SYM_DEADLOCKED, t.deadlocked(), " deadlocked  "));
     spans.extend(item(SYM_PANICKED, t.panicked(), " panicked "));
     Line::from(spans)
@@ -245,7 +266,13 @@ pub(super) fn render_cells(
     let mut i = 0;
     while i < cells.len() {
         let cell = cells[i];
-        let is_stuck = |j: usize, c: CellState| matches!((stuck, c), (Some((at, l)), CellState::Waiting(w)) if j >= at && w == l);
+        // A wait in the cycle: for its lock, or for a thread (a join, a
+        // channel, a barrier: drawn with its own symbol, in the deadlock colour).
+        let is_stuck = |j: usize, c: CellState| match (stuck, c) {
+            (Some((at, l)), CellState::Waiting(w)) => j >= at && w == l,
+            (Some((at, _)), CellState::Blocked) => j >= at,
+            _ => false,
+        };
         let stuck_here = is_stuck(i, cell);
         let run = cells[i..]
             .iter()
@@ -253,6 +280,7 @@ pub(super) fn render_cells(
             .take_while(|&(k, &c)| c == cell && is_stuck(i + k, c) == stuck_here)
             .count();
         let (sym, style, lock) = match look(t, cell) {
+            (SYM_BLOCKED, _, lock) if stuck_here => (SYM_BLOCKED, t.deadlocked(), lock),
             (_, _, lock) if stuck_here => (SYM_DEADLOCKED, t.deadlocked(), lock),
             other => other,
         };
