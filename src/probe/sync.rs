@@ -12,8 +12,9 @@
 //! What is not instrumented is re-exported from std, so the import line
 //! keeps working: `Arc`, `Weak`, `Once`, `OnceLock`, `LazyLock`, `atomic`,
 //! `mpsc` (use [`crate::channel`] to see channel waits), and the error
-//! types. Differences from std: `Mutex::new`, `RwLock::new` and
-//! `Condvar::new` are not `const` (a `static` needs `LazyLock`), and
+//! types. `Mutex::new`, `RwLock::new` and `Condvar::new` are `const`, as
+//! std's, so a `static` needs no `LazyLock`: such a lock registers with a
+//! session when it is first used. The one difference from std:
 //! [`WaitTimeoutResult`] is lockscope's (same `timed_out()`).
 //!
 //! # Examples
@@ -33,6 +34,22 @@
 //! assert!(*started);
 //! drop(started);
 //! t.join().unwrap();
+//! ```
+//!
+//! A `static`, as with std:
+//!
+//! ```
+//! use lockscope::sync::{Condvar, Mutex, RwLock};
+//!
+//! static HITS: Mutex<u64> = Mutex::new(0);
+//! static CONFIG: RwLock<u32> = RwLock::new(5);
+//! static CHANGED: Condvar = Condvar::new();
+//!
+//! *HITS.lock().unwrap() += 1;
+//! *CONFIG.write().unwrap() += 1;
+//! CHANGED.notify_all();
+//! assert_eq!(*HITS.lock().unwrap(), 1);
+//! assert_eq!(*CONFIG.read().unwrap(), 6);
 //! ```
 
 use std::fmt;
@@ -60,10 +77,15 @@ impl WaitTimeoutResult {
 }
 
 /// A lock's poison flag, set when a guard is dropped during a panic.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Flag(AtomicBool);
 
 impl Flag {
+    /// A clear flag (`const`, for `static` locks).
+    const fn new() -> Self {
+        Flag(AtomicBool::new(false))
+    }
+
     fn get(&self) -> bool {
         self.0.load(Ordering::Relaxed)
     }
@@ -102,10 +124,13 @@ pub struct MutexGuard<'a, T: ?Sized> {
 
 impl<T> Mutex<T> {
     /// A new unlocked mutex, named after the place it is created.
+    ///
+    /// A `const fn`, as std's, so it can make a `static`: the mutex
+    /// registers with a session when it is first used.
     #[track_caller]
-    pub fn new(value: T) -> Self {
+    pub const fn new(value: T) -> Self {
         Mutex {
-            poison: Flag::default(),
+            poison: Flag::new(),
             inner: crate::Mutex::new(value),
         }
     }
@@ -242,8 +267,10 @@ pub struct Condvar {
 
 impl Condvar {
     /// A new condition variable, named after the place it is created.
+    ///
+    /// A `const fn`, as std's, so it can make a `static`.
     #[track_caller]
-    pub fn new() -> Self {
+    pub const fn new() -> Self {
         Condvar {
             inner: crate::Condvar::new(),
         }
@@ -368,10 +395,12 @@ pub struct RwLockWriteGuard<'a, T: ?Sized> {
 
 impl<T> RwLock<T> {
     /// A new unlocked rwlock, named after the place it is created.
+    ///
+    /// A `const fn`, as std's, so it can make a `static`.
     #[track_caller]
-    pub fn new(value: T) -> Self {
+    pub const fn new(value: T) -> Self {
         RwLock {
-            poison: Flag::default(),
+            poison: Flag::new(),
             inner: crate::RwLock::new(value),
         }
     }
