@@ -267,12 +267,20 @@ impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
 }
 
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         if !self.panicking && std::thread::panicking() {
-            self.poison.set(true);
+            poison(self.poison);
         }
     }
+}
+
+/// Poisons a lock whose guard is dropped by a panic: out of line, so that
+/// the guard's drop stays small in the caller.
+#[cold]
+#[inline(never)]
+fn poison(flag: &Flag) {
+    flag.set(true);
 }
 
 impl<T: ?Sized + fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
@@ -571,10 +579,10 @@ impl<T: ?Sized> DerefMut for RwLockWriteGuard<'_, T> {
 }
 
 impl<T: ?Sized> Drop for RwLockWriteGuard<'_, T> {
-    #[inline]
+    #[inline(always)]
     fn drop(&mut self) {
         if !self.panicking && std::thread::panicking() {
-            self.poison.set(true);
+            poison(self.poison);
         }
     }
 }
