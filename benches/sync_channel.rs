@@ -45,6 +45,11 @@ fn sync_mutex(c: &mut Criterion) {
         .on_deadlock(|_| {})
         .start()
         .unwrap();
+    // The floor for the row below: the same recording, without poisoning.
+    let raw_on = lockscope::Mutex::new(0u64);
+    g.bench_function("lockscope::Mutex, session on", |b| {
+        b.iter_custom(|iters| chunked(iters, &session, || *black_box(&raw_on).lock() += 1))
+    });
     let on = lockscope::sync::Mutex::new(0u64);
     g.bench_function("lockscope::sync, session on", |b| {
         b.iter_custom(|iters| chunked(iters, &session, || *black_box(&on).lock().unwrap() += 1))

@@ -28,6 +28,11 @@ use std::time::Duration;
 use common::{serial, session};
 use lockscope::sync::{Arc, Condvar, Mutex, RwLock, TryLockError};
 
+// `new` is `const`, as std's: statics need no `LazyLock`.
+static HITS: Mutex<u64> = Mutex::new(0);
+static CONFIG: RwLock<u32> = RwLock::new(0);
+static CHANGED: Condvar = Condvar::new();
+
 #[test]
 fn the_same_pool_runs_on_std_and_on_lockscope() {
     assert_eq!(with_std::run(50), 50);
@@ -173,4 +178,42 @@ fn a_lock_order_cycle_through_sync_mutexes_is_a_deadlock() {
     assert!(text.contains("tests/std_port.rs:"), "{text}");
     assert!(!text.contains("sync.rs"), "{text}");
     session.sync();
+}
+
+#[test]
+fn static_sync_locks_register_on_first_use_with_their_site() {
+    let _serial = serial();
+    let (session, reports) = session();
+    lockscope::thread::spawn(|| {
+        *HITS.lock().unwrap() += 1;
+        *CONFIG.write().unwrap() += 1;
+        assert_eq!(*CONFIG.read().unwrap(), 1);
+        let (g, r) = CHANGED
+            .wait_timeout(HITS.lock().unwrap(), Duration::from_millis(1))
+            .unwrap();
+        assert!(r.timed_out());
+        drop(g);
+        CHANGED.notify_all();
+    })
+    .join()
+    .unwrap();
+    session.sync();
+    assert!(reports.try_recv().is_err());
+    let summary = session.finish().unwrap();
+    assert_eq!(summary.anomalies, 0);
+    assert!(summary.deadlocks.is_empty());
+    assert!(summary.stalls.is_empty());
+    // Named after the protected type and the static's line here, not sync.rs.
+    let find = |prefix: &str| {
+        let found = summary.locks.iter().find(|l| l.name.starts_with(prefix));
+        found.unwrap_or_else(|| panic!("no {prefix}: {:?}", summary.locks))
+    };
+    let hits = find("Mutex<u64> std_port.rs:");
+    assert!(hits.acquisitions >= 2, "{hits:?}");
+    let config = find("RwLock<u32> std_port.rs:");
+    assert_eq!(config.acquisitions, 2, "{config:?}");
+    let changed = find("Condvar std_port.rs:");
+    assert_eq!(changed.waits, 1, "{changed:?}");
+    assert_eq!(changed.notifies, 1, "{changed:?}");
+    assert_eq!(summary.locks.len(), 3, "{:?}", summary.locks);
 }

@@ -55,19 +55,26 @@ pub(crate) struct Release<'a> {
 }
 
 impl Drop for Release<'_> {
+    /// Inlined, so that an untracked guard (no session) costs a test here;
+    /// the recording is a call.
+    #[inline]
     fn drop(&mut self) {
-        let Some((lock, epoch)) = self.tracked else {
-            return;
-        };
-        let st = state::load();
-        if !st.active() || st.epoch() != epoch {
-            return;
+        if let Some((lock, epoch)) = self.tracked {
+            released(self.meta, lock, epoch);
         }
-        let mode = Mode::Exclusive;
-        gate::before(st, || Some(Op::Unlock { lock, mode }), Site::UNKNOWN);
-        let seq = self.meta.next_seq_exclusive();
-        sink::emit(st, EventKind::Released { lock, mode, seq });
     }
+}
+
+/// Records the release of a guard taken in session `epoch`.
+fn released(meta: &LockMeta, lock: LockId, epoch: u32) {
+    let st = state::load();
+    if !st.active() || st.epoch() != epoch {
+        return;
+    }
+    let mode = Mode::Exclusive;
+    gate::before(st, || Some(Op::Unlock { lock, mode }), Site::UNKNOWN);
+    let seq = meta.next_seq_exclusive();
+    sink::emit(st, EventKind::Released { lock, mode, seq });
 }
 
 impl<T> Mutex<T> {
@@ -144,9 +151,19 @@ impl<T: ?Sized> Mutex<T> {
     #[track_caller]
     #[inline]
     pub fn lock(&self) -> MutexGuard<'_, T> {
+        let (inner, tracked) = self.lock_parts();
+        self.guard(inner, tracked)
+    }
+
+    /// [`lock`](Self::lock) without the guard: the parking_lot guard and the
+    /// release state for [`guard`](Self::guard), two registers, so that
+    /// `sync::Mutex` builds its own guard around it in place.
+    #[track_caller]
+    #[inline]
+    pub(crate) fn lock_parts(&self) -> (parking_lot::MutexGuard<'_, T>, u64) {
         let st = state::load();
         if !st.active() {
-            return self.untracked(self.inner.lock());
+            return (self.inner.lock(), 0);
         }
         self.lock_tracked(st, Site::caller())
     }
@@ -157,24 +174,45 @@ impl<T: ?Sized> Mutex<T> {
         if !st.active() {
             return self.untracked(self.inner.lock());
         }
-        self.lock_tracked(st, site)
+        let (inner, tracked) = self.lock_tracked(st, site);
+        self.guard(inner, tracked)
     }
 
-    fn lock_tracked(&self, st: State, site: Site) -> MutexGuard<'_, T> {
-        let id = self.meta.id(st);
-        gate::before(st, || id.map(|lock| lock_op(lock, false)), site);
-        let Some(id) = id else {
-            return self.untracked(self.inner.lock());
+    /// The recorded lock: the parking_lot guard and the [`Release`] state
+    /// packed in a word, two registers. Returning the whole guard (through
+    /// memory) while the untracked path built it in registers made every
+    /// caller copy it around: several copies, each stalling on the one
+    /// before, once `sync::Mutex` wraps it in its own guard and a `LockResult`.
+    fn lock_tracked(&self, st: State, site: Site) -> (parking_lot::MutexGuard<'_, T>, u64) {
+        let Some(id) = before_lock(&self.meta, st, site, false) else {
+            return (self.inner.lock(), 0);
         };
         let inner = match self.inner.try_lock() {
             Some(inner) => inner,
             None => {
-                let ticket = self.meta.next_ticket();
-                sink::emit_and_ship(st, request(id, site, false, ticket));
+                requested(&self.meta, st, id, site, false);
                 self.inner.lock()
             }
         };
-        self.acquired(st, id, inner, site, false)
+        record_acquired(&self.meta, st, id, site, false);
+        (inner, pack(id, st.epoch()))
+    }
+
+    /// The guard for `inner`, recorded when `tracked` (from [`pack`]) is not 0.
+    #[inline]
+    pub(crate) fn guard<'a>(
+        &'a self,
+        inner: parking_lot::MutexGuard<'a, T>,
+        tracked: u64,
+    ) -> MutexGuard<'a, T> {
+        MutexGuard {
+            release: Release {
+                meta: &self.meta,
+                tracked: unpack(tracked),
+            },
+            inner,
+            lock: self,
+        }
     }
 
     /// Takes the lock if it is free, without blocking.
@@ -195,9 +233,7 @@ impl<T: ?Sized> Mutex<T> {
             return self.inner.try_lock().map(|g| self.untracked(g));
         }
         let site = Site::caller();
-        let id = self.meta.id(st);
-        gate::before(st, || id.map(|lock| lock_op(lock, true)), site);
-        let Some(id) = id else {
+        let Some(id) = before_lock(&self.meta, st, site, true) else {
             return self.inner.try_lock().map(|g| self.untracked(g));
         };
         match self.inner.try_lock() {
@@ -236,16 +272,13 @@ impl<T: ?Sized> Mutex<T> {
             return self.inner.try_lock_for(timeout).map(|g| self.untracked(g));
         }
         let site = Site::caller();
-        let id = self.meta.id(st);
-        gate::before(st, || id.map(|lock| lock_op(lock, true)), site);
-        let Some(id) = id else {
+        let Some(id) = before_lock(&self.meta, st, site, true) else {
             return self.inner.try_lock_for(timeout).map(|g| self.untracked(g));
         };
         if let Some(inner) = self.inner.try_lock() {
             return Some(self.acquired(st, id, inner, site, true));
         }
-        let ticket = self.meta.next_ticket();
-        sink::emit_and_ship(st, request(id, site, true, ticket));
+        requested(&self.meta, st, id, site, true);
         match self.inner.try_lock_for(timeout) {
             Some(inner) => Some(self.acquired(st, id, inner, site, true)),
             None => {
@@ -288,6 +321,7 @@ impl<T: ?Sized> Mutex<T> {
         self.inner.get_mut()
     }
 
+    #[inline]
     fn untracked<'a>(&'a self, inner: parking_lot::MutexGuard<'a, T>) -> MutexGuard<'a, T> {
         MutexGuard {
             release: Release {
@@ -299,6 +333,7 @@ impl<T: ?Sized> Mutex<T> {
         }
     }
 
+    #[inline]
     fn acquired<'a>(
         &'a self,
         st: State,
@@ -307,15 +342,7 @@ impl<T: ?Sized> Mutex<T> {
         site: Site,
         tried: bool,
     ) -> MutexGuard<'a, T> {
-        let seq = self.meta.next_seq_exclusive();
-        let kind = EventKind::Acquired {
-            lock: id,
-            mode: Mode::Exclusive,
-            site,
-            seq,
-            tried,
-        };
-        sink::emit(st, kind);
+        record_acquired(&self.meta, st, id, site, tried);
         MutexGuard {
             release: Release {
                 meta: &self.meta,
@@ -325,6 +352,45 @@ impl<T: ?Sized> Mutex<T> {
             lock: self,
         }
     }
+}
+
+/// A tracked guard's lock id and epoch in one word: never 0, epochs start at 1.
+#[inline]
+fn pack(lock: LockId, epoch: u32) -> u64 {
+    (u64::from(epoch) << 32) | u64::from(lock.0)
+}
+
+/// [`pack`] undone; 0 is an untracked guard.
+#[inline]
+fn unpack(tracked: u64) -> Option<(LockId, u32)> {
+    (tracked != 0).then_some((LockId(tracked as u32), (tracked >> 32) as u32))
+}
+
+/// Registers the lock (on first use) and passes the step gate before taking
+/// it: its id, or `None` when the session has gone.
+fn before_lock(meta: &LockMeta, st: State, site: Site, try_only: bool) -> Option<LockId> {
+    let id = meta.id(st);
+    gate::before(st, || id.map(|lock| lock_op(lock, try_only)), site);
+    id
+}
+
+/// Records a request, about to block on the lock: shipped at once.
+fn requested(meta: &LockMeta, st: State, lock: LockId, site: Site, timed: bool) {
+    let ticket = meta.next_ticket();
+    sink::emit_and_ship(st, request(lock, site, timed, ticket));
+}
+
+/// Records an acquisition, with the lock held.
+fn record_acquired(meta: &LockMeta, st: State, lock: LockId, site: Site, tried: bool) {
+    let seq = meta.next_seq_exclusive();
+    let kind = EventKind::Acquired {
+        lock,
+        mode: Mode::Exclusive,
+        site,
+        seq,
+        tried,
+    };
+    sink::emit(st, kind);
 }
 
 fn lock_op(lock: LockId, try_only: bool) -> Op {
