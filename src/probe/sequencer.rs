@@ -72,6 +72,28 @@ impl Sequencer {
         }
         self.pending += events.len();
         let q = &mut self.threads[t];
+        if number == q.next_batch && q.queue.is_empty() && q.early.is_empty() && !q.parked {
+            // The common case, in order with nothing held back: the batch's
+            // events go straight on, not through the queue, until one must
+            // wait (it and the rest are queued then).
+            q.next_batch += 1;
+            let mut events = events.into_iter();
+            while let Some(ev) = events.next() {
+                let Some(woke) = self.admit(t, turn(&ev.kind)) else {
+                    let queue = &mut self.threads[t].queue;
+                    queue.push_back(ev);
+                    queue.extend(events);
+                    break;
+                };
+                self.pending -= 1;
+                out(ev);
+                if let Some(l) = woke {
+                    self.wake(l);
+                }
+            }
+            self.run(out);
+            return;
+        }
         if number < q.next_batch {
             // A batch number seen before: cannot happen with one sender per
             // thread; keep the events rather than lose them.
@@ -250,36 +272,8 @@ impl Sequencer {
                 }
                 return;
             };
-            let woke = match ev.kind {
-                EventKind::LockCreated {
-                    lock, first_seq, ..
-                } => {
-                    let order = self.lock(lock);
-                    if !order.known {
-                        order.known = true;
-                        order.next = first_seq;
-                        order.next_ticket = 0;
-                    }
-                    Some(lock.index())
-                }
-                _ => {
-                    let key = match (ev.kind.sequenced(), ev.kind.ticketed()) {
-                        (Some((lock, seq)), _) => Some((lock, seq, false)),
-                        (None, Some((lock, ticket))) => Some((lock, ticket, true)),
-                        (None, None) => None,
-                    };
-                    match key {
-                        None => None,
-                        Some((lock, number, ticket)) => {
-                            if !self.take_turn(lock, number, ticket) {
-                                self.lock(lock).parked.push(t);
-                                self.threads[t].parked = true;
-                                return;
-                            }
-                            Some(lock.index())
-                        }
-                    }
-                }
+            let Some(woke) = self.admit(t, turn(&ev.kind)) else {
+                return;
             };
             if let Some(ev) = self.threads[t].queue.pop_front() {
                 self.pending -= 1;
@@ -289,6 +283,74 @@ impl Sequencer {
                 self.wake(l);
             }
         }
+    }
+
+    /// Whether thread `t`'s next event (whose [`turn`] is `turn`) may go on
+    /// now: `Some` with the lock whose waiting threads it may let go, counted
+    /// as passed; or `None`, and the thread is parked on the lock whose turn
+    /// it waits for.
+    fn admit(&mut self, t: usize, turn: Turn) -> Option<Option<usize>> {
+        match turn {
+            Turn::Free => Some(None),
+            Turn::Created { lock, first_seq } => {
+                let order = self.lock(lock);
+                if !order.known {
+                    order.known = true;
+                    order.next = first_seq;
+                    order.next_ticket = 0;
+                }
+                Some(Some(lock.index()))
+            }
+            Turn::Numbered {
+                lock,
+                number,
+                ticket,
+            } => {
+                if !self.take_turn(lock, number, ticket) {
+                    self.lock(lock).parked.push(t);
+                    self.threads[t].parked = true;
+                    return None;
+                }
+                Some(Some(lock.index()))
+            }
+        }
+    }
+}
+
+/// What an event waits for before it may go on.
+#[derive(Clone, Copy)]
+enum Turn {
+    /// Nothing.
+    Free,
+    /// A lock's creation: starts the lock's numbering.
+    Created { lock: LockId, first_seq: u64 },
+    /// Its number of `lock` (a request number if `ticket`, else a sequence number).
+    Numbered {
+        lock: LockId,
+        number: u64,
+        ticket: bool,
+    },
+}
+
+fn turn(kind: &EventKind) -> Turn {
+    if let EventKind::LockCreated {
+        lock, first_seq, ..
+    } = *kind
+    {
+        return Turn::Created { lock, first_seq };
+    }
+    match (kind.sequenced(), kind.ticketed()) {
+        (Some((lock, number)), _) => Turn::Numbered {
+            lock,
+            number,
+            ticket: false,
+        },
+        (None, Some((lock, number))) => Turn::Numbered {
+            lock,
+            number,
+            ticket: true,
+        },
+        (None, None) => Turn::Free,
     }
 }
 
