@@ -254,7 +254,11 @@ fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
                     return Ok(match end.state {
                         RunState::Deadlocked => ExitStatus::Deadlock,
                         RunState::Finished if failed => ExitStatus::ExpectationFailed,
-                        _ => ExitStatus::Finished,
+                        RunState::Finished => ExitStatus::Finished,
+                        RunState::TimedOut => ExitStatus::Timeout,
+                        RunState::Running if end.stalled => ExitStatus::Stall,
+                        // Quit while its threads still ran, as for a program.
+                        RunState::Running => ExitStatus::Interrupted,
                     }
                     .into());
                 }

@@ -264,31 +264,31 @@ fn stopped_at_second_lock(screen: &str) -> bool {
 }
 
 quit_matrix! {
-    quit_live_running: QuitRow { run: Run::Lockscope(&["run", "{busy}"]), ready: BUSY_UP, quit: QQ, ..ROW };
+    quit_live_running: QuitRow { run: Run::Lockscope(&["run", "{busy}"]), ready: BUSY_UP, quit: QQ, code: 130, ..ROW };
     quit_live_running_ctrl_c: QuitRow {
-        run: Run::Lockscope(&["run", "{busy}"]), ready: BUSY_UP, quit: CTRL_C, ..ROW
+        run: Run::Lockscope(&["run", "{busy}"]), ready: BUSY_UP, quit: CTRL_C, code: 130, ..ROW
     };
     quit_live_running_recorded: QuitRow {
         run: Run::Lockscope(&["run", "{busy}", "--record", "{record}"]),
         ready: BUSY_UP,
         recorded: Some(|t| assert!(acquisitions(t, "A") > 0)),
-        quit: QQ, ..ROW
+        quit: QQ, code: 130, ..ROW
     };
     quit_paused: QuitRow {
-        run: Run::Lockscope(&["run", "{busy}"]), ready: BUSY_UP, keys: &[(" ", "PAUSED")], quit: QQ, ..ROW
+        run: Run::Lockscope(&["run", "{busy}"]), ready: BUSY_UP, keys: &[(" ", "PAUSED")], quit: QQ, code: 130, ..ROW
     };
     quit_paused_travelling_ctrl_c: QuitRow {
         run: Run::Lockscope(&["run", "{busy}"]),
         ready: BUSY_UP,
         keys: &[(" ", "PAUSED"), (",", "REPLAY ❚❚")],
         quit: CTRL_C,
-        ..ROW
+        code: 130, ..ROW
     };
     quit_help_open: QuitRow {
         run: Run::Lockscope(&["run", "{busy}"]),
         ready: BUSY_UP,
         keys: &[("?", "Help (? or Esc closes)")],
-        quit: QQ, ..ROW
+        quit: QQ, code: 130, ..ROW
     };
     // `q` types into the filter prompt; Ctrl-C quits from anywhere.
     quit_filter_prompt_ctrl_c: QuitRow {
@@ -296,7 +296,7 @@ quit_matrix! {
         ready: BUSY_UP,
         keys: &[("/", "filter log by thread or lock:"), ("q", "lock: q█")],
         quit: CTRL_C,
-        ..ROW
+        code: 130, ..ROW
     };
     quit_deadlocked: QuitRow { run: Run::Lockscope(&["run", "abba"]), ready: &["DEADLOCK at "], code: 3, ..ROW };
     quit_deadlocked_ctrl_c: QuitRow {
@@ -317,10 +317,10 @@ quit_matrix! {
         ..ROW
     };
     quit_step_mode_threads_parked: QuitRow {
-        run: Run::Lockscope(&["run", "abba", "--step"]), ready: ABBA_STOPPED, quit: QQ, ..ROW
+        run: Run::Lockscope(&["run", "abba", "--step"]), ready: ABBA_STOPPED, quit: QQ, code: 130, ..ROW
     };
     quit_step_mode_threads_parked_ctrl_c: QuitRow {
-        run: Run::Lockscope(&["run", "abba", "--step"]), ready: ABBA_STOPPED, quit: CTRL_C, ..ROW
+        run: Run::Lockscope(&["run", "abba", "--step"]), ready: ABBA_STOPPED, quit: CTRL_C, code: 130, ..ROW
     };
     quit_step_mode_recorded: QuitRow {
         run: Run::Lockscope(&["run", "abba", "--step", "--record", "{record}"]),
@@ -330,7 +330,7 @@ quit_matrix! {
             assert_eq!(acquisitions(t, "A"), 1);
             assert_eq!(acquisitions(t, "B"), 0);
         }),
-        quit: QQ, ..ROW
+        quit: QQ, code: 130, ..ROW
     };
     // `b` starts a fresh run: the recording is of that run.
     quit_step_mode_after_back_recorded: QuitRow {
@@ -349,13 +349,13 @@ quit_matrix! {
             assert_eq!(acquisitions(t, "B"), 1);
             assert!(trace::replay_summary(t).deadlocks.is_empty());
         }),
-        quit: QQ, ..ROW
+        quit: QQ, code: 130, ..ROW
     };
     quit_schedule_in_the_viewer: QuitRow {
         run: Run::Lockscope(&["run", "abba", "--schedule", "{schedule}"]),
         ready: ABBA_STOPPED,
         keys: &[("n", "step 1: left → lock A")],
-        quit: QQ, ..ROW
+        quit: QQ, code: 130, ..ROW
     };
     quit_trace_replay: QuitRow {
         run: Run::Lockscope(&["replay", "{trace}"]), ready: &["REPLAY ❚❚ 1× 0/8"], ..ROW
@@ -576,7 +576,7 @@ fn resize_storm(
 
 #[test]
 fn resize_storm_while_drawing_a_busy_scenario() {
-    resize_storm("storm-busy", &["run", "{busy}"], BUSY_UP, &[], None, 0);
+    resize_storm("storm-busy", &["run", "{busy}"], BUSY_UP, &[], None, 130);
 }
 
 #[test]
@@ -599,7 +599,7 @@ fn resize_storm_in_step_mode() {
         ABBA_STOPPED,
         &[("1", "step 1: left → lock A")],
         None,
-        0,
+        130,
     );
 }
 
@@ -955,4 +955,35 @@ fn quit_is_prompt_under_load() {
         }
         assert!(took < Duration::from_secs(2), "quit took {took:?}");
     }
+    // A scenario under the viewer at full tilt: its listener must not hold
+    // the quit up (it waited out the collector's 5 s stall limit before).
+    let files = Files::new("quit-scenario-under-load");
+    let path = files.path("hammer.toml");
+    let mut text = String::from("name = \"hammer\"\n[locks]\n");
+    for i in 0..8 {
+        text.push_str(&format!("M{i} = \"mutex\"\n"));
+    }
+    for i in 0..8 {
+        text.push_str(&format!(
+            "[[thread]]\nname = \"h{i}\"\nsteps = [\"repeat 1000000\", \"repeat 1000\", \
+             \"lock M{i}\", \"unlock M{i}\", \"end\", \"end\"]\n"
+        ));
+    }
+    std::fs::write(&path, text).unwrap();
+    let mut pty = Pty::lockscope(&["run", &path], &[]);
+    pty.wait_for("the hammering", |s| s.contains("h7"));
+    let until = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < until {
+        pty.drain();
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    pty.keys("q");
+    pty.wait_for("the question", |s| s.contains("q again quits"));
+    let asked = Instant::now();
+    pty.keys("q");
+    assert_eq!(pty.exit_code(), 130, "quit while it ran");
+    let took = asked.elapsed();
+    pty.assert_restored();
+    println!("scenario: q to exit {took:?} after {secs} s");
+    assert!(took < Duration::from_secs(2), "quit took {took:?}");
 }

@@ -57,7 +57,11 @@ pub fn watch_scenario(
         Vec::new()
     };
     let reports = reports_at_quit(&mut watched, state);
+    let stalled = started.stalls.try_recv().is_ok();
     drop(viewer_open);
+    // The viewer reads no more: its listener must not make the collector
+    // wait for it (under load that held the quit up for seconds).
+    watched.events = crossbeam_channel::never();
     // The session (and its recording) ends at the quit, before dropping the
     // stepper lets parked threads run on where no one sees them.
     drop(started);
@@ -66,6 +70,7 @@ pub fn watch_scenario(
         restart,
         expectations,
         reports,
+        stalled,
     })
 }
 
@@ -107,6 +112,8 @@ pub struct ScenarioEnd {
     pub expectations: Vec<ExpectResult>,
     /// The deadlocks found, for the report printed after the viewer.
     pub reports: Vec<DeadlockReport>,
+    /// A stall was reported (every thread blocked, nobody to wake them).
+    pub stalled: bool,
 }
 
 /// Opens the viewer on a recording, at its start, paused: space plays,

@@ -175,8 +175,11 @@ impl Model {
         let mut new = false;
         for mut edges in self.found.drain(..) {
             rotate_to_min(&mut edges, |e| e.thread);
+            // The cycle closed with the last of its waits, whichever event
+            // (threads' events arrive in any order) showed it.
+            let closed = edges.iter().map(|e| e.since).max().unwrap_or(time);
             let deadlock = Deadlock {
-                detected_at: time,
+                detected_at: closed,
                 edges,
             };
             if self.reported.insert(deadlock.key()) {

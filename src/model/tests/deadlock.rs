@@ -346,3 +346,18 @@ fn opposite_orders_at_different_times_are_only_potential() {
     assert!(s.m.deadlocks().is_empty());
     assert_eq!(s.m.potential_deadlocks().len(), 1);
 }
+
+#[test]
+fn a_cycle_is_dated_by_its_last_wait_whatever_order_the_events_arrive_in() {
+    let mut s = Script::new();
+    s.mutex(0, "A");
+    s.mutex(1, "B");
+    s.at(10).acq(0, 0);
+    s.at(11).acq(1, 1);
+    // Thread 1's wait began at 90 but its event is applied first; thread 0's,
+    // from 40, arrives late and closes the cycle in the model.
+    s.at(90).req(1, 0);
+    let c = s.at(40).req(0, 1);
+    assert!(c.deadlock);
+    assert_eq!(s.m.deadlocks()[0].detected_at, 90);
+}

@@ -4,6 +4,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 
+use super::text::whole_items;
 use crate::model::sanitize;
 use crate::tui::app::{App, Focus};
 
@@ -36,13 +37,15 @@ pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
                 Focus::Log => "log",
                 Focus::Output => "output",
             };
-            let mut spans = vec![Span::styled(format!(" [{focus}] "), t.dim())];
-            // The most useful keys, from the key table.
+            let mut groups = vec![vec![Span::styled(format!(" [{focus}] "), t.dim())]];
+            // The most useful keys, from the key table, as many as fit whole.
             for (key, what) in crate::tui::keys::footer_hints() {
-                spans.push(Span::styled(key, t.key()));
-                spans.push(Span::styled(format!(" {what}  "), t.dim()));
+                groups.push(vec![
+                    Span::styled(key, t.key()),
+                    Span::styled(format!(" {what}  "), t.dim()),
+                ]);
             }
-            Line::from(spans)
+            whole_items(groups, usize::from(area.width))
         }
     };
     buf.set_line(area.x, area.y, &line, area.width);

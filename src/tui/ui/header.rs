@@ -8,15 +8,26 @@ use super::text::{count, elapsed};
 use crate::model::{STALL_GRACE_NS, sanitize};
 use crate::tui::app::{App, RunState};
 
+/// Between the header's fields.
+const SEP: &str = " │ ";
+
 /// Draws the header line.
 pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
     if area.is_empty() {
         return;
     }
     let mut line = header_line(app);
-    if line.width() > usize::from(area.width) {
+    let cols = usize::from(area.width);
+    if line.width() > cols {
         // Narrow: the program's name matters more than ours.
         line.spans.drain(..2);
+    }
+    // Then the last fields give way whole, never cut in the middle.
+    while line.width() > cols {
+        let Some(sep) = line.spans.iter().rposition(|s| s.content == SEP) else {
+            break;
+        };
+        line.spans.truncate(sep);
     }
     buf.set_line(area.x, area.y, &line, area.width);
 }
@@ -24,7 +35,7 @@ pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
 fn header_line(app: &App) -> Line<'static> {
     let t = app.theme;
     let model = app.model();
-    let sep = || Span::styled(" │ ", t.dim());
+    let sep = || Span::styled(SEP, t.dim());
     let mut spans = vec![
         Span::styled(" lockscope", t.bold()),
         Span::styled(" ·", t.dim()),

@@ -201,6 +201,23 @@ pub(crate) fn wrap_groups(
 }
 
 /// A thread's name, safe to print.
+/// The line made of `groups` (each a few spans that only mean something
+/// together: a key and what it does, a symbol and its name) taken in order
+/// while they fit in `cols`: what does not fit is left out whole, never cut.
+pub(crate) fn whole_items(groups: Vec<Vec<Span<'static>>>, cols: usize) -> Line<'static> {
+    let mut spans = Vec::new();
+    let mut used = 0;
+    for group in groups {
+        let w: usize = group.iter().map(Span::width).sum();
+        if used + w > cols {
+            break;
+        }
+        used += w;
+        spans.extend(group);
+    }
+    Line::from(spans)
+}
+
 pub(crate) fn thread_name(model: &Model, id: ThreadId) -> String {
     sanitize(model.thread_name(id))
 }

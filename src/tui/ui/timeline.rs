@@ -59,7 +59,13 @@ pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
     let blocking = threads
         .iter()
         .any(|th| matches!(th.status, crate::model::ThreadStatus::Blocked { .. }));
-    let block = panel(t, Line::from(title), is_focused).title_bottom(legend(t, stepping, blocking));
+    let legend_cols = usize::from(area.width.saturating_sub(2));
+    let block = panel(t, Line::from(title), is_focused).title_bottom(legend(
+        t,
+        stepping,
+        blocking,
+        legend_cols,
+    ));
     block.render(area, buf);
     if inner.height < 2 || inner.width < 8 {
         return;
@@ -129,7 +135,7 @@ pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
             area.width.saturating_sub(2),
             1,
         );
-        legend(t, stepping, true).render(bottom, buf);
+        legend(t, stepping, true, legend_cols).render(bottom, buf);
     }
     let hidden = threads.len().saturating_sub(lanes_h);
     if hidden > 0 {
@@ -203,24 +209,34 @@ fn render_parked(t: Theme, cells: &[CellState], at: usize, (x, y): (u16, u16), b
 }
 
 /// The symbol legend for the bottom border (parked threads only in step mode,
-/// waits for other threads only once there was one).
-fn legend(t: Theme, stepping: bool, blocking: bool) -> Line<'static> {
-    let item = |sym: &'static str, style: Style, label: &'static str| {
-        [Span::styled(sym, style), Span::styled(label, t.dim())]
-    };
-    let mut spans = vec![Span::raw(" ")];
-    spans.extend(item(SYM_RUNNING, t.running(), " running  "));
+/// waits for other threads only once there was one). Where it does not fit
+/// in `cols`, the least telling items give way whole, the rest keep their order.
+fn legend(t: Theme, stepping: bool, blocking: bool, cols: usize) -> Line<'static> {
+    // (rank: lower gives way later, symbol, style, label)
+    let mut items = vec![(3, SYM_RUNNING, t.running(), " running  ")];
     if stepping {
-        spans.extend(item(SYM_PARKED, t.parked(), " parked  "));
+        items.push((4, SYM_PARKED, t.parked(), " parked  "));
     }
-    spans.extend(item(SYM_HOLDING, t.holding(), " holding  "));
-    spans.extend(item(SYM_CONDWAIT, t.cond_wait(), " condvar  "));
-    spans.extend(item(SYM_WAITING, t.waiting(), " waiting  "));
+    items.push((2, SYM_HOLDING, t.holding(), " holding  "));
+    items.push((6, SYM_CONDWAIT, t.cond_wait(), " condvar  "));
+    items.push((1, SYM_WAITING, t.waiting(), " waiting  "));
     if blocking {
-        spans.extend(item(SYM_BLOCKED, t.waiting(), " join/channel  "));
+        items.push((5, SYM_BLOCKED, t.waiting(), " join/channel  "));
     }
-    spans.extend(item(SYM_DEADLOCKED, t.deadlocked(), " deadlocked  "));
-    spans.extend(item(SYM_PANICKED, t.panicked(), " panicked "));
+    items.push((0, SYM_DEADLOCKED, t.deadlocked(), " deadlocked  "));
+    items.push((7, SYM_PANICKED, t.panicked(), " panicked "));
+    let size = |items: &[(u8, &str, Style, &str)]| {
+        1 + items.iter().map(|i| width(i.1) + width(i.3)).sum::<usize>()
+    };
+    while size(&items) > cols && !items.is_empty() {
+        let last = (0..items.len()).max_by_key(|&i| items[i].0).unwrap_or(0);
+        items.remove(last);
+    }
+    let mut spans = vec![Span::raw(" ")];
+    for (_, sym, style, label) in items {
+        spans.push(Span::styled(sym, style));
+        spans.push(Span::styled(label, t.dim()));
+    }
     Line::from(spans)
 }
 

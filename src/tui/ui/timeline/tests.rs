@@ -72,7 +72,7 @@ fn the_whole_panel_draws_lanes_names_and_axis() {
             "│▶left  ──█A██████████████████▓B▓▓▓▓▓▓▓│",
             "│ right ───█B█████████████████▓A▓▓▓▓▓▓▓│",
             "│       ╵0                  ╵10ms      │",
-            "└ ─ running  █ holding  ░ condvar  ▒ wa┘",
+            "└ █ holding  ▒ waiting  ▓ deadlocked  ─┘",
         ])
     );
 }
@@ -150,7 +150,7 @@ fn narrow_lanes_keep_the_end_of_names_that_share_a_start() {
             "│▶phil…er 0 ─█fork██████████████       │",
             "│ phil…er 1 ──▒fork▒▒▒▒▒▒▒▒▒▒▒▒▒       │",
             "│           ╵0                  ╵20ms  │",
-            "└ ─ running  █ holding  ░ condvar  ▒ wa┘",
+            "└ █ holding  ▒ waiting  ▓ deadlocked  ─┘",
         ])
     );
 }
