@@ -58,8 +58,14 @@ const PRIORITY: [Col; 7] = [
 /// The widths of the columns that fit in `width`, in display order (0:
 /// hidden), with the name column `name` wide (clamped) and the spare room
 /// shared by the holder and waiter columns (or given to the name column when
-/// those are hidden).
-fn widths(width: u16, name: u16) -> [u16; 7] {
+/// those are hidden). The column the table is sorted by comes right after the
+/// name: a sort shows what it sorts by.
+fn widths(width: u16, name: u16, sorted: Col) -> [u16; 7] {
+    let mut priority = PRIORITY.to_vec();
+    if let Some(at) = priority.iter().position(|&c| c == sorted && c != Col::Name) {
+        let col = priority.remove(at);
+        priority.insert(1.min(priority.len()), col);
+    }
     let mins = COLUMNS.map(|c| {
         if c.0 == Col::Name {
             name.clamp(NAME_MIN, NAME_MAX)
@@ -69,7 +75,7 @@ fn widths(width: u16, name: u16) -> [u16; 7] {
     });
     let mut shown = [false; 7];
     let mut used = 0u16;
-    for col in PRIORITY {
+    for col in priority {
         let i = COLUMNS.iter().position(|c| c.0 == col).unwrap_or(0);
         let need = mins[i] + u16::from(used > 0);
         if used + need <= width {
@@ -127,7 +133,17 @@ pub(super) fn render(app: &App, area: Rect, buf: &mut Buffer) {
         .map(|l| width(&lock_name(model, l.id)))
         .max()
         .unwrap_or(0);
-    let widths = widths(inner.width, u16::try_from(longest).unwrap_or(NAME_MAX));
+    let sorted = match app.sort {
+        SortColumn::Name => Col::Name,
+        SortColumn::Acquisitions => Col::Acquisitions,
+        SortColumn::Contention => Col::Contention,
+        SortColumn::MaxWait => Col::MaxWait,
+    };
+    let widths = widths(
+        inner.width,
+        u16::try_from(longest).unwrap_or(NAME_MAX),
+        sorted,
+    );
     let sort_col = match app.sort {
         SortColumn::Name => Col::Name,
         SortColumn::Acquisitions => Col::Acquisitions,

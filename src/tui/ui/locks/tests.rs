@@ -92,21 +92,37 @@ fn names_sort_naturally() {
 
 #[test]
 fn narrow_tables_drop_the_least_useful_columns() {
-    let w = widths(34, 6);
+    let w = widths(34, 6, Col::Name);
     assert!(w[0] >= 6 && w[2] >= 8 && w[3] >= 8, "{w:?}");
     assert_eq!(w[1], 0, "kind goes first: {w:?}");
     let total: u16 = w.iter().sum::<u16>() + w.iter().filter(|&&x| x > 0).count() as u16 - 1;
     assert_eq!(total, 34);
-    let wide = widths(120, 6);
+    let wide = widths(120, 6, Col::Name);
     assert!(wide.iter().all(|&x| x > 0), "{wide:?}");
     assert_eq!(wide.iter().sum::<u16>() + 6, 120);
     assert!(
         wide[2].abs_diff(wide[3]) <= 1,
         "holders and waiters share the room"
     );
-    assert_eq!(widths(120, 100)[0], NAME_MAX);
-    assert_eq!(widths(3, 6), [0; 7]);
-    assert_eq!(widths(10, 6)[0], 10, "the name alone takes it all");
+    assert_eq!(widths(120, 100, Col::Name)[0], NAME_MAX);
+    assert_eq!(widths(3, 6, Col::Name), [0; 7]);
+    assert_eq!(
+        widths(10, 6, Col::Name)[0],
+        10,
+        "the name alone takes it all"
+    );
+}
+
+#[test]
+fn the_column_sorted_by_stays_shown() {
+    let by_name = widths(46, 6, Col::Name);
+    assert_eq!(
+        by_name[6], 0,
+        "max wait gives way at this width: {by_name:?}"
+    );
+    let by_wait = widths(46, 6, Col::MaxWait);
+    assert!(by_wait[6] >= 9, "{by_wait:?}");
+    assert!(by_wait[0] >= 6, "the name stays first: {by_wait:?}");
 }
 
 /// The rows of a rendered buffer, as text.
