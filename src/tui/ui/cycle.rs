@@ -160,7 +160,15 @@ pub(super) fn site_lines(t: Theme, model: &Model, d: &Deadlock, cols: usize) -> 
                 thread_name(model, e.thread)
             )
         };
-        for (i, l) in wrap(&text, room).into_iter().enumerate() {
+        // Too long for one line: the hold starts a line of its own, so a
+        // short panel cuts between the two sites, never inside one phrase.
+        let parts: Vec<&str> = if text.chars().count() > room {
+            text.split(" · ").collect()
+        } else {
+            vec![text.as_str()]
+        };
+        let lines = parts.iter().flat_map(|part| wrap(part, room));
+        for (i, l) in lines.enumerate() {
             let indent = if i == 0 { "  " } else { "    " };
             out.push(Line::styled(format!("{indent}{l}"), t.dim()));
         }
