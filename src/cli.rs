@@ -216,6 +216,8 @@ fn list() -> anyhow::Result<ExitCode> {
 }
 
 fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
+    // As for a program under `lockscope::init()`.
+    let stall_grace = crate::launch::stall_grace_from_env()?;
     let scenario = Scenario::load(&args.scenario)?;
     let schedule = match &args.schedule {
         Some(path) => Some(Schedule::read(path)?),
@@ -239,6 +241,9 @@ fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
             let mut builder = Session::builder().name(scenario.name.clone());
             if let Some(path) = &args.record {
                 builder = builder.record(path);
+            }
+            if let Some(grace) = stall_grace {
+                builder = builder.stall_grace(grace);
             }
             let end = launch::watch_scenario(&scenario, builder, &options, step.take())?;
             match end.restart {
@@ -268,6 +273,7 @@ fn run(args: RunArgs, color: ColorChoice) -> anyhow::Result<ExitCode> {
     let options = RunOptions {
         timeout: Some(args.timeout),
         record: args.record.clone(),
+        stall_grace,
     };
     let report = match &schedule {
         Some(schedule) => scenario::replay(&scenario, schedule, &options)?,

@@ -181,6 +181,33 @@ fn the_pipeline_finishes_with_every_job_counted() {
 }
 
 #[test]
+fn lockscope_stall_grace_applies_to_scenarios_too() {
+    let with = |grace: &str| {
+        Command::new(env!("CARGO_BIN_EXE_lockscope"))
+            .args(["run", "lost-wakeup", "--headless", "--timeout", "3s"])
+            .env("LOCKSCOPE_STALL_GRACE", grace)
+            .output()
+            .unwrap()
+    };
+    // Off: the lost wake-up is never called a stall; the run times out.
+    let out = with("off");
+    assert_eq!(out.status.code(), Some(4), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("TIMEOUT"),
+        "{out:?}"
+    );
+    let out = with("20ms");
+    assert_eq!(out.status.code(), Some(6), "{out:?}");
+    let out = with("soon");
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("LOCKSCOPE_STALL_GRACE=\"soon\""),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn a_lost_wakeup_is_a_stall_not_a_deadlock() {
     let (code, report) = run_json("lost-wakeup");
     assert_eq!(code, 6, "{report:#}");

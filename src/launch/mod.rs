@@ -55,6 +55,29 @@ impl SessionBuilder {
     }
 }
 
+/// `LOCKSCOPE_STALL_GRACE`: a duration, `off` (never: [`Duration::MAX`]), or
+/// unset.
+///
+/// # Errors
+///
+/// A value that is neither ([`SessionErrorKind::BadEnv`]).
+///
+/// [`Duration::MAX`]: std::time::Duration::MAX
+pub(crate) fn stall_grace_from_env() -> Result<Option<std::time::Duration>, SessionError> {
+    match std::env::var("LOCKSCOPE_STALL_GRACE").ok().as_deref() {
+        None | Some("") => Ok(None),
+        Some("off") => Ok(Some(std::time::Duration::MAX)),
+        Some(text) => crate::cli::parse_duration(text).map(Some).map_err(|err| {
+            let kind = SessionErrorKind::BadEnv {
+                var: "LOCKSCOPE_STALL_GRACE",
+                value: text.to_owned(),
+            };
+            let message = format!("LOCKSCOPE_STALL_GRACE={text:?}: {err} (or \"off\")");
+            SessionError::new(kind, message)
+        }),
+    }
+}
+
 /// Starts a session configured by the environment, like `RUST_LOG`:
 /// `LOCKSCOPE=tui` (the default when stdout is a terminal), `headless` (the
 /// default otherwise) or `off`; `LOCKSCOPE_REPORT=1` prints the summary when
@@ -102,20 +125,8 @@ pub fn init() -> Result<Session, SessionError> {
     // A thread lockscope has not seen yet (one whose locks register on
     // first use) can look blocked-for-good to it: a program whose notifier
     // starts late sets a longer grace, or turns stall reports off.
-    match std::env::var("LOCKSCOPE_STALL_GRACE").ok().as_deref() {
-        None | Some("") => {}
-        Some("off") => builder = builder.stall_grace(std::time::Duration::MAX),
-        Some(text) => match crate::cli::parse_duration(text) {
-            Ok(grace) => builder = builder.stall_grace(grace),
-            Err(err) => {
-                let kind = SessionErrorKind::BadEnv {
-                    var: "LOCKSCOPE_STALL_GRACE",
-                    value: text.to_owned(),
-                };
-                let message = format!("LOCKSCOPE_STALL_GRACE={text:?}: {err} (or \"off\")");
-                return Err(SessionError::new(kind, message));
-            }
-        },
+    if let Some(grace) = stall_grace_from_env()? {
+        builder = builder.stall_grace(grace);
     }
     builder.start()
 }

@@ -354,24 +354,24 @@ fn threads(
 }
 
 /// Every thread's name after `count` copies, for `join` steps to look up
-/// (checked for size and duplicates by [`threads`]; stops past the limit).
+/// (checked for size and duplicates by [`threads`]; stops past its limits on
+/// threads and copied bytes, where [`threads`] fails anyway).
 fn thread_names(raw: &[Spanned<RawThread>]) -> Vec<String> {
     let mut names = Vec::new();
+    let mut bytes = 0usize;
     for table in raw {
         let thread = table.get_ref();
         let name = thread.name.get_ref();
+        let n = thread.count.as_ref().map_or(1, |count| {
+            usize::try_from(*count.get_ref()).unwrap_or(usize::MAX)
+        });
+        bytes = bytes.saturating_add(n.saturating_mul(name.len() + 4));
+        if n > MAX_THREADS - names.len().min(MAX_THREADS) || bytes > MAX_COPIED {
+            break;
+        }
         match &thread.count {
             None => names.push(name.clone()),
-            Some(count) => {
-                let n = usize::try_from(*count.get_ref()).unwrap_or(usize::MAX);
-                if n > MAX_THREADS - names.len().min(MAX_THREADS) {
-                    break;
-                }
-                names.extend((0..n).map(|i| format!("{name} {i}")));
-            }
-        }
-        if names.len() > MAX_THREADS {
-            break;
+            Some(_) => names.extend((0..n).map(|i| format!("{name} {i}"))),
         }
     }
     names

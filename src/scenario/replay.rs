@@ -50,11 +50,7 @@ pub fn replay(
     let step_gate = Arc::new(HoldGate::default());
     gate::install(Some(step_gate.clone()));
     let _uninstall = Uninstall;
-    let mut builder = Session::builder().name(scenario.name.clone());
-    if let Some(path) = &options.record {
-        builder = builder.record(path);
-    }
-    let started = start(scenario, builder)?;
+    let started = start(scenario, options.builder(&scenario.name))?;
     let mut sim = Sim::new(scenario);
     for (i, &t) in steps.iter().enumerate() {
         let number = i + 1;

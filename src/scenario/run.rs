@@ -115,6 +115,23 @@ pub struct RunOptions {
     pub timeout: Option<Duration>,
     /// Record every event to this trace file.
     pub record: Option<std::path::PathBuf>,
+    /// How long every thread must stay blocked before a stall is reported
+    /// (the session's default when `None`).
+    pub stall_grace: Option<Duration>,
+}
+
+impl RunOptions {
+    /// A session builder for a run of `name` with these options.
+    pub(crate) fn builder(&self, name: &str) -> SessionBuilder {
+        let mut builder = Session::builder().name(name.to_owned());
+        if let Some(path) = &self.record {
+            builder = builder.record(path);
+        }
+        if let Some(grace) = self.stall_grace {
+            builder = builder.stall_grace(grace);
+        }
+        builder
+    }
 }
 
 /// The scenario's synchronisation objects, shared by its threads.
@@ -413,11 +430,7 @@ impl Started {
 ///
 /// Fails if a session is already running or threads cannot be spawned.
 pub fn run(scenario: &Scenario, options: &RunOptions) -> anyhow::Result<RunReport> {
-    let mut builder = Session::builder().name(scenario.name.clone());
-    if let Some(path) = &options.record {
-        builder = builder.record(path);
-    }
-    let started = start(scenario, builder)?;
+    let started = start(scenario, options.builder(&scenario.name))?;
     let deadline = options.timeout.map(after).unwrap_or_else(never);
     let mut finished = 0;
     let mut reports = Vec::new();
