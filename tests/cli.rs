@@ -564,3 +564,36 @@ fn threads_are_numbered_in_the_scenarios_order_on_every_run() {
         assert_eq!(threads, ["worker 0", "worker 1", "worker 2", "worker 3"]);
     }
 }
+
+#[test]
+fn after_a_partial_schedule_every_thread_runs_free_to_its_end() {
+    // One step, then the rest of the threads (four of them parked at the
+    // gate before their first lock) run free: they used to stay parked
+    // until the replay gave up (exit 4 after a minute).
+    let dir = std::env::temp_dir().join(format!("lockscope-partial-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("one.schedule");
+    std::fs::write(
+        &path,
+        "# lockscope schedule 1\nscenario philosophers-ordered\n1 \"philosopher 0\" lock fork 0\n",
+    )
+    .unwrap();
+    let (code, report) = {
+        let out = lockscope(&[
+            "run",
+            "philosophers-ordered",
+            "--schedule",
+            path.to_str().unwrap(),
+            "--json",
+            "--timeout",
+            "50s",
+        ]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let report: Value =
+            serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {out:?}"));
+        (out.status.code().unwrap(), report)
+    };
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["outcome"], "finished");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -138,8 +138,8 @@ struct HoldState {
 /// hold.release(parked.id); // the lock
 /// let parked = hold.wait_for("worker", Instant::now() + Duration::from_secs(10)).unwrap();
 /// hold.release(parked.id); // the unlock
+/// gate::install(None); // a join stops at the gate too: off first
 /// t.join().unwrap();
-/// gate::install(None);
 /// drop(session);
 /// assert_eq!(*m.lock(), 1);
 /// ```

@@ -24,11 +24,12 @@ use crate::model::ThreadStatus;
 const SETTLE: Duration = Duration::from_secs(10);
 
 /// Takes the gate away on every way out, letting parked threads run free.
-struct Uninstall;
+struct Uninstall(Arc<HoldGate>);
 
 impl Drop for Uninstall {
     fn drop(&mut self) {
         gate::install(None);
+        self.0.open();
     }
 }
 
@@ -49,7 +50,7 @@ pub fn replay(
     let steps = validate(schedule, scenario)?;
     let step_gate = Arc::new(HoldGate::default());
     gate::install(Some(step_gate.clone()));
-    let _uninstall = Uninstall;
+    let _uninstall = Uninstall(Arc::clone(&step_gate));
     let started = start(scenario, options.builder(&scenario.name))?;
     let mut sim = Sim::new(scenario);
     for (i, &t) in steps.iter().enumerate() {
@@ -108,8 +109,10 @@ pub fn replay(
             .context("the schedule closes a cycle, but no deadlock was reported")?;
         (Outcome::Deadlock, vec![report.to_string()])
     } else {
-        // The schedule is over: every thread runs free to its end.
+        // The schedule is over: every thread runs free to its end, those
+        // parked at the gate too.
         gate::install(None);
+        step_gate.open();
         let deadline = crossbeam_channel::after(options.timeout.unwrap_or(SETTLE * 6));
         let mut finished = 0;
         let mut reports = Vec::new();
