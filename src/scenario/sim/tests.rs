@@ -10,9 +10,15 @@ mod events;
 
 /// Locks A, B (mutexes), L (rwlock), CV (condvar), var n; one thread per step list.
 fn scenario(threads: &[&[&str]]) -> Scenario {
-    let mut text = String::from(
+    declared(
         "[locks]\nA = \"mutex\"\nB = \"mutex\"\nL = \"rwlock\"\nCV = \"condvar\"\n[vars]\nn = 0\n",
-    );
+        threads,
+    )
+}
+
+/// The declarations `head`, then one thread `tI` per step list.
+fn declared(head: &str, threads: &[&[&str]]) -> Scenario {
+    let mut text = String::from(head);
     for (i, steps) in threads.iter().enumerate() {
         let steps: Vec<String> = steps.iter().map(|s| format!("{s:?}")).collect();
         text.push_str(&format!(

@@ -7,18 +7,11 @@ use crate::scenario::{ExploreOptions, Found, explore, format_report};
 /// Channels Q (bounded 1), R (rendezvous), U (unbounded), mutex M, var n;
 /// one thread `tI` per step list.
 fn channels(threads: &[&[&str]]) -> Scenario {
-    let mut text = String::from(
+    declared(
         "[locks]\nQ = \"channel 1\"\nR = \"channel 0\"\nU = \"channel\"\nM = \"mutex\"\n\
          [vars]\nn = 0\n",
-    );
-    for (i, steps) in threads.iter().enumerate() {
-        let steps: Vec<String> = steps.iter().map(|s| format!("{s:?}")).collect();
-        text.push_str(&format!(
-            "[[thread]]\nname = \"t{i}\"\nsteps = [{}]\n",
-            steps.join(", ")
-        ));
-    }
-    Scenario::parse("c.toml", &text).unwrap_or_else(|e| panic!("{e:#}"))
+        threads,
+    )
 }
 
 const Q: usize = 0;
