@@ -283,23 +283,20 @@ pub fn describe(kind: &EventKind, names: &impl LockNames) -> Description {
             from,
             to,
         } => {
-            let who = |t: &Option<ThreadId>| match t {
-                Some(t) => format!("thread \"{}\"", sanitize(&names.thread_name(*t))),
-                None => "no one".to_owned(),
-            };
             let end = match end {
                 End::Sender => "sender",
                 End::Receiver => "receiver",
             };
-            (
-                format!(
-                    "a {end} of {}: owned by {} (was {})",
-                    lock(*channel),
-                    who(to),
-                    who(from)
-                ),
-                None,
-            )
+            let thread = |t: ThreadId| format!("thread \"{}\"", sanitize(&names.thread_name(t)));
+            // The line names the thread that uses (or drops) the handle.
+            let text = match (from, to) {
+                (None, Some(_)) => format!("owns a {end} of {}", lock(*channel)),
+                (Some(old), Some(_)) => {
+                    format!("takes a {end} of {} from {}", lock(*channel), thread(*old))
+                }
+                (_, None) => format!("drops a {end} of {}", lock(*channel)),
+            };
+            (text, None)
         }
     };
     Description {

@@ -180,30 +180,54 @@ pub(super) fn render_log(app: &App, area: Rect, buf: &mut Buffer) {
     }
 }
 
-/// A log sentence in `cols` columns: whole if it fits; else its site
-/// (`… (file:line)`) gives way first — the file shortened in the middle,
-/// then only the line number, then nothing — so the sentence keeps the lock
-/// it names; only then is the sentence itself cut in the middle.
+/// A log sentence in `cols` columns: whole if it fits; else the lock's kind
+/// word gives way (`waits for "A" (abba.toml:25)`), then the site's file is
+/// shortened in the middle (`(phi…toml:77)`), then only the line number is
+/// left (`(:77)`), then the site goes, so the sentence keeps the lock it
+/// names; only then is the sentence itself cut in the middle.
 fn fit_sentence(said: &Description, cols: usize) -> String {
     use super::text::{middle, width};
     let whole = said.to_string();
     if width(&whole) <= cols {
         return whole;
     }
-    let what = &said.what;
+    let what = said.what.as_str();
+    let bare = without_kind(what);
     if let Some(site) = &said.site
         && let Some((file, line)) = site.rsplit_once(':')
     {
-        let room = cols.saturating_sub(width(what) + 2 + 1 + width(line) + 1);
-        if room >= 4 {
-            return format!("{what} ({}:{line})", middle(file, room));
+        // The whole site without the kind word, before a file cut short.
+        let plain = format!("{bare} ({site})");
+        if width(&plain) <= cols {
+            return plain;
         }
-        let short = format!("{what} (:{line})");
+        for (text, least) in [(what, 8), (bare.as_str(), 4)] {
+            let room = cols.saturating_sub(width(text) + 2 + 1 + width(line) + 1);
+            if room >= least {
+                return format!("{text} ({}:{line})", middle(file, room));
+            }
+        }
+        let short = format!("{bare} (:{line})");
         if width(&short) <= cols {
             return short;
         }
     }
-    middle(what, cols).into_owned()
+    if width(what) <= cols {
+        return what.to_owned();
+    }
+    middle(&bare, cols).into_owned()
+}
+
+/// The sentence without the kind word before its first quoted lock name.
+fn without_kind(what: &str) -> String {
+    for kind in ["mutex ", "rwlock ", "condvar ", "channel ", "barrier "] {
+        if let Some(at) = what.find(&format!("{kind}\"")) {
+            let mut bare = what.to_owned();
+            bare.replace_range(at..at + kind.len(), "");
+            return bare;
+        }
+    }
+    what.to_owned()
 }
 
 /// A step-panel line in `cols` columns: whole if it fits; else its

@@ -76,6 +76,17 @@ fn events_read_as_sentences() {
     assert_eq!(fit_sentence(&waits, 20), "waits for fork 1");
     // Too narrow for the sentence itself: cut in the middle, both ends kept.
     assert_eq!(fit_sentence(&waits, 12), "waits…fork 1");
+    // The lock's kind word goes before any of the site does.
+    let kind = said("waits for mutex \"A\"", Some("abba.toml:25"));
+    assert_eq!(
+        fit_sentence(&kind, 34),
+        "waits for mutex \"A\" (abba.toml:25)"
+    );
+    assert_eq!(fit_sentence(&kind, 30), "waits for \"A\" (abba.toml:25)");
+    assert_eq!(fit_sentence(&kind, 25), "waits for \"A\" (ab…oml:25)");
+    assert_eq!(fit_sentence(&kind, 19), "waits for \"A\" (:25)");
+    assert_eq!(fit_sentence(&kind, 18), "waits for \"A\"");
+    assert_eq!(fit_sentence(&kind, 11), "waits…r \"A\"");
     // A default name already names the site: not twice.
     let mut s = crate::tui::fixtures::Script::new();
     s.lock(
