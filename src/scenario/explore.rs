@@ -104,6 +104,9 @@ pub enum Found {
         expected: i64,
         /// What the run ends with.
         actual: i64,
+        /// An `add` went past the 64-bit range on the way to `actual`
+        /// (which then wrapped around).
+        overflowed: bool,
     },
     /// No thread can move, and no wait-for cycle explains it.
     Stuck {

@@ -67,6 +67,8 @@ struct Thread {
     pc: u32,
     status: Status,
     reg: i64,
+    /// The register's value went past the 64-bit range on its way here.
+    over: bool,
     /// Remaining iterations of each enclosing `repeat`, outermost first.
     loops: Small<u32, 3>,
     /// Held locks in the order taken.
@@ -141,9 +143,11 @@ pub struct Sim {
     threads: Vec<Thread>,
     locks: Vec<LockState>,
     vars: Vec<i64>,
-    /// Per lock index, the messages in a channel, oldest first (empty for
-    /// other kinds).
-    chans: Vec<Vec<i64>>,
+    /// Per variable, whether its value went past the 64-bit range on its way.
+    var_over: Vec<bool>,
+    /// Per lock index, the messages in a channel (with their overflow
+    /// flags), oldest first (empty for other kinds).
+    chans: Vec<Vec<(i64, bool)>>,
     /// Per-lock sequence numbers for events (not part of the state).
     seqs: Vec<u64>,
 }
@@ -160,6 +164,7 @@ impl Sim {
                 pc: 0,
                 status: Status::Ready,
                 reg: 0,
+                over: false,
                 loops: Small::new(),
                 guards: Small::new(),
             })
@@ -168,6 +173,7 @@ impl Sim {
             threads,
             locks: vec![LockState::default(); scenario.locks.len()],
             vars: scenario.vars.iter().map(|v| v.initial).collect(),
+            var_over: vec![false; scenario.vars.len()],
             chans: vec![Vec::new(); scenario.locks.len()],
             seqs: vec![0; scenario.locks.len()],
             prog,
@@ -383,12 +389,19 @@ impl Sim {
     }
 
     /// The first `[expect]` entry that does not hold now: `(var index, expected,
-    /// actual)`.
+    /// actual)`. A value that went past the 64-bit range on its way (an `add`
+    /// overflowed, see [`overflowed`](Self::overflowed)) never holds, as in a run.
     pub fn failed_expectation(&self) -> Option<(usize, i64, i64)> {
         self.prog.scenario.expect.iter().find_map(|e| {
             let actual = self.vars.get(e.var).copied().unwrap_or_default();
-            (actual != e.value).then_some((e.var, e.value, actual))
+            (actual != e.value || self.overflowed(e.var)).then_some((e.var, e.value, actual))
         })
+    }
+
+    /// Whether variable `var`'s value went past the 64-bit range on its way
+    /// (it then wrapped around).
+    pub fn overflowed(&self, var: usize) -> bool {
+        self.var_over.get(var).copied().unwrap_or(false)
     }
 
     /// A fingerprint of the state (program counters, loop counters, registers,

@@ -64,12 +64,14 @@ impl Search<'_> {
             if let Some((var, expected, actual)) = child.failed_expectation().filter(|_| finished) {
                 path.push(t);
                 let schedule = self.schedule(path, &[]);
+                let overflowed = child.overflowed(var);
                 let var = self.scenario.vars[var].name.clone();
                 self.kept = Some(Found::ExpectationViolated {
                     schedule,
                     var,
                     expected,
                     actual,
+                    overflowed,
                 });
                 return;
             }

@@ -66,7 +66,13 @@ pub fn format_report(report: &ExploreReport, scenario: &Scenario) -> String {
             var,
             expected,
             actual,
+            overflowed,
         } => {
+            let how = if *overflowed {
+                " (an add overflowed the 64-bit range)"
+            } else {
+                ""
+            };
             let site = scenario
                 .vars
                 .iter()
@@ -76,8 +82,8 @@ pub fn format_report(report: &ExploreReport, scenario: &Scenario) -> String {
                 .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "EXPECTATION FAILED in {name}: {} = {actual} at the end, expected {expected}{site}, \
-                 after {}:",
+                "EXPECTATION FAILED in {name}: {} = {actual} at the end{how}, expected \
+                 {expected}{site}, after {}:",
                 Plain(var),
                 plural(schedule.steps.len(), "step"),
             );

@@ -325,12 +325,14 @@ impl<'a> Search<'a> {
                 .filter(|_| self.options.check_expectations)
             {
                 let schedule = self.schedule(self.path(id), &[]);
+                let overflowed = sim.overflowed(var);
                 let var = self.scenario.vars[var].name.clone();
                 self.kept = Some(Found::ExpectationViolated {
                     schedule,
                     var,
                     expected,
                     actual,
+                    overflowed,
                 });
             }
         } else if cycle.is_none() {

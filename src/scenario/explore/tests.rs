@@ -192,6 +192,7 @@ fn a_lost_update_is_found_and_replays() {
         var,
         expected,
         actual,
+        overflowed: false,
     } = &report.outcome
     else {
         panic!("{}", format_report(&report, &scenario));
@@ -472,4 +473,58 @@ fn measure_builtins() {
             );
         }
     }
+}
+
+#[test]
+fn an_add_past_the_64_bit_range_fails_the_expectation_and_says_overflow() {
+    // The value it wraps to is the one expected: still no pass.
+    let text = r#"
+[vars]
+c = 9223372036854775807
+[expect]
+c = -9223372036854775808
+[[thread]]
+name = "t"
+steps = ["load c", "add 1", "store c"]
+"#;
+    let scenario = Scenario::parse("o.toml", text).unwrap();
+    let report = run(&scenario, &ExploreOptions::default());
+    let text = format_report(&report, &scenario);
+    let Found::ExpectationViolated { overflowed, .. } = report.outcome else {
+        panic!("{text}");
+    };
+    assert!(overflowed, "{text}");
+    assert!(
+        text.contains("(an add overflowed the 64-bit range)"),
+        "{text}"
+    );
+    // Through a folded loop without a visible step (3 × 2^62 wraps to
+    // -2^62, the value expected), then through a channel to another thread.
+    let text = r#"
+[locks]
+q = "channel"
+[vars]
+c = 0
+[expect]
+c = -4611686018427387904
+[[thread]]
+name = "t"
+steps = ["repeat 3", "add 4611686018427387904", "end", "send q"]
+[[thread]]
+name = "u"
+steps = ["recv q", "store c"]
+"#;
+    let scenario = Scenario::parse("o.toml", text).unwrap();
+    let report = run(&scenario, &ExploreOptions::default());
+    assert!(
+        matches!(
+            report.outcome,
+            Found::ExpectationViolated {
+                overflowed: true,
+                ..
+            }
+        ),
+        "{}",
+        format_report(&report, &scenario)
+    );
 }

@@ -28,6 +28,9 @@ pub(super) enum Instr {
     Op { op: SimOp, step: u32 },
     /// Add to the register (an `add`, or a folded invisible loop).
     Add(i64),
+    /// The register went past the 64-bit range in a folded invisible loop
+    /// (its [`Instr::Add`] follows, wrapped).
+    Overflow,
     /// Enter a loop body run `times` times; `end` is the index of its [`Instr::End`].
     Repeat { times: u32, end: u32 },
     /// End of a loop body: go round again from `start + 1` or fall through.
@@ -237,9 +240,14 @@ impl Compiler {
                             *e = end;
                         }
                     } else {
-                        let delta = invisible_delta(body).wrapping_mul(i64::from(*times));
-                        if delta != 0 {
-                            self.push(Instr::Add(delta), outer);
+                        let (delta, over) = invisible_delta(body);
+                        let total = delta.checked_mul(i64::from(*times));
+                        if over || total.is_none() {
+                            self.push(Instr::Overflow, outer);
+                        }
+                        let total = delta.wrapping_mul(i64::from(*times));
+                        if total != 0 {
+                            self.push(Instr::Add(total), outer);
                         }
                     }
                     continue;
@@ -290,12 +298,26 @@ fn has_visible(steps: &[Step]) -> bool {
 }
 
 /// The register change of a block without visible operations.
-fn invisible_delta(steps: &[Step]) -> i64 {
-    steps.iter().fold(0i64, |acc, s| match &s.op {
-        Op::Add(n) => acc.wrapping_add(*n),
-        Op::Repeat { times, body } => {
-            acc.wrapping_add(invisible_delta(body).wrapping_mul(i64::from(*times)))
-        }
-        _ => acc,
-    })
+///
+/// Also whether working it out went past the 64-bit range: the fold then says
+/// so with an [`Instr::Overflow`]. (A fold can hide an overflow that only some
+/// orders of mixed-sign adds make; a run step by step sees it.)
+fn invisible_delta(steps: &[Step]) -> (i64, bool) {
+    steps
+        .iter()
+        .fold((0i64, false), |(acc, over), s| match &s.op {
+            Op::Add(n) => match acc.checked_add(*n) {
+                Some(sum) => (sum, over),
+                None => (acc.wrapping_add(*n), true),
+            },
+            Op::Repeat { times, body } => {
+                let (inner, inner_over) = invisible_delta(body);
+                let times = i64::from(*times);
+                let total = inner.checked_mul(times);
+                let sum = total.and_then(|t| acc.checked_add(t));
+                let wrapped = acc.wrapping_add(inner.wrapping_mul(times));
+                (wrapped, over || inner_over || sum.is_none())
+            }
+            _ => (acc, over),
+        })
 }

@@ -16,18 +16,21 @@ impl Sim {
         for t in 0..self.threads.len() {
             self.encode_thread(t, out);
         }
-        for &v in &self.vars {
-            put(out, zigzag(v));
-        }
-        self.encode_chans(out);
+        self.encode_shared(out);
     }
 
-    /// The channels' messages, after the variables.
-    fn encode_chans(&self, out: &mut Vec<u8>) {
+    /// The variables (each with its overflow flag), then the channels'
+    /// messages (the same).
+    fn encode_shared(&self, out: &mut Vec<u8>) {
+        for (&v, &over) in self.vars.iter().zip(&self.var_over) {
+            put(out, zigzag(v));
+            put(out, u64::from(over));
+        }
         for q in &self.chans {
             put(out, q.len() as u64);
-            for &m in q {
+            for &(m, over) in q {
                 put(out, zigzag(m));
+                put(out, u64::from(over));
             }
         }
     }
@@ -62,10 +65,7 @@ impl Sim {
         for &(_, start, stop) in records.iter() {
             buf.extend_from_within(start..stop);
         }
-        for &v in &self.vars {
-            put(buf, zigzag(v));
-        }
-        self.encode_chans(buf);
+        self.encode_shared(buf);
         fingerprint(&buf[end..])
     }
 
@@ -87,6 +87,7 @@ impl Sim {
         put(out, u64::from(th.pc));
         let live = self.prog.threads[t].reg_live(th.pc);
         put(out, if live { zigzag(th.reg) } else { 0 });
+        put(out, u64::from(live && th.over));
         put(out, th.loops.len() as u64);
         for &left in &th.loops {
             put(out, u64::from(left));
@@ -111,6 +112,7 @@ impl Sim {
                     pc: u32::try_from(code.code.len()).ok()?,
                     status: Status::Done,
                     reg: 0,
+                    over: false,
                     loops: Small::new(),
                     guards: Small::new(),
                 });
@@ -127,6 +129,7 @@ impl Sim {
             };
             let pc = u32::try_from(r.get()?).ok()?;
             let reg = unzigzag(r.get()?);
+            let over = r.get()? == 1;
             let loops = (0..r.len()?)
                 .map(|_| r.get().and_then(|x| u32::try_from(x).ok()))
                 .collect::<Option<Small<u32, 3>>>()?;
@@ -146,20 +149,23 @@ impl Sim {
                 pc,
                 status,
                 reg,
+                over,
                 loops,
                 guards,
             });
         }
-        let vars = (0..self.vars.len())
-            .map(|_| r.get().map(unzigzag))
-            .collect::<Option<Vec<i64>>>()?;
+        let (vars, var_over): (Vec<i64>, Vec<bool>) = (0..self.vars.len())
+            .map(|_| r.flagged())
+            .collect::<Option<Vec<(i64, bool)>>>()?
+            .into_iter()
+            .unzip();
         let chans = (0..self.chans.len())
             .map(|_| {
                 (0..r.len()?)
-                    .map(|_| r.get().map(unzigzag))
-                    .collect::<Option<Vec<i64>>>()
+                    .map(|_| r.flagged())
+                    .collect::<Option<Vec<_>>>()
             })
-            .collect::<Option<Vec<Vec<i64>>>>()?;
+            .collect::<Option<Vec<Vec<(i64, bool)>>>>()?;
         if r.at != bytes.len() {
             return None;
         }
@@ -168,6 +174,7 @@ impl Sim {
             threads,
             locks: vec![LockState::default(); self.locks.len()],
             vars,
+            var_over,
             chans,
             seqs: vec![0; self.seqs.len()],
         };
@@ -234,6 +241,11 @@ impl Reader<'_> {
             }
         }
         None
+    }
+
+    /// A value and its overflow flag.
+    fn flagged(&mut self) -> Option<(i64, bool)> {
+        Some((unzigzag(self.get()?), self.get()? == 1))
     }
 
     /// A length, bounded by the bytes left (each element takes at least one).

@@ -117,7 +117,7 @@ pub(super) fn must_held(code: &[Instr], budget: &mut usize) -> Vec<Vec<(u32, Mod
         };
         let (out, succ) = match code[pc] {
             Instr::Op { op, .. } => (transfer(held, op), [pc + 1, NONE as usize]),
-            Instr::Add(_) => (held, [pc + 1, NONE as usize]),
+            Instr::Add(_) | Instr::Overflow => (held, [pc + 1, NONE as usize]),
             Instr::Repeat { .. } => (held, [pc + 1, NONE as usize]),
             Instr::End { start } => (held, [start as usize + 1, pc + 1]),
         };

@@ -90,7 +90,9 @@ fn thread_edges(code: &ThreadCode, budget: &mut usize) -> Option<Vec<(usize, usi
                 }
                 (out, [pc + 1, NONE as usize])
             }
-            Instr::Add(_) | Instr::Repeat { .. } => (held, [pc + 1, NONE as usize]),
+            Instr::Add(_) | Instr::Overflow | Instr::Repeat { .. } => {
+                (held, [pc + 1, NONE as usize])
+            }
             Instr::End { start } => (held, [start as usize + 1, pc + 1]),
         };
         for next in succ {

@@ -195,12 +195,16 @@ impl Sim {
             }
             SimOp::Load(var) => {
                 self.threads[t].reg = self.vars.get(var).copied().unwrap_or_default();
+                self.threads[t].over = self.overflowed(var);
                 self.threads[t].pc += 1;
             }
             SimOp::Store(var) => {
-                let reg = self.threads[t].reg;
+                let (reg, over) = (self.threads[t].reg, self.threads[t].over);
                 if let Some(v) = self.vars.get_mut(var) {
                     *v = reg;
+                }
+                if let Some(o) = self.var_over.get_mut(var) {
+                    *o = over;
                 }
                 self.threads[t].pc += 1;
             }
@@ -209,9 +213,9 @@ impl Sim {
                     return Ok(self.enter_wait(t));
                 }
                 if self.any_live(&self.prog.receivers[c]) {
-                    let reg = self.threads[t].reg;
+                    let message = (self.threads[t].reg, self.threads[t].over);
                     if let Some(q) = self.chans.get_mut(c) {
-                        q.push(reg);
+                        q.push(message);
                     }
                 }
                 self.threads[t].pc += 1;
@@ -223,7 +227,7 @@ impl Sim {
                 if let Some(q) = self.chans.get_mut(c)
                     && !q.is_empty()
                 {
-                    self.threads[t].reg = q.remove(0);
+                    (self.threads[t].reg, self.threads[t].over) = q.remove(0);
                 }
                 self.threads[t].pc += 1;
             }
@@ -433,7 +437,14 @@ impl Sim {
         while let Some(instr) = code.get(th.pc as usize) {
             match *instr {
                 Instr::Op { .. } => return,
-                Instr::Add(n) => th.reg = th.reg.wrapping_add(n),
+                Instr::Add(n) => match th.reg.checked_add(n) {
+                    Some(sum) => th.reg = sum,
+                    None => {
+                        th.reg = th.reg.wrapping_add(n);
+                        th.over = true;
+                    }
+                },
+                Instr::Overflow => th.over = true,
                 Instr::Repeat { times, .. } => th.loops.push(times),
                 Instr::End { start } => match th.loops.last_mut() {
                     Some(left) if *left > 1 => {

@@ -166,7 +166,7 @@ fn messages_in_flight_are_part_of_the_state() {
     let back = one.decode(&buf).unwrap();
     assert_eq!(back.key(), one.key());
     assert_eq!(back.chans, one.chans);
-    assert_eq!(one.chans[2], [1]);
+    assert_eq!(one.chans[2], [(1, false)]);
     let mut two = one.clone();
     two.step(0).unwrap();
     assert_ne!(one.key(), two.key(), "two messages are not one");
