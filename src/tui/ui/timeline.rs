@@ -212,16 +212,17 @@ fn render_parked(t: Theme, cells: &[CellState], at: usize, (x, y): (u16, u16), b
 /// waits for other threads only once there was one). Where it does not fit
 /// in `cols`, the least telling items give way whole, the rest keep their order.
 fn legend(t: Theme, stepping: bool, blocking: bool, cols: usize) -> Line<'static> {
-    // (rank: lower gives way later, symbol, style, label)
-    let mut items = vec![(3, SYM_RUNNING, t.running(), " running  ")];
+    // (rank: lower gives way later, symbol, style, label); parked and
+    // join/channel are only listed when they are on screen, so they rank high.
+    let mut items = vec![(4, SYM_RUNNING, t.running(), " running  ")];
     if stepping {
-        items.push((4, SYM_PARKED, t.parked(), " parked  "));
+        items.push((2, SYM_PARKED, t.parked(), " parked  "));
     }
-    items.push((2, SYM_HOLDING, t.holding(), " holding  "));
+    items.push((3, SYM_HOLDING, t.holding(), " holding  "));
     items.push((6, SYM_CONDWAIT, t.cond_wait(), " condvar  "));
     items.push((1, SYM_WAITING, t.waiting(), " waiting  "));
     if blocking {
-        items.push((5, SYM_BLOCKED, t.waiting(), " join/channel  "));
+        items.push((2, SYM_BLOCKED, t.waiting(), " join/channel  "));
     }
     items.push((0, SYM_DEADLOCKED, t.deadlocked(), " deadlocked  "));
     items.push((7, SYM_PANICKED, t.panicked(), " panicked "));
