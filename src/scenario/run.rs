@@ -10,6 +10,9 @@ use crossbeam_channel::{Receiver, after, never, select, unbounded};
 use serde::Serialize;
 
 use super::{Op, Scenario, Step};
+
+mod threads;
+
 use crate::ExitStatus;
 use crate::event::LockKind;
 use crate::model::Summary;
@@ -17,6 +20,7 @@ use crate::{
     Condvar, DeadlockReport, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard, Session,
     SessionBuilder, TransportStats,
 };
+use threads::{Ends, JoinSlots, joined_threads};
 
 /// How a run ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -144,73 +148,6 @@ enum Object {
     /// A kind scenario files cannot declare.
     Undeclarable,
 }
-
-/// The channel ends a scenario thread owns: a sender of each channel its
-/// steps send on, a receiver of each it receives from. It claims them when
-/// it starts and drops them when it ends, so a channel is disconnected once
-/// every thread that could send (or receive) on it has finished.
-#[derive(Default)]
-struct Ends {
-    senders: Vec<(usize, crate::channel::Sender<Register>)>,
-    receivers: Vec<(usize, crate::channel::Receiver<Register>)>,
-}
-
-impl Ends {
-    /// Clones of the ends `steps` use, from `channels` (by lock index).
-    fn for_steps(
-        steps: &[Step],
-        channels: &[Option<(
-            crate::channel::Sender<Register>,
-            crate::channel::Receiver<Register>,
-        )>],
-    ) -> Ends {
-        fn walk(steps: &[Step], out: &mut Vec<(usize, bool)>) {
-            for step in steps {
-                match &step.op {
-                    Op::Send(c) => out.push((*c, true)),
-                    Op::Recv(c) => out.push((*c, false)),
-                    Op::Repeat { body, .. } => walk(body, out),
-                    _ => {}
-                }
-            }
-        }
-        let mut uses = Vec::new();
-        walk(steps, &mut uses);
-        uses.sort_unstable();
-        uses.dedup();
-        let mut ends = Ends::default();
-        for (c, send) in uses {
-            let Some(Some((tx, rx))) = channels.get(c) else {
-                continue;
-            };
-            if send {
-                ends.senders.push((c, tx.clone()));
-            } else {
-                ends.receivers.push((c, rx.clone()));
-            }
-        }
-        ends
-    }
-
-    fn claim(&self) {
-        self.senders.iter().for_each(|(_, tx)| tx.claim());
-        self.receivers.iter().for_each(|(_, rx)| rx.claim());
-    }
-
-    fn sender(&self, c: usize) -> Option<&crate::channel::Sender<Register>> {
-        self.senders.iter().find(|(i, _)| *i == c).map(|(_, tx)| tx)
-    }
-
-    fn receiver(&self, c: usize) -> Option<&crate::channel::Receiver<Register>> {
-        self.receivers
-            .iter()
-            .find(|(i, _)| *i == c)
-            .map(|(_, rx)| rx)
-    }
-}
-
-/// The join handles of the threads some step joins, taken by that step.
-type JoinSlots = Vec<std::sync::Mutex<Option<crate::thread::JoinHandle<()>>>>;
 
 /// A lock a scenario thread holds; dropping the guard releases it.
 #[allow(dead_code)] // the read and write guards are held only for their drop
@@ -496,28 +433,6 @@ fn build_world(scenario: &Scenario) -> World {
         })
         .collect();
     World { objects, vars }
-}
-
-/// Which threads some `join` step joins.
-fn joined_threads(scenario: &Scenario) -> Vec<bool> {
-    fn walk(steps: &[Step], out: &mut [bool]) {
-        for step in steps {
-            match &step.op {
-                Op::Join(t) => {
-                    if let Some(j) = out.get_mut(*t) {
-                        *j = true;
-                    }
-                }
-                Op::Repeat { body, .. } => walk(body, out),
-                _ => {}
-            }
-        }
-    }
-    let mut joined = vec![false; scenario.threads.len()];
-    for thread in &scenario.threads {
-        walk(&thread.steps, &mut joined);
-    }
-    joined
 }
 
 /// What a scenario thread works with besides its own state.
