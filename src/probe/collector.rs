@@ -11,7 +11,7 @@ use crossbeam_channel::{Receiver, Sender, select};
 use parking_lot::Mutex;
 
 use super::clock;
-use super::ring::Ring;
+use super::ring::{Ring, Shipment};
 use super::sequencer::Sequencer;
 use super::session::DeadlockReport;
 use super::sink::{Hub, MAX_BACKLOG, Msg, STALL_LIMIT};
@@ -281,14 +281,15 @@ impl Collector {
     /// flight). A `lost` batch's events were dropped: the model stops drawing
     /// conclusions from that thread, whose holds may now be stale. This comes
     /// before any later event of the thread, which waits for this number.
-    fn accept_shipped(&mut self, thread: ThreadId, number: u64, events: Vec<Event>, lost: bool) {
+    fn accept_shipped(&mut self, thread: ThreadId, number: u64, events: Shipment, lost: bool) {
         if lost {
             self.model.lock().lose_events(thread);
         }
+        // As counted when sent: before decoding.
         self.hub
             .in_flight
             .fetch_sub(events.len() as u64, Ordering::Relaxed);
-        self.accept(thread, number, events);
+        self.accept(thread, number, events.into_events());
     }
 
     fn accept(&mut self, thread: ThreadId, number: u64, mut events: Vec<Event>) {
@@ -492,7 +493,7 @@ mod tests {
             tx.send(Msg::Batch {
                 thread: ThreadId(1),
                 number,
-                events,
+                events: Shipment::Events(events),
                 lost: false,
             })
             .unwrap();
@@ -516,7 +517,7 @@ mod tests {
             tx.send(Msg::Batch {
                 thread: ThreadId(thread),
                 number: 0,
-                events: Vec::new(),
+                events: Shipment::Events(Vec::new()),
                 lost,
             })
             .unwrap();

@@ -244,7 +244,60 @@ pub(crate) enum AfterWrite {
     /// The ring is half full: the collector should come and read it.
     Wake,
     /// The ring was full, so the thread took a batch itself: ship it.
-    Ship(u64, Vec<Event>),
+    Ship(u64, Shipment),
+}
+
+/// A batch on its way to the collector.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Shipment {
+    /// Events ready to apply.
+    Events(Vec<Event>),
+    /// Slots a thread copied out of its own full ring, still encoded, with
+    /// the rare kinds they refer to: the thread only copies (its time is the
+    /// program's), the collector decodes.
+    Raw {
+        /// The thread whose ring it was.
+        thread: ThreadId,
+        /// `[time, word, word, word]` per event, in ring order.
+        slots: Vec<[u64; 4]>,
+        /// The rare kinds of the `RARE` slots among them, in order.
+        rare: VecDeque<EventKind>,
+    },
+}
+
+impl Shipment {
+    /// How many events it carries.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Shipment::Events(events) => events.len(),
+            Shipment::Raw { slots, .. } => slots.len(),
+        }
+    }
+
+    /// The events, decoded.
+    pub(crate) fn into_events(self) -> Vec<Event> {
+        match self {
+            Shipment::Events(events) => events,
+            Shipment::Raw {
+                thread,
+                slots,
+                mut rare,
+            } => {
+                let sites = sites::table();
+                slots
+                    .iter()
+                    .filter_map(|s| {
+                        let kind = decode([s[1], s[2], s[3]], &mut rare, &sites)?;
+                        Some(Event {
+                            time: s[0],
+                            thread,
+                            kind,
+                        })
+                    })
+                    .collect()
+            }
+        }
+    }
 }
 
 impl Ring {
@@ -281,8 +334,8 @@ impl Ring {
                 // than wait for it or drop anything. The flag is published
                 // (by the consumer lock) with the take.
                 self.shipping.store(true, Ordering::Relaxed);
-                match self.take(thread) {
-                    Some((number, events)) => after = AfterWrite::Ship(number, events),
+                match self.take_raw(thread) {
+                    Some((number, batch)) => after = AfterWrite::Ship(number, batch),
                     // The collector took it meanwhile.
                     None => self.shipped(),
                 }
@@ -303,7 +356,7 @@ impl Ring {
         slot[3].store(words[2], Ordering::Relaxed);
         p.head += 1;
         self.head.0.store(p.head, Ordering::Release);
-        if after == AfterWrite::Nothing && p.head.is_multiple_of(RING / 2) {
+        if matches!(after, AfterWrite::Nothing) && p.head.is_multiple_of(RING / 2) {
             after = AfterWrite::Wake;
         }
         after
@@ -320,6 +373,7 @@ impl Ring {
     }
 
     /// Takes every published event as the next numbered batch (raw times).
+    #[cfg(test)]
     pub(crate) fn take(&self, thread: ThreadId) -> Option<(u64, Vec<Event>)> {
         self.take_as(self.consumer.lock(), thread)
     }
@@ -330,6 +384,47 @@ impl Ring {
     /// ([`shipping`](Self::shipping) says so) and this takes nothing.
     pub(crate) fn try_take(&self, thread: ThreadId) -> Option<(u64, Vec<Event>)> {
         self.take_as(self.consumer.try_lock()?, thread)
+    }
+
+    /// [`take`](Self::take) for the owner of a full ring: the slots copied
+    /// out as they are, decoded later by the collector.
+    fn take_raw(&self, thread: ThreadId) -> Option<(u64, Shipment)> {
+        let mut next_batch = self.consumer.lock();
+        let tail = self.tail.0.load(Ordering::Relaxed);
+        let head = self.head.0.load(Ordering::Acquire);
+        if head == tail {
+            return None;
+        }
+        let mut slots = Vec::with_capacity((head - tail) as usize);
+        let mut rares = 0;
+        for i in tail..head {
+            let slot = &self.slots[(i % RING) as usize].0;
+            let words = [
+                slot[0].load(Ordering::Relaxed),
+                slot[1].load(Ordering::Relaxed),
+                slot[2].load(Ordering::Relaxed),
+                slot[3].load(Ordering::Relaxed),
+            ];
+            if words[1] & 0xff == RARE {
+                rares += 1;
+            }
+            slots.push(words);
+        }
+        let rare = {
+            let mut queue = self.rare.lock();
+            let n = rares.min(queue.len());
+            queue.drain(..n).collect()
+        };
+        // Only now may the producer reuse the slots.
+        self.tail.0.store(head, Ordering::Release);
+        let number = *next_batch;
+        *next_batch += 1;
+        let batch = Shipment::Raw {
+            thread,
+            slots,
+            rare,
+        };
+        Some((number, batch))
     }
 
     fn take_as(
@@ -484,7 +579,7 @@ mod tests {
                 seq: i,
             };
             match ring.write(&mut p, ThreadId(0), i, kind) {
-                AfterWrite::Ship(number, events) => shipped.push((number, events)),
+                AfterWrite::Ship(number, events) => shipped.push((number, events.into_events())),
                 AfterWrite::Wake => wakes += 1,
                 AfterWrite::Nothing => {}
             }
@@ -501,6 +596,44 @@ mod tests {
         assert_eq!(seqs, (0..n).collect::<Vec<_>>());
         assert!(wakes > 0);
         assert_eq!(ring.written(), n);
+    }
+
+    #[test]
+    fn a_batch_shipped_raw_decodes_to_the_events_written_rare_ones_too() {
+        let ring = Ring::new();
+        let mut p = Producer::new();
+        let mut written = Vec::new();
+        let mut got = Vec::new();
+        let n = RING * 2 + 5;
+        for i in 0..n {
+            let kind = if i % 7 == 0 {
+                EventKind::ThreadStart {
+                    name: format!("t{i}"),
+                }
+            } else {
+                EventKind::Released {
+                    lock: LockId(2),
+                    mode: Mode::Exclusive,
+                    seq: i,
+                }
+            };
+            written.push(kind.clone());
+            if let AfterWrite::Ship(_, batch) = ring.write(&mut p, ThreadId(3), i, kind) {
+                assert!(matches!(batch, Shipment::Raw { .. }));
+                got.extend(batch.into_events());
+            }
+        }
+        // The collector reads the rest the usual way, interleaved correctly.
+        got.extend(
+            ring.take(ThreadId(3))
+                .map(|(_, evs)| evs)
+                .unwrap_or_default(),
+        );
+        let kinds: Vec<EventKind> = got.iter().map(|e| e.kind.clone()).collect();
+        assert_eq!(kinds, written);
+        assert!(got.iter().all(|e| e.thread == ThreadId(3)));
+        let times: Vec<u64> = got.iter().map(|e| e.time).collect();
+        assert_eq!(times, (0..n).collect::<Vec<_>>());
     }
 
     #[test]
@@ -521,7 +654,7 @@ mod tests {
                     if let AfterWrite::Ship(number, events) =
                         ring.write(&mut p, ThreadId(0), i, kind)
                     {
-                        own.push((number, events));
+                        own.push((number, events.into_events()));
                     }
                 }
                 own

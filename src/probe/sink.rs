@@ -22,9 +22,9 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::Sender;
 use parking_lot::{Mutex, RwLock};
 
-use super::ring::{AfterWrite, Producer, Ring};
+use super::ring::{AfterWrite, Producer, Ring, Shipment};
 use super::{clock, state::State};
-use crate::event::{Event, EventKind, ThreadId};
+use crate::event::{EventKind, ThreadId};
 
 /// What workers and the session tell the collector.
 pub(crate) enum Msg {
@@ -34,7 +34,7 @@ pub(crate) enum Msg {
     Batch {
         thread: ThreadId,
         number: u64,
-        events: Vec<Event>,
+        events: Shipment,
         lost: bool,
     },
     /// A thread's ring wants reading now: it is about to block, it ended, or
@@ -192,7 +192,7 @@ impl Local {
                     let _ = self.hub.tx.send(Msg::Batch {
                         thread: self.thread,
                         number,
-                        events: Vec::new(),
+                        events: Shipment::Events(Vec::new()),
                         lost: true,
                     });
                 } else {
