@@ -334,7 +334,7 @@ impl Ring {
                 // than wait for it or drop anything. The flag is published
                 // (by the consumer lock) with the take.
                 self.shipping.store(true, Ordering::Relaxed);
-                match self.take_raw(thread) {
+                match self.take_as(self.consumer.lock(), thread) {
                     Some((number, batch)) => after = AfterWrite::Ship(number, batch),
                     // The collector took it meanwhile.
                     None => self.shipped(),
@@ -375,7 +375,8 @@ impl Ring {
     /// Takes every published event as the next numbered batch (raw times).
     #[cfg(test)]
     pub(crate) fn take(&self, thread: ThreadId) -> Option<(u64, Vec<Event>)> {
-        self.take_as(self.consumer.lock(), thread)
+        let (number, batch) = self.take_as(self.consumer.lock(), thread)?;
+        Some((number, batch.into_events()))
     }
 
     /// [`take`](Self::take) for the collector: never waits for the owner.
@@ -383,13 +384,18 @@ impl Ring {
     /// among a thousand busy threads), that batch is on its way
     /// ([`shipping`](Self::shipping) says so) and this takes nothing.
     pub(crate) fn try_take(&self, thread: ThreadId) -> Option<(u64, Vec<Event>)> {
-        self.take_as(self.consumer.try_lock()?, thread)
+        let (number, batch) = self.take_as(self.consumer.try_lock()?, thread)?;
+        Some((number, batch.into_events()))
     }
 
-    /// [`take`](Self::take) for the owner of a full ring: the slots copied
-    /// out as they are, decoded later by the collector.
-    fn take_raw(&self, thread: ThreadId) -> Option<(u64, Shipment)> {
-        let mut next_batch = self.consumer.lock();
+    /// Takes every published event as the next numbered batch, the slots
+    /// copied out as they are (with the rare kinds they refer to): the owner
+    /// of a full ring ships them so, and the collector decodes them.
+    fn take_as(
+        &self,
+        mut next_batch: parking_lot::MutexGuard<'_, u64>,
+        thread: ThreadId,
+    ) -> Option<(u64, Shipment)> {
         let tail = self.tail.0.load(Ordering::Relaxed);
         let head = self.head.0.load(Ordering::Acquire);
         if head == tail {
@@ -425,40 +431,6 @@ impl Ring {
             rare,
         };
         Some((number, batch))
-    }
-
-    fn take_as(
-        &self,
-        mut next_batch: parking_lot::MutexGuard<'_, u64>,
-        thread: ThreadId,
-    ) -> Option<(u64, Vec<Event>)> {
-        let tail = self.tail.0.load(Ordering::Relaxed);
-        let head = self.head.0.load(Ordering::Acquire);
-        if head == tail {
-            return None;
-        }
-        let mut events = Vec::with_capacity((head - tail) as usize);
-        {
-            let sites = sites::table();
-            let mut rare = self.rare.lock();
-            for i in tail..head {
-                let slot = &self.slots[(i % RING) as usize].0;
-                let time = slot[0].load(Ordering::Relaxed);
-                let words = [
-                    slot[1].load(Ordering::Relaxed),
-                    slot[2].load(Ordering::Relaxed),
-                    slot[3].load(Ordering::Relaxed),
-                ];
-                if let Some(kind) = decode(words, &mut rare, &sites) {
-                    events.push(Event { time, thread, kind });
-                }
-            }
-        }
-        // Only now may the producer reuse the slots.
-        self.tail.0.store(head, Ordering::Release);
-        let number = *next_batch;
-        *next_batch += 1;
-        Some((number, events))
     }
 }
 
