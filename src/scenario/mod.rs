@@ -174,6 +174,17 @@ pub enum Op {
     Join(usize),
 }
 
+/// Calls `f` with every operation of `steps`, those inside `repeat` blocks
+/// too (once each: blocks are not unrolled), in program order.
+pub(crate) fn each_op(steps: &[Step], f: &mut impl FnMut(&Op)) {
+    for step in steps {
+        match &step.op {
+            Op::Repeat { body, .. } => each_op(body, f),
+            op => f(op),
+        }
+    }
+}
+
 /// The largest count `repeat N` accepts.
 pub const MAX_REPEAT: u32 = 1_000_000;
 
@@ -239,14 +250,13 @@ impl Scenario {
     /// Whether any thread sends, receives or joins: the simulator (and with
     /// it `explore` and `--schedule`) covers locks and condvars only.
     pub fn has_channels_or_joins(&self) -> bool {
-        fn any(steps: &[Step]) -> bool {
-            steps.iter().any(|s| match &s.op {
-                Op::Send(_) | Op::Recv(_) | Op::Join(_) => true,
-                Op::Repeat { body, .. } => any(body),
-                _ => false,
-            })
+        let mut found = false;
+        for thread in &self.threads {
+            each_op(&thread.steps, &mut |op| {
+                found |= matches!(op, Op::Send(_) | Op::Recv(_) | Op::Join(_));
+            });
         }
-        self.threads.iter().any(|t| any(&t.steps))
+        found
     }
 
     /// The index of the lock or condvar with this name, if one is declared.

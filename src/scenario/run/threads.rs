@@ -1,7 +1,8 @@
 //! What scenario threads share besides locks: the channel ends each one
 //! owns, and the join handles of the threads a step joins.
 
-use super::{Op, Register, Scenario, Step};
+use super::{Register, Scenario, Step};
+use crate::scenario::{Op, each_op};
 
 /// The channel ends a scenario thread owns: a sender of each channel its
 /// steps send on, a receiver of each it receives from. It claims them when
@@ -22,18 +23,12 @@ impl Ends {
             crate::channel::Receiver<Register>,
         )>],
     ) -> Ends {
-        fn walk(steps: &[Step], out: &mut Vec<(usize, bool)>) {
-            for step in steps {
-                match &step.op {
-                    Op::Send(c) => out.push((*c, true)),
-                    Op::Recv(c) => out.push((*c, false)),
-                    Op::Repeat { body, .. } => walk(body, out),
-                    _ => {}
-                }
-            }
-        }
         let mut uses = Vec::new();
-        walk(steps, &mut uses);
+        each_op(steps, &mut |op| match *op {
+            Op::Send(c) => uses.push((c, true)),
+            Op::Recv(c) => uses.push((c, false)),
+            _ => {}
+        });
         uses.sort_unstable();
         uses.dedup();
         let mut ends = Ends::default();
@@ -72,22 +67,15 @@ pub(super) type JoinSlots = Vec<std::sync::Mutex<Option<crate::thread::JoinHandl
 
 /// Which threads some `join` step joins.
 pub(super) fn joined_threads(scenario: &Scenario) -> Vec<bool> {
-    fn walk(steps: &[Step], out: &mut [bool]) {
-        for step in steps {
-            match &step.op {
-                Op::Join(t) => {
-                    if let Some(j) = out.get_mut(*t) {
-                        *j = true;
-                    }
-                }
-                Op::Repeat { body, .. } => walk(body, out),
-                _ => {}
-            }
-        }
-    }
     let mut joined = vec![false; scenario.threads.len()];
     for thread in &scenario.threads {
-        walk(&thread.steps, &mut joined);
+        each_op(&thread.steps, &mut |op| {
+            if let Op::Join(t) = *op
+                && let Some(j) = joined.get_mut(t)
+            {
+                *j = true;
+            }
+        });
     }
     joined
 }
