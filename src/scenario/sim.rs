@@ -435,7 +435,7 @@ impl Sim {
 
     /// What thread `t` waits for when it is in a send, receive or join that
     /// cannot complete, in words (names as written, unquoted), e.g. `waits
-    /// for a message on channel results, which only collector sends on`;
+    /// for a message on channel results, and only worker can send to it`;
     /// `None` otherwise.
     pub fn wait_text(&self, t: usize) -> Option<String> {
         let (op, threads) = self.waits_on(t)?;
